@@ -1,0 +1,65 @@
+// swift-tools-version: 6.1
+//
+// Scion: trap a data-poisoning backdoor in a small head, cut it off, graft a clean one.
+// Module dependencies flow one way (see docs/ARCHITECTURE.md):
+//   ScionGraph ← ScionFormat ← ScionCompiler ← ScionRuntime ← ... ← ScionCLI ← scion
+import PackageDescription
+
+let package = Package(
+    name: "Scion",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "scion", targets: ["scion"]),
+        .library(name: "ScionGraph", targets: ["ScionGraph"]),
+        .library(name: "ScionFormat", targets: ["ScionFormat"]),
+        .library(name: "ScionRuntime", targets: ["ScionRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config; the providers name the Debian packages.
+        .systemLibrary(
+            name: "CHDF5", pkgConfig: "hdf5-serial",
+            providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(
+            name: "CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+
+        // The graph IR: values, nodes, op schemas, verifier, shape inference, builder.
+        .target(name: "ScionGraph"),
+        // Reference networks written with the builder.
+        .target(name: "ScionZoo", dependencies: ["ScionGraph"]),
+        // The HDF5 model file, NumPy .npy files, content hashes.
+        .target(
+            name: "ScionFormat",
+            dependencies: ["ScionGraph", "CHDF5", .product(name: "Crypto", package: "swift-crypto")]),
+        // Graph-to-graph passes and the static memory planner.
+        .target(name: "ScionCompiler", dependencies: ["ScionGraph"]),
+        // Kernels over unsafe pointers; they know nothing of graphs.
+        .target(name: "ScionKernels", dependencies: ["CBLAS"]),
+        // Executors: the plain reference interpreter and the compiled, planned executor.
+        .target(
+            name: "ScionRuntime",
+            dependencies: ["ScionGraph", "ScionCompiler", "ScionKernels"]),
+        // Command implementations, kept in a library so the executable stays a one-liner.
+        .target(
+            name: "ScionCLI",
+            dependencies: [
+                "ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(name: "scion", dependencies: ["ScionCLI"]),
+
+        .testTarget(name: "ScionGraphTests", dependencies: ["ScionGraph", "ScionZoo"]),
+        .testTarget(
+            name: "ScionFormatTests",
+            dependencies: ["ScionGraph", "ScionZoo", "ScionFormat"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "ScionRuntimeTests",
+            dependencies: ["ScionGraph", "ScionZoo", "ScionFormat", "ScionKernels", "ScionRuntime"]),
+        .testTarget(name: "ScionCLITests", dependencies: ["scion", "ScionFormat", "ScionZoo"]),
+    ]
+)
