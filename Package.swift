@@ -52,14 +52,14 @@ let package = Package(
             ]),
         .executableTarget(name: "scion", dependencies: ["ScionCLI"]),
 
+        .target(name: "ScionTestSupport", path: "Tests/ScionTestSupport"),
         .testTarget(name: "ScionGraphTests", dependencies: ["ScionGraph", "ScionZoo"]),
         .testTarget(
             name: "ScionFormatTests",
-            dependencies: ["ScionGraph", "ScionZoo", "ScionFormat"],
-            resources: [.copy("Fixtures")]),
+            dependencies: ["ScionGraph", "ScionZoo", "ScionFormat", "ScionTestSupport"]),
         .testTarget(
             name: "ScionRuntimeTests",
-            dependencies: ["ScionGraph", "ScionZoo", "ScionFormat", "ScionKernels", "ScionRuntime"]),
-        .testTarget(name: "ScionCLITests", dependencies: ["scion", "ScionFormat", "ScionZoo"]),
+            dependencies: ["ScionGraph", "ScionZoo", "ScionFormat", "ScionKernels", "ScionRuntime", "ScionTestSupport"]),
+        .testTarget(name: "ScionCLITests", dependencies: ["scion", "ScionFormat", "ScionZoo", "ScionTestSupport"]),
     ]
 )

@@ -32,4 +32,7 @@ static inline hid_t scion_H5T_C_S1(void) { return H5T_C_S1; }
 /// Turns off HDF5's habit of printing its error stack to stderr; Scion reads the stack itself.
 static inline void scion_h5_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
+/// Number of HDF5 objects (files, groups, datasets, types, attributes) open in the process.
+static inline long scion_h5_open_object_count(void) { return (long)H5Fget_obj_count((hid_t)H5F_OBJ_ALL, H5F_OBJ_ALL); }
+
 #endif
