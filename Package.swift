@@ -52,7 +52,7 @@ let package = Package(
             ]),
         .executableTarget(name: "scion", dependencies: ["ScionCLI"]),
 
-        .target(name: "ScionTestSupport", path: "Tests/ScionTestSupport"),
+        .target(name: "ScionTestSupport", dependencies: ["ScionGraph", "ScionFormat"], path: "Tests/ScionTestSupport"),
         .testTarget(name: "ScionGraphTests", dependencies: ["ScionGraph", "ScionZoo"]),
         .testTarget(
             name: "ScionFormatTests",

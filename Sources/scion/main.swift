@@ -1,1 +1,3 @@
-print("scion")
+import ScionCLI
+
+Scion.main()

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+
+/// Parses `3x32x32` into `[3, 32, 32]`.
+struct ShapeArgument: ExpressibleByArgument {
+    let dims: [Int]
+
+    init?(argument: String) {
+        let parts = argument.lowercased().split(separator: "x").map { Int($0) }
+        guard parts.count == 3, parts.allSatisfy({ ($0 ?? 0) >= 1 }) else { return nil }
+        dims = parts.compactMap { $0 }
+    }
+
+    static var defaultCompletionKind: CompletionKind { .default }
+}
+
+/// Writes `object` as pretty, key-sorted JSON to standard output.
+func printJSON<T: Encodable>(_ object: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(object), as: UTF8.self))
+}
+
+/// A message on standard error (progress, warnings), so standard output stays machine-readable.
+func note(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// An error the user caused and can fix, shown as is.
+struct UsageError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

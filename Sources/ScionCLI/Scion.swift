@@ -1,0 +1,13 @@
+import ArgumentParser
+import ScionGraph
+
+/// The `scion` command: every subcommand is one file in this module.
+public struct Scion: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "scion",
+        abstract: "Train image classifiers on untrusted data, trap a backdoor in the head, and replace it.",
+        version: ScionVersion.string,
+        subcommands: [InitCommand.self, InspectCommand.self, RunCommand.self])
+
+    public init() {}
+}

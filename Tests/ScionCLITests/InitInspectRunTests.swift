@@ -1,0 +1,57 @@
+import Foundation
+import ScionFormat
+import ScionGraph
+import ScionTestSupport
+import Testing
+
+@Suite struct InitInspectRunTests {
+    let dir = TemporaryDirectory()
+
+    @Test func initThenInspectReportsTheReferenceParameterCount() throws {
+        let model = dir.file("wrn.h5")
+        let created = try ScionBinary.run(["init", "--arch", "wrn16-1", "--classes", "10", "--input", "3x32x32", "--seed", "0", "-o", model])
+        #expect(created.status == 0, "\(created.stderr)")
+        let inspected = try ScionBinary.run(["inspect", model, "--json"])
+        #expect(inspected.status == 0, "\(inspected.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(inspected.stdout.utf8)) as? [String: Any]
+        #expect(json?["parameters"] as? Int == 175_626)
+        #expect((json?["cut_points"] as? [[String: Any]])?.contains { $0["name"] as? String == "stem5" } == true)
+        let text = try ScionBinary.run(["inspect", model])
+        #expect(text.stdout.contains("175,626"))
+    }
+
+    @Test func runWritesTheForwardPassAsNPY() throws {
+        let model = dir.file("cnn.h5")
+        _ = try ScionBinary.run(["init", "--arch", "cnn-small", "--classes", "4", "--input", "1x28x28", "-o", model])
+        let input = Tensor(shape: [3, 1, 28, 28], values: (0..<(3 * 784)).map { Float($0 % 255) / 255 })
+        try NPY.write(input, to: dir.file("x.npy"))
+        let result = try ScionBinary.run(["run", model, "--input", dir.file("x.npy"), "--output", dir.file("y.npy")])
+        #expect(result.status == 0, "\(result.stderr)")
+        let y = try NPY.read(dir.file("y.npy"))
+        #expect(y.shape == [3, 4])
+        #expect(y.floats.allSatisfy { $0.isFinite })
+    }
+
+    @Test func runRefusesAWrongInputShape() throws {
+        let model = dir.file("cnn.h5")
+        _ = try ScionBinary.run(["init", "--arch", "cnn-small", "--classes", "4", "--input", "1x28x28", "-o", model])
+        try NPY.write(Tensor(shape: [2, 3, 28, 28], repeating: 0), to: dir.file("x.npy"))
+        let result = try ScionBinary.run(["run", model, "--input", dir.file("x.npy"), "--output", dir.file("y.npy")])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("input 'image' must be float32[N, 1, 28, 28]"))
+    }
+
+    @Test func unknownArchitectureIsAUsageError() throws {
+        let result = try ScionBinary.run(["init", "--arch", "vgg", "--classes", "2", "--input", "3x8x8", "-o", dir.file("m.h5")])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("unknown architecture 'vgg'"))
+    }
+
+    @Test func everyCommandHasHelp() throws {
+        for command in [[], ["init"], ["inspect"], ["run"]] {
+            let result = try ScionBinary.run(command + ["--help"])
+            #expect(result.status == 0)
+            #expect(result.stdout.contains("USAGE"))
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import ScionFormat
+import ScionGraph
+import ScionTestSupport
+import Testing
+
+/// `tools/scion_h5.py` reads Scion files with h5py and numpy alone, recomputing the seal and
+/// the content hash from docs/FORMAT.md. Skipped where h5py is not installed.
+enum Python {
+    static let h5pyAvailable: Bool = {
+        (try? run(["python3", "-c", "import h5py, numpy"]))?.status == 0
+    }()
+
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+@Suite(.enabled(if: Python.h5pyAvailable, "h5py is not installed (pip install h5py): skipping the Python reader test"))
+struct PythonInteropTests {
+
+    @Test func pythonReaderListsGraphAndVerifiesHashes() throws {
+        let dir = TemporaryDirectory()
+        let model = try Fixtures.model("wrn16-1")
+        let path = dir.file("wrn.h5")
+        try ModelFile.write(model, to: path)
+        let tool = SharedData.packageRoot + "/tools/scion_h5.py"
+        let result = try Python.run(["python3", tool, path, "--verify", "--json"])
+        #expect(result.status == 0, "\(result.output)")
+        let facts = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
+        #expect(facts?["parameter_count"] as? Int == 175_626)
+        #expect(facts?["content_hash"] as? String == (try ContentHash.of(model)))
+        #expect(facts?["seal"] as? String == "intact")
+        let parameters = facts?["parameters"] as? [String: [String: Any]]
+        #expect(parameters?["block3.0.conv1.weight"]?["shape"] as? [Int] == [64, 32, 3, 3])
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// Runs the `scion` executable built beside the test binary.
+public enum ScionBinary {
+    /// The executable's path: `scion` in the folder of the running test binary.
+    public static var path: String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("scion").path
+    }
+
+    /// What a finished command returned.
+    public struct Result: Sendable {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
+        /// True when the process ended by calling exit, not by a signal (a crash).
+        public let exitedNormally: Bool
+    }
+
+    /// Runs `scion` with `arguments` in `directory` and waits for it.
+    public static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws
+        -> Result
+    {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes before waiting, so a chatty process cannot block on a full pipe.
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self), exitedNormally: process.terminationReason == .exit)
+    }
+}
