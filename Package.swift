@@ -7,7 +7,7 @@ import PackageDescription
 
 let package = Package(
     name: "Scion",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "scion", targets: ["scion"]),
         .library(name: "ScionGraph", targets: ["ScionGraph"]),
@@ -27,6 +27,9 @@ let package = Package(
             name: "CBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
 
+        // Tiny C helpers Swift cannot express (the x86 PAUSE instruction).
+        .target(name: "CScionSupport"),
+
         // The graph IR: values, nodes, op schemas, verifier, shape inference, builder.
         .target(name: "ScionGraph"),
         // Reference networks written with the builder.
@@ -35,10 +38,11 @@ let package = Package(
         .target(
             name: "ScionFormat",
             dependencies: ["ScionGraph", "CHDF5", .product(name: "Crypto", package: "swift-crypto")]),
-        // Graph-to-graph passes and the static memory planner.
-        .target(name: "ScionCompiler", dependencies: ["ScionGraph"]),
+        // Graph-to-graph passes, the static memory planner, and the reference semantics of each
+        // node (which constant folding evaluates with).
+        .target(name: "ScionCompiler", dependencies: ["ScionGraph", "ScionKernels"]),
         // Kernels over unsafe pointers; they know nothing of graphs.
-        .target(name: "ScionKernels", dependencies: ["CBLAS"]),
+        .target(name: "ScionKernels", dependencies: ["CBLAS", "CScionSupport"]),
         // Executors: the plain reference interpreter and the compiled, planned executor.
         .target(
             name: "ScionRuntime",

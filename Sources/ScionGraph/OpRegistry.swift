@@ -2,7 +2,7 @@
 public enum OpRegistry {
     static let table: [OpType: OpSchema] = {
         var table: [OpType: OpSchema] = [:]
-        for schema in forwardSchemas + trainingSchemas {
+        for schema in forwardSchemas + compilerSchemas + trainingSchemas {
             precondition(table[schema.op] == nil, "op \(schema.op) registered twice")
             table[schema.op] = schema
         }
@@ -16,5 +16,5 @@ public enum OpRegistry {
     public static var forwardOps: [OpType] { forwardSchemas.map(\.op) }
 
     /// Every known op, in a stable order.
-    public static var allOps: [OpType] { (forwardSchemas + trainingSchemas).map(\.op) }
+    public static var allOps: [OpType] { (forwardSchemas + compilerSchemas + trainingSchemas).map(\.op) }
 }

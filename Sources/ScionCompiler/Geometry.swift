@@ -2,8 +2,8 @@ import ScionGraph
 import ScionKernels
 
 /// Builds kernel geometry from a node's attributes and its resolved input and output shapes.
-enum Geometry {
-    static func conv(_ node: Node, _ x: [Int], _ y: [Int], _ weight: TensorType) -> ConvGeometry {
+public enum Geometry {
+    public static func conv(_ node: Node, _ x: [Int], _ y: [Int], _ weight: TensorType) -> ConvGeometry {
         let w = weight.shape.compactMap(\.fixedValue)
         let s = node.ints("stride") ?? [1, 1], p = node.ints("padding") ?? [0, 0], d = node.ints("dilation") ?? [1, 1]
         return ConvGeometry(
@@ -12,7 +12,7 @@ enum Geometry {
             padW: p[1], dilationH: d[0], dilationW: d[1], groups: node.int("groups") ?? 1)
     }
 
-    static func pool(_ node: Node, _ x: [Int], _ y: [Int]) -> ConvGeometry {
+    public static func pool(_ node: Node, _ x: [Int], _ y: [Int]) -> ConvGeometry {
         let k = node.ints("kernel") ?? [1, 1]
         let s = (node.ints("stride") ?? []).isEmpty ? k : node.ints("stride")!
         let p = node.ints("padding") ?? [0, 0], d = node.ints("dilation") ?? [1, 1]

@@ -1,0 +1,2 @@
+// CScionSupport is header-only; SwiftPM needs one source file per C target.
+#include "scion_support.h"

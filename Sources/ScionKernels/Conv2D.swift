@@ -1,0 +1,152 @@
+import CBLAS
+
+/// A 2-D convolution over channels-last (NHWC) tensors with a fused epilogue:
+/// `y = act(conv(x) + bias + residual)`.
+///
+/// Output pixels are processed in chunks of rows spread over the thread pool. For each chunk a
+/// thread gathers the input patches (im2col) into its own scratch and multiplies them by the
+/// packed weights with `cblas_sgemm`; a 1x1 stride-1 convolution multiplies the input rows
+/// directly. Weights are packed once, at construction, as `[group][kh][kw][ci][co]`.
+public final class Conv2D: @unchecked Sendable {
+    public let geometry: ConvGeometry
+    public let activation: KernelActivation
+    let packed: UnsafeMutablePointer<Float>
+    let bias: UnsafeMutablePointer<Float>?
+    /// Reduction length of the GEMM: `kh * kw * cin/groups`.
+    let depth: Int
+    let pointwise: Bool
+    let maxChunkRows: Int
+
+    /// `weight` is PyTorch's `[O, C/groups, kh, kw]`; `geometry.batch` is the largest batch.
+    public init(geometry g: ConvGeometry, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: KernelActivation) {
+        geometry = g
+        self.activation = activation
+        depth = g.kernelHeight * g.kernelWidth * g.inChannelsPerGroup
+        pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0
+        maxChunkRows = min(1024, max(16, 32768 / max(depth, 1)))
+        packed = .allocate(capacity: g.groups * depth * g.outChannelsPerGroup)
+        Conv2D.pack(weight, into: packed, g)
+        if let bias {
+            self.bias = .allocate(capacity: g.outChannels)
+            self.bias!.update(from: bias, count: g.outChannels)
+        } else {
+            self.bias = nil
+        }
+    }
+
+    deinit {
+        packed.deallocate()
+        bias?.deallocate()
+    }
+
+    /// Floats of scratch each thread needs.
+    public var workspacePerThread: Int { pointwise ? 0 : maxChunkRows * depth }
+
+    static func pack(_ w: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
+        let cinG = g.inChannelsPerGroup, coutG = g.outChannelsPerGroup, kh = g.kernelHeight, kw = g.kernelWidth
+        let depth = kh * kw * cinG
+        for o in 0..<g.outChannels {
+            let group = o / coutG, co = o % coutG
+            for ci in 0..<cinG {
+                for y in 0..<kh {
+                    for x in 0..<kw {
+                        let k = (y * kw + x) * cinG + ci
+                        p[(group * depth + k) * coutG + co] = w[((o * cinG + ci) * kh + y) * kw + x]
+                    }
+                }
+            }
+        }
+    }
+
+    /// Computes `y` from `x` (both NHWC) for `batch` images. `residual` may be `y` itself.
+    /// `workspace` holds `workspacePerThread` floats per pool thread.
+    public func run(
+        x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, batch: Int,
+        pool: ThreadPool, workspace: UnsafeMutablePointer<Float>?
+    ) {
+        let g = geometry
+        let rows = batch * g.outPlane
+        let chunking = Chunking(rows: rows, maxRows: maxChunkRows, threads: pool.threads)
+        pool.parallelFor(chunking.count) { chunk, worker in
+            let r0 = chunk * chunking.rows
+            let n = min(chunking.rows, rows - r0)
+            guard n > 0 else { return }
+            let out = y + r0 * g.outChannels
+            if let residual, residual != UnsafePointer(y) {
+                out.update(from: residual + r0 * g.outChannels, count: n * g.outChannels)
+            }
+            let beta: Float = residual == nil ? 0 : 1
+            let scratch = workspace.map { $0 + worker * self.workspacePerThread }
+            for group in 0..<g.groups {
+                let a: UnsafePointer<Float>
+                let lda: Int
+                if pointwise {
+                    a = x + r0 * g.inChannels + group * g.inChannelsPerGroup
+                    lda = g.inChannels
+                } else {
+                    im2col(x, into: scratch!, firstRow: r0, rows: n, group: group)
+                    a = UnsafePointer(scratch!)
+                    lda = depth
+                }
+                cblas_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(g.outChannelsPerGroup), Int32(depth), 1,
+                    a, Int32(lda), packed + group * depth * g.outChannelsPerGroup, Int32(g.outChannelsPerGroup), beta,
+                    out + group * g.outChannelsPerGroup, Int32(g.outChannels))
+            }
+            if bias != nil || activation != .none {
+                Epilogue.apply(out, rows: n, channels: g.outChannels, stride: g.outChannels, shift: bias.map { UnsafePointer($0) }, activation: activation)
+            }
+        }
+    }
+
+    /// Gathers the receptive fields of output rows `firstRow ..< firstRow + rows` for one group,
+    /// each row laid out `[kh][kw][ci]`, zeros where the window leaves the image.
+    func im2col(_ x: UnsafePointer<Float>, into col: UnsafeMutablePointer<Float>, firstRow: Int, rows: Int, group: Int) {
+        let g = geometry
+        let cinG = g.inChannelsPerGroup
+        let contiguousRow = g.dilationW == 1 && g.groups == 1
+        for r in 0..<rows {
+            let pixel = firstRow + r
+            let n = pixel / g.outPlane, rem = pixel % g.outPlane
+            let oh = rem / g.outWidth, ow = rem % g.outWidth
+            let dst = col + r * depth
+            let iw0 = ow * g.strideW - g.padW
+            for kh in 0..<g.kernelHeight {
+                let ih = oh * g.strideH - g.padH + kh * g.dilationH
+                let seg = dst + kh * g.kernelWidth * cinG
+                guard ih >= 0, ih < g.inHeight else {
+                    seg.update(repeating: 0, count: g.kernelWidth * cinG)
+                    continue
+                }
+                let rowBase = x + ((n * g.inHeight + ih) * g.inWidth) * g.inChannels + group * cinG
+                if contiguousRow, iw0 >= 0, iw0 + g.kernelWidth <= g.inWidth {
+                    seg.update(from: rowBase + iw0 * g.inChannels, count: g.kernelWidth * cinG)
+                    continue
+                }
+                for kw in 0..<g.kernelWidth {
+                    let iw = iw0 + kw * g.dilationW
+                    if iw >= 0, iw < g.inWidth {
+                        (seg + kw * cinG).update(from: rowBase + iw * g.inChannels, count: cinG)
+                    } else {
+                        (seg + kw * cinG).update(repeating: 0, count: cinG)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How `rows` of work split into chunks: at most `maxRows` each, and a multiple of the thread
+/// count so every thread gets the same number of chunks.
+struct Chunking {
+    let count: Int
+    let rows: Int
+
+    init(rows total: Int, maxRows: Int, threads: Int) {
+        var chunks = max(1, (total + maxRows - 1) / maxRows)
+        if threads > 1 { chunks = (chunks + threads - 1) / threads * threads }
+        chunks = min(chunks, max(total, 1))
+        count = chunks
+        rows = (total + chunks - 1) / chunks
+    }
+}

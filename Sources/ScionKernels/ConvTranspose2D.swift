@@ -1,0 +1,89 @@
+import CBLAS
+
+/// A transposed convolution over NHWC tensors with bias and activation.
+///
+/// Per image, a GEMM forms every input pixel's contribution to each kernel tap,
+/// `col[pixel][kh][kw][co] = Σ_ci x[pixel][ci] · W[ci][co][kh][kw]`; each output pixel then
+/// gathers the taps that land on it. Images are spread over the thread pool.
+public final class ConvTranspose2D: @unchecked Sendable {
+    public let geometry: ConvGeometry
+    public let activation: KernelActivation
+    let packed: UnsafeMutablePointer<Float>
+    let bias: UnsafeMutablePointer<Float>?
+    let taps: Int
+
+    /// `weight` is PyTorch's `[C, O/groups, kh, kw]`.
+    public init(geometry g: ConvGeometry, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: KernelActivation) {
+        geometry = g
+        self.activation = activation
+        taps = g.kernelHeight * g.kernelWidth
+        let coutG = g.outChannelsPerGroup
+        packed = .allocate(capacity: g.inChannels * taps * coutG)
+        // packed[c][tap][co] = W[c][co][tap]
+        for c in 0..<g.inChannels {
+            for co in 0..<coutG {
+                for t in 0..<taps { packed[(c * taps + t) * coutG + co] = weight[(c * coutG + co) * taps + t] }
+            }
+        }
+        if let bias {
+            self.bias = .allocate(capacity: g.outChannels)
+            self.bias!.update(from: bias, count: g.outChannels)
+        } else {
+            self.bias = nil
+        }
+    }
+
+    deinit {
+        packed.deallocate()
+        bias?.deallocate()
+    }
+
+    /// Floats of scratch each thread needs (one image's tap contributions).
+    public var workspacePerThread: Int { geometry.inPlane * taps * geometry.outChannelsPerGroup }
+
+    public func run(
+        x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, batch: Int, pool: ThreadPool,
+        workspace: UnsafeMutablePointer<Float>
+    ) {
+        let g = geometry
+        pool.parallelFor(batch) { n, worker in
+            let col = workspace + worker * self.workspacePerThread
+            let xn = x + n * g.inPlane * g.inChannels
+            let yn = y + n * g.outPlane * g.outChannels
+            for group in 0..<g.groups {
+                cblas_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(g.inPlane), Int32(self.taps * g.outChannelsPerGroup),
+                    Int32(g.inChannelsPerGroup), 1, xn + group * g.inChannelsPerGroup, Int32(g.inChannels),
+                    self.packed + group * g.inChannelsPerGroup * self.taps * g.outChannelsPerGroup,
+                    Int32(self.taps * g.outChannelsPerGroup), 0, col, Int32(self.taps * g.outChannelsPerGroup))
+                self.gather(col, into: yn, group: group)
+            }
+            Epilogue.apply(
+                yn, rows: g.outPlane, channels: g.outChannels, stride: g.outChannels,
+                shift: self.bias.map { UnsafePointer($0) }, activation: self.activation)
+        }
+    }
+
+    /// Sums, for every output pixel, the contributions of the input pixels whose kernel covers it.
+    private func gather(_ col: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, group: Int) {
+        let g = geometry
+        let coutG = g.outChannelsPerGroup
+        for oh in 0..<g.outHeight {
+            for ow in 0..<g.outWidth {
+                let dst = y + (oh * g.outWidth + ow) * g.outChannels + group * coutG
+                dst.update(repeating: 0, count: coutG)
+                for kh in 0..<g.kernelHeight {
+                    let th = oh + g.padH - kh * g.dilationH
+                    guard th >= 0, th % g.strideH == 0, th / g.strideH < g.inHeight else { continue }
+                    let ih = th / g.strideH
+                    for kw in 0..<g.kernelWidth {
+                        let tw = ow + g.padW - kw * g.dilationW
+                        guard tw >= 0, tw % g.strideW == 0, tw / g.strideW < g.inWidth else { continue }
+                        let src = col + ((ih * g.inWidth + tw / g.strideW) * taps + kh * g.kernelWidth + kw) * coutG
+                        Elementwise.add(src, dst, dst, count: coutG)
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import CScionSupport
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A fixed set of worker threads for data-parallel loops, built for many short parallel regions:
+/// no allocation per loop, workers spin briefly between regions and then sleep, and the calling
+/// thread works too.
+///
+/// ```swift
+/// let pool = ThreadPool(threads: 2)
+/// pool.parallelFor(chunks) { chunk, worker in process(chunk, scratch: scratch[worker]) }
+/// ```
+/// `worker` is in `0..<threads` and unique among concurrently running bodies, so it can index
+/// per-thread scratch memory.
+public final class ThreadPool: @unchecked Sendable {
+    public let threads: Int
+
+    private var body: ((Int, Int) -> Void)?
+    private var total = 0
+    private let generation = Atomic<Int>(0)
+    private let next = Atomic<Int>(0)
+    private let busy = Atomic<Int>(0)
+    private var mutex = pthread_mutex_t()
+    private var wake = pthread_cond_t()
+    private var stopping = false
+    private var workers: [pthread_t] = []
+
+    /// Spins this many times waiting for work before sleeping (~tens of microseconds).
+    private static let spinLimit = 20_000
+
+    public init(threads: Int) {
+        self.threads = max(1, threads)
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&wake, nil)
+        for worker in 1..<self.threads {
+            let context = Unmanaged.passRetained(WorkerContext(pool: self, id: worker)).toOpaque()
+            var thread = pthread_t()
+            pthread_create(&thread, nil, { raw in
+                let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
+                context.pool.workerLoop(id: context.id)
+                return nil
+            }, context)
+            workers.append(thread)
+        }
+    }
+
+    deinit {
+        pthread_mutex_lock(&mutex)
+        stopping = true
+        generation.add(1, ordering: .releasing)
+        pthread_cond_broadcast(&wake)
+        pthread_mutex_unlock(&mutex)
+        for thread in workers { pthread_join(thread, nil) }
+        pthread_cond_destroy(&wake)
+        pthread_mutex_destroy(&mutex)
+    }
+
+    /// Calls `body(index, worker)` for every index in `0..<count`, spread over the threads,
+    /// and returns when all calls have finished.
+    public func parallelFor(_ count: Int, _ body: (Int, Int) -> Void) {
+        guard count > 0 else { return }
+        guard threads > 1, count > 1 else {
+            for i in 0..<count { body(i, 0) }
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            self.body = escapable
+            total = count
+            next.store(0, ordering: .relaxed)
+            busy.store(threads - 1, ordering: .relaxed)
+            generation.add(1, ordering: .releasing)
+            // Always under the mutex: a worker deciding to sleep re-checks the generation
+            // while holding it, so no wake-up can be lost.
+            pthread_mutex_lock(&mutex)
+            pthread_cond_broadcast(&wake)
+            pthread_mutex_unlock(&mutex)
+            drain(worker: 0)
+            while busy.load(ordering: .acquiring) > 0 { spinPause() }
+            self.body = nil
+        }
+    }
+
+    private func drain(worker: Int) {
+        guard let body else { return }
+        while true {
+            let i = next.add(1, ordering: .relaxed).oldValue
+            if i >= total { return }
+            body(i, worker)
+        }
+    }
+
+    private func workerLoop(id: Int) {
+        var seen = 0
+        while true {
+            var spins = 0
+            var current = generation.load(ordering: .acquiring)
+            while current == seen {
+                spins += 1
+                if spins < Self.spinLimit {
+                    spinPause()
+                } else {
+                    pthread_mutex_lock(&mutex)
+                    while generation.load(ordering: .acquiring) == seen && !stopping {
+                        pthread_cond_wait(&wake, &mutex)
+                    }
+                    pthread_mutex_unlock(&mutex)
+                    spins = 0
+                }
+                current = generation.load(ordering: .acquiring)
+            }
+            seen = current
+            if stopping { return }
+            drain(worker: id)
+            busy.subtract(1, ordering: .releasing)
+        }
+    }
+
+    private final class WorkerContext {
+        let pool: ThreadPool
+        let id: Int
+        init(pool: ThreadPool, id: Int) {
+            self.pool = pool
+            self.id = id
+        }
+    }
+}
+
+@inline(__always)
+func spinPause() { scion_cpu_relax() }

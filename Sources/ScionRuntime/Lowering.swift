@@ -1,0 +1,171 @@
+import ScionCompiler
+import ScionGraph
+import ScionKernels
+
+/// Turns each node of a compiled graph into a kernel step. Kernels are built (and weights packed)
+/// here, before memory planning, because their scratch sizes are planned with everything else;
+/// the steps are bound to arena pointers afterwards.
+struct Lowering {
+    typealias Pending = (Resolver) -> any ExecutionStep
+
+    private(set) var pending: [Pending] = []
+    /// Scratch floats each node needs (all threads together).
+    private(set) var workspaceFloats: [Int] = []
+    private(set) var fallbackNodes: [String] = []
+
+    private let unit: CompilationUnit
+    private let maxBatch: Int
+    private let threads: Int
+
+    init(unit: CompilationUnit, maxBatch: Int, threads: Int) throws {
+        self.unit = unit
+        self.maxBatch = maxBatch
+        self.threads = threads
+        for node in unit.graph.nodes {
+            let (step, workspace) = try lower(node)
+            pending.append(step)
+            workspaceFloats.append(workspace)
+        }
+    }
+
+    private var graph: Graph { unit.graph }
+
+    private func type(_ value: String) -> TensorType { graph.values[value]! }
+    private func shape(_ value: String) -> [Int] { type(value).resolvedShape(batch: maxBatch) }
+    private func floats(_ name: String) -> [Float] { unit.parameters[name]?.floats ?? [] }
+
+    private func activation(_ node: Node) -> KernelActivation {
+        switch Activation(rawValue: node.string("activation") ?? "none") ?? .none {
+        case .none: return .none
+        case .relu: return .relu
+        case .leakyRelu: return .leakyRelu(Float(node.float("slope") ?? 0.01))
+        case .sigmoid: return .sigmoid
+        case .tanh: return .tanh
+        }
+    }
+
+    private mutating func lower(_ node: Node) throws -> (Pending, Int) {
+        let x = node.inputs.first ?? "", y = node.output
+        switch node.op {
+        case .conv2d, .fusedConv2d:
+            let hasBias = node.op == .conv2d ? node.inputs.count > 2 : node.bool("has_bias") ?? true
+            let residual = node.bool("has_residual") == true ? node.inputs.last : nil
+            let g = Geometry.conv(node, shape(x), shape(y), type(node.inputs[1]))
+            let w = floats(node.inputs[1]), b = hasBias ? floats(node.inputs[2]) : nil
+            let kernel = w.withUnsafeBufferPointer { wp in
+                b.withOptionalPointer { bp in Conv2D(geometry: g, weight: wp.baseAddress!, bias: bp, activation: activation(node)) }
+            }
+            let index = graph.nodes.firstIndex(of: node)!
+            return ({ r in ConvStep(kernel, x: r[x], y: r[y], residual: residual.map { r[$0] }, workspace: r.workspace(index)) },
+                    kernel.workspacePerThread * threads)
+        case .convTranspose2d:
+            let g = Geometry.conv(node, shape(x), shape(y), type(node.inputs[1]))
+            let w = floats(node.inputs[1]), b = node.inputs.count > 2 ? floats(node.inputs[2]) : nil
+            let kernel = w.withUnsafeBufferPointer { wp in
+                b.withOptionalPointer { bp in ConvTranspose2D(geometry: g, weight: wp.baseAddress!, bias: bp, activation: .none) }
+            }
+            let index = graph.nodes.firstIndex(of: node)!
+            return ({ r in ConvTransposeStep(kernel, x: r[x], y: r[y], workspace: r.workspace(index)!) }, kernel.workspacePerThread * threads)
+        case .linear, .fusedLinear:
+            let hasBias = node.op == .linear ? node.inputs.count > 2 : node.bool("has_bias") ?? true
+            let residual = node.bool("has_residual") == true ? node.inputs.last : nil
+            let xs = shape(x), ys = shape(y)
+            let w = floats(node.inputs[1]), b = hasBias ? floats(node.inputs[2]) : nil
+            let kernel = w.withUnsafeBufferPointer { wp in
+                b.withOptionalPointer { bp in
+                    Linear(inFeatures: xs[1], outFeatures: ys[1], weight: wp.baseAddress!, bias: bp, activation: activation(node))
+                }
+            }
+            return ({ r in LinearStep(kernel, x: r[x], y: r[y], residual: residual.map { r[$0] }) }, 0)
+        case .batchNorm, .affine:
+            let (scale, shift) = node.op == .affine ? (floats(node.inputs[1]), floats(node.inputs[2])) : batchNormAffine(node)
+            let rows = type(x).elementsPerSample / scale.count
+            let act = activation(node)
+            return ({ r in AffineStep(x: r[x], y: r[y], scale: scale, shift: shift, rowsPerSample: rows, activation: act) }, 0)
+        case .relu, .leakyRelu, .sigmoid, .tanh:
+            let act: KernelActivation = switch node.op {
+            case .relu: .relu
+            case .leakyRelu: .leakyRelu(Float(node.float("slope") ?? 0.01))
+            case .sigmoid: .sigmoid
+            default: .tanh
+            }
+            return elementwise(.activation(act), node)
+        case .add: return elementwise(.add, node)
+        case .mul: return elementwise(.mul, node)
+        case .dropout: return elementwise(.copy, node)
+        case .maxPool2d, .avgPool2d:
+            let g = Geometry.pool(node, shape(x), shape(y))
+            let average = node.op == .avgPool2d, includePad = node.bool("count_include_pad") ?? true
+            return ({ r in PoolStep(x: r[x], y: r[y], geometry: g, average: average, countIncludePad: includePad) }, 0)
+        case .globalAvgPool:
+            let xs = shape(x)
+            return ({ r in GlobalPoolStep(x: r[x], y: r[y], plane: xs[2] * xs[3], channels: xs[1]) }, 0)
+        case .flatten, .reshape:
+            return relayout(node)
+        case .instanceNorm:
+            let xs = shape(x)
+            let scale = node.inputs.count > 1 ? floats(node.inputs[1]) : nil
+            let shift = node.inputs.count > 2 ? floats(node.inputs[2]) : nil
+            let eps = Float(node.float("epsilon") ?? 1e-5)
+            return ({ r in
+                InstanceNormStep(x: r[x], y: r[y], plane: xs[2] * xs[3], channels: xs[1], epsilon: eps, scale: scale, shift: shift)
+            }, 0)
+        case .softmax where lastPhysicalAxis(node.int("axis") ?? 1, of: type(x)):
+            let width = shape(x)[1]
+            let rows = type(x).elementsPerSample / width
+            return ({ r in SoftmaxStep(x: r[x], y: r[y], rowsPerSample: rows, width: width) }, 0)
+        case .concat where lastPhysicalAxis(node.int("axis") ?? 1, of: type(x)):
+            let widths = node.inputs.map { shape($0)[1] }
+            let rows = type(x).elementsPerSample / widths[0]
+            let inputs = node.inputs
+            return ({ r in ConcatStep(inputs: zip(inputs, widths).map { (r[$0], $1) }, y: r[y], rowsPerSample: rows) }, 0)
+        default:
+            fallbackNodes.append(node.name)
+            let inputs = node.inputs.filter { graph.parameter(named: $0) == nil }
+            guard inputs.count == node.inputs.count else { throw RuntimeError.unsupportedOp(node: node.name, op: node.op.rawValue) }
+            let types = inputs.map(type), outType = type(y)
+            return ({ r in FallbackStep(node: node, inputs: zip(inputs.map { r[$0] }, types).map { ($0, $1) }, output: (r[y], outType)) }, 0)
+        }
+    }
+
+    /// True when logical `axis` is the innermost axis in memory (channels of a channels-last
+    /// value, or the last axis of a rank-2 value).
+    private func lastPhysicalAxis(_ axis: Int, of t: TensorType) -> Bool {
+        axis == 1 && (t.rank == 2 || t.rank == 4)
+    }
+
+    private func elementwise(_ kind: ElementwiseStep.Kind, _ node: Node) -> (Pending, Int) {
+        let a = node.inputs[0], b = node.inputs.count > 1 ? node.inputs[1] : nil, y = node.output
+        let count = type(y).elementsPerSample
+        return ({ r in ElementwiseStep(kind, a: r[a], b: b.map { r[$0] }, y: r[y], elementsPerSample: count) }, 0)
+    }
+
+    /// Flatten and reshape keep the logical element order; only the physical layouts differ.
+    private mutating func relayout(_ node: Node) -> (Pending, Int) {
+        let x = node.inputs[0], y = node.output
+        let xt = type(x), yt = type(y)
+        let xs = shape(x), ys = shape(y)
+        let spatial = { (s: [Int]) in s.count == 4 ? s[2] * s[3] : 1 }
+        let direction: RelayoutStep.Direction
+        let channels: Int, plane: Int
+        if PhysicalLayout.isChannelsLast(xt), !PhysicalLayout.isChannelsLast(yt), spatial(xs) > 1 {
+            (direction, channels, plane) = (.nhwcToNCHW, xs[1], spatial(xs))
+        } else if !PhysicalLayout.isChannelsLast(xt), PhysicalLayout.isChannelsLast(yt), spatial(ys) > 1 {
+            (direction, channels, plane) = (.nchwToNHWC, ys[1], spatial(ys))
+        } else if PhysicalLayout.isChannelsLast(xt) == PhysicalLayout.isChannelsLast(yt) || spatial(xs) * spatial(ys) == 1 {
+            (direction, channels, plane) = (.copy, xt.elementsPerSample, 1)
+        } else {
+            fallbackNodes.append(node.name)
+            return ({ r in FallbackStep(node: node, inputs: [(r[x], xt)], output: (r[y], yt)) }, 0)
+        }
+        return ({ r in RelayoutStep(x: r[x], y: r[y], direction: direction, channels: channels, plane: plane) }, 0)
+    }
+
+    private func batchNormAffine(_ node: Node) -> ([Float], [Float]) {
+        let gamma = floats(node.inputs[1]), beta = floats(node.inputs[2])
+        let mean = floats(node.inputs[3]), variance = floats(node.inputs[4])
+        let eps = Float(node.float("epsilon") ?? 1e-5)
+        let scale = zip(gamma, variance).map { $0 / ($1 + eps).squareRoot() }
+        return (scale, scale.indices.map { beta[$0] - mean[$0] * scale[$0] })
+    }
+}

@@ -1,0 +1,213 @@
+import ScionKernels
+
+/// One unit of work in a compiled plan, bound to arena pointers, run for a given batch.
+protocol ExecutionStep: AnyObject {
+    func run(batch: Int, pool: ThreadPool)
+}
+
+/// Pointer to a planned buffer, resolved once the arena exists.
+typealias FloatPointer = UnsafeMutablePointer<Float>
+
+final class ConvStep: ExecutionStep {
+    let kernel: Conv2D
+    let x: FloatPointer, y: FloatPointer, residual: FloatPointer?, workspace: FloatPointer?
+    init(_ kernel: Conv2D, x: FloatPointer, y: FloatPointer, residual: FloatPointer?, workspace: FloatPointer?) {
+        (self.kernel, self.x, self.y, self.residual, self.workspace) = (kernel, x, y, residual, workspace)
+    }
+    func run(batch: Int, pool: ThreadPool) {
+        kernel.run(x: x, y: y, residual: residual.map { UnsafePointer($0) }, batch: batch, pool: pool, workspace: workspace)
+    }
+}
+
+final class ConvTransposeStep: ExecutionStep {
+    let kernel: ConvTranspose2D
+    let x: FloatPointer, y: FloatPointer, workspace: FloatPointer
+    init(_ kernel: ConvTranspose2D, x: FloatPointer, y: FloatPointer, workspace: FloatPointer) {
+        (self.kernel, self.x, self.y, self.workspace) = (kernel, x, y, workspace)
+    }
+    func run(batch: Int, pool: ThreadPool) { kernel.run(x: x, y: y, batch: batch, pool: pool, workspace: workspace) }
+}
+
+final class LinearStep: ExecutionStep {
+    let kernel: Linear
+    let x: FloatPointer, y: FloatPointer, residual: FloatPointer?
+    init(_ kernel: Linear, x: FloatPointer, y: FloatPointer, residual: FloatPointer?) {
+        (self.kernel, self.x, self.y, self.residual) = (kernel, x, y, residual)
+    }
+    func run(batch: Int, pool: ThreadPool) {
+        kernel.run(x: x, y: y, residual: residual.map { UnsafePointer($0) }, batch: batch, pool: pool)
+    }
+}
+
+/// Per-channel `y = act(x * scale + shift)` over rows of `channels`.
+final class AffineStep: ExecutionStep {
+    let x: FloatPointer, y: FloatPointer
+    let scale: UnsafeMutablePointer<Float>, shift: UnsafeMutablePointer<Float>
+    let channels: Int, rowsPerSample: Int, activation: KernelActivation
+    init(x: FloatPointer, y: FloatPointer, scale: [Float], shift: [Float], rowsPerSample: Int, activation: KernelActivation) {
+        (self.x, self.y, self.rowsPerSample, self.activation) = (x, y, rowsPerSample, activation)
+        channels = scale.count
+        self.scale = .allocate(capacity: channels)
+        self.scale.initialize(from: scale, count: channels)
+        self.shift = .allocate(capacity: channels)
+        self.shift.initialize(from: shift, count: channels)
+    }
+    deinit {
+        scale.deallocate()
+        shift.deallocate()
+    }
+    func run(batch: Int, pool: ThreadPool) {
+        let rows = batch * rowsPerSample
+        let chunking = RowSplit(rows: rows, threads: pool.threads)
+        pool.parallelFor(chunking.count) { chunk, _ in
+            let (r0, n) = chunking.range(chunk)
+            Epilogue.apply(
+                self.y + r0 * self.channels, rows: n, channels: self.channels, stride: self.channels,
+                scale: self.scale, shift: self.shift, activation: self.activation, input: self.x + r0 * self.channels)
+        }
+    }
+}
+
+/// An elementwise activation or binary op over `elementsPerSample` floats per image.
+final class ElementwiseStep: ExecutionStep {
+    enum Kind { case activation(KernelActivation), add, mul, copy }
+    let kind: Kind
+    let a: FloatPointer, b: FloatPointer?, y: FloatPointer
+    let elementsPerSample: Int
+    init(_ kind: Kind, a: FloatPointer, b: FloatPointer?, y: FloatPointer, elementsPerSample: Int) {
+        (self.kind, self.a, self.b, self.y, self.elementsPerSample) = (kind, a, b, y, elementsPerSample)
+    }
+    func run(batch: Int, pool: ThreadPool) {
+        let total = batch * elementsPerSample
+        let split = RowSplit(rows: total, threads: total >= 16384 ? pool.threads : 1)
+        pool.parallelFor(split.count) { chunk, _ in
+            let (start, n) = split.range(chunk)
+            let a = self.a + start, y = self.y + start
+            switch self.kind {
+            case .activation(let act): Elementwise.activate(a, y, count: n, act)
+            case .add: Elementwise.add(a, self.b! + start, y, count: n)
+            case .mul: Elementwise.mul(a, self.b! + start, y, count: n)
+            case .copy: Elementwise.copy(a, y, count: n)
+            }
+        }
+    }
+}
+
+final class PoolStep: ExecutionStep {
+    let x: FloatPointer, y: FloatPointer
+    let geometry: ConvGeometry
+    let average: Bool, countIncludePad: Bool
+    init(x: FloatPointer, y: FloatPointer, geometry: ConvGeometry, average: Bool, countIncludePad: Bool) {
+        (self.x, self.y, self.geometry, self.average, self.countIncludePad) = (x, y, geometry, average, countIncludePad)
+    }
+    func run(batch: Int, pool: ThreadPool) {
+        if average {
+            Pooling.average(x, y, geometry, countIncludePad: countIncludePad, batch: batch, pool: pool)
+        } else {
+            Pooling.max(x, y, geometry, batch: batch, pool: pool)
+        }
+    }
+}
+
+final class GlobalPoolStep: ExecutionStep {
+    let x: FloatPointer, y: FloatPointer
+    let plane: Int, channels: Int
+    init(x: FloatPointer, y: FloatPointer, plane: Int, channels: Int) {
+        (self.x, self.y, self.plane, self.channels) = (x, y, plane, channels)
+    }
+    func run(batch: Int, pool: ThreadPool) {
+        Pooling.globalAverage(x, y, plane: plane, channels: channels, batch: batch, pool: pool)
+    }
+}
+
+final class InstanceNormStep: ExecutionStep {
+    let x: FloatPointer, y: FloatPointer
+    let plane: Int, channels: Int, epsilon: Float
+    let scale: [Float]?, shift: [Float]?
+    init(x: FloatPointer, y: FloatPointer, plane: Int, channels: Int, epsilon: Float, scale: [Float]?, shift: [Float]?) {
+        (self.x, self.y, self.plane, self.channels, self.epsilon, self.scale, self.shift) = (x, y, plane, channels, epsilon, scale, shift)
+    }
+    func run(batch: Int, pool: ThreadPool) {
+        scale.withOptionalPointer { s in
+            shift.withOptionalPointer { b in
+                Normalization.instance(x, y, plane: plane, channels: channels, batch: batch, scale: s, shift: b, epsilon: epsilon, pool: pool)
+            }
+        }
+    }
+}
+
+final class SoftmaxStep: ExecutionStep {
+    let x: FloatPointer, y: FloatPointer
+    let rowsPerSample: Int, width: Int
+    init(x: FloatPointer, y: FloatPointer, rowsPerSample: Int, width: Int) {
+        (self.x, self.y, self.rowsPerSample, self.width) = (x, y, rowsPerSample, width)
+    }
+    func run(batch: Int, pool: ThreadPool) {
+        Normalization.softmax(x, y, rows: batch * rowsPerSample, width: width)
+    }
+}
+
+/// Concatenation along the last physical axis: per row, the inputs' segments one after another.
+final class ConcatStep: ExecutionStep {
+    let inputs: [(pointer: FloatPointer, width: Int)]
+    let y: FloatPointer
+    let rowsPerSample: Int, width: Int
+    init(inputs: [(FloatPointer, Int)], y: FloatPointer, rowsPerSample: Int) {
+        self.inputs = inputs.map { (pointer: $0.0, width: $0.1) }
+        self.y = y
+        self.rowsPerSample = rowsPerSample
+        width = inputs.reduce(0) { $0 + $1.1 }
+    }
+    func run(batch: Int, pool: ThreadPool) {
+        for r in 0..<(batch * rowsPerSample) {
+            var offset = 0
+            for input in inputs {
+                (y + r * width + offset).update(from: input.pointer + r * input.width, count: input.width)
+                offset += input.width
+            }
+        }
+    }
+}
+
+/// Moves data between the physical layouts of two values (NHWC ↔ the logical NCHW order).
+final class RelayoutStep: ExecutionStep {
+    enum Direction { case nhwcToNCHW, nchwToNHWC, copy }
+    let x: FloatPointer, y: FloatPointer
+    let direction: Direction
+    let channels: Int, plane: Int
+    init(x: FloatPointer, y: FloatPointer, direction: Direction, channels: Int, plane: Int) {
+        (self.x, self.y, self.direction, self.channels, self.plane) = (x, y, direction, channels, plane)
+    }
+    func run(batch: Int, pool: ThreadPool) {
+        switch direction {
+        case .nhwcToNCHW: Layout.nhwcToNCHW(x, y, n: batch, c: channels, plane: plane)
+        case .nchwToNHWC: Layout.nchwToNHWC(x, y, n: batch, c: channels, plane: plane)
+        case .copy: Elementwise.copy(x, y, count: batch * channels * plane)
+        }
+    }
+}
+
+/// Even contiguous split of `rows` over `threads` chunks.
+struct RowSplit {
+    let count: Int
+    let rows: Int
+    let total: Int
+    init(rows total: Int, threads: Int) {
+        self.total = total
+        count = max(1, min(threads, total))
+        rows = (total + count - 1) / count
+    }
+    func range(_ chunk: Int) -> (start: Int, count: Int) {
+        let start = chunk * rows
+        return (start, max(0, min(rows, total - start)))
+    }
+}
+
+extension Optional where Wrapped == [Float] {
+    func withOptionalPointer<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        switch self {
+        case .some(let array): return array.withUnsafeBufferPointer { body($0.baseAddress) }
+        case .none: return body(nil)
+        }
+    }
+}
