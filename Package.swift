@@ -61,9 +61,15 @@ let package = Package(
         .testTarget(
             name: "ScionFormatTests",
             dependencies: ["ScionGraph", "ScionZoo", "ScionFormat", "ScionTestSupport"]),
+        .testTarget(name: "ScionKernelTests", dependencies: ["ScionKernels"]),
+        // Counts malloc calls so a test can check that inference allocates nothing.
+        .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(
             name: "ScionRuntimeTests",
-            dependencies: ["ScionGraph", "ScionZoo", "ScionFormat", "ScionKernels", "ScionRuntime", "ScionTestSupport"]),
+            dependencies: [
+                "ScionGraph", "ScionZoo", "ScionFormat", "ScionKernels", "ScionRuntime", "ScionTestSupport",
+                "AllocationCounter",
+            ]),
         .testTarget(name: "ScionCLITests", dependencies: ["scion", "ScionFormat", "ScionZoo", "ScionTestSupport"]),
     ]
 )

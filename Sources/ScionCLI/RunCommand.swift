@@ -7,7 +7,7 @@ import ScionRuntime
 /// `scion run`: one forward pass over a `.npy` batch.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Run a model's forward pass on a float32 NCHW .npy batch.")
+        commandName: "run", abstract: "Run a model's compiled forward pass on a float32 NCHW .npy batch.")
 
     @Argument(help: "Model file (.h5).")
     var model: String
@@ -18,6 +18,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Output .npy; a model with several outputs writes one file per output, named PATH-stem.OUTPUT.npy.")
     var output: String
 
+    @Option(help: "Threads for the kernels (default: all cores).")
+    var threads: Int?
+
     func run() throws {
         let m = try ModelFile.read(model)
         var x = try NPY.read(input)
@@ -26,7 +29,9 @@ struct RunCommand: ParsableCommand {
         }
         if x.shape.count == 3 { x = x.reshaped([1] + x.shape) }
         if x.dtype != .float32 { x = Tensor(shape: x.shape, values: x.floats) }
-        let outputs = try ReferenceInterpreter(model: m).run([inputName: x])
+        let batch = x.shape.first ?? 1
+        let executor = try Executor(model: m, options: .init(maxBatch: batch, threads: threads))
+        let outputs = try executor.run([inputName: x])
         for (name, path) in Self.outputPaths(m.graph.outputs, base: output) {
             guard let tensor = outputs[name] else { continue }
             try NPY.write(tensor, to: path)

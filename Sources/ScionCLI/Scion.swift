@@ -7,7 +7,9 @@ public struct Scion: ParsableCommand {
         commandName: "scion",
         abstract: "Train image classifiers on untrusted data, trap a backdoor in the head, and replace it.",
         version: ScionVersion.string,
-        subcommands: [InitCommand.self, InspectCommand.self, RunCommand.self])
+        subcommands: [
+            InitCommand.self, InspectCommand.self, RunCommand.self, CompileCommand.self, BenchCommand.self,
+        ])
 
     public init() {}
 }

@@ -10,8 +10,8 @@ public enum Compiler {
     /// The standard inference pipeline, in order.
     public static var standardPasses: [any CompilerPass] {
         [
-            InferenceSimplificationPass(), BatchNormFoldingPass(), ConstantFoldingPass(), EpilogueFusionPass(),
-            DeadNodeEliminationPass(), InPlacePass(),
+            DeadNodeEliminationPass(), InferenceSimplificationPass(), BatchNormFoldingPass(), ConstantFoldingPass(),
+            EpilogueFusionPass(), InPlacePass(),
         ]
     }
 

@@ -58,44 +58,57 @@ public final class Conv2D: @unchecked Sendable {
         }
     }
 
-    /// Computes `y` from `x` (both NHWC) for `batch` images. `residual` may be `y` itself.
-    /// `workspace` holds `workspacePerThread` floats per pool thread.
+    /// How `batch` images split into chunks of output rows for `threads` threads.
+    public func chunking(batch: Int, threads: Int) -> Chunking {
+        Chunking(rows: batch * geometry.outPlane, maxRows: maxChunkRows, threads: threads)
+    }
+
+    /// Computes chunk `chunk` of `y` from `x` (both NHWC). `residual` may be `y` itself;
+    /// `workspace` holds `workspacePerThread` floats per thread, `worker` picks this thread's.
+    @inline(__always)
+    public func compute(
+        chunk: Int, of chunking: Chunking, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+        residual: UnsafePointer<Float>?, worker: Int, workspace: UnsafeMutablePointer<Float>?
+    ) {
+        let g = geometry
+        let r0 = chunk * chunking.rows
+        let n = min(chunking.rows, chunking.total - r0)
+        guard n > 0 else { return }
+        let out = y + r0 * g.outChannels
+        if let residual, residual != UnsafePointer(y) {
+            out.update(from: residual + r0 * g.outChannels, count: n * g.outChannels)
+        }
+        let beta: Float = residual == nil ? 0 : 1
+        let scratch = workspace.map { $0 + worker * workspacePerThread }
+        for group in 0..<g.groups {
+            let a: UnsafePointer<Float>
+            let lda: Int
+            if pointwise {
+                a = x + r0 * g.inChannels + group * g.inChannelsPerGroup
+                lda = g.inChannels
+            } else {
+                im2col(x, into: scratch!, firstRow: r0, rows: n, group: group)
+                a = UnsafePointer(scratch!)
+                lda = depth
+            }
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(g.outChannelsPerGroup), Int32(depth), 1,
+                a, Int32(lda), packed + group * depth * g.outChannelsPerGroup, Int32(g.outChannelsPerGroup), beta,
+                out + group * g.outChannelsPerGroup, Int32(g.outChannels))
+        }
+        if bias != nil || activation != .none {
+            Epilogue.apply(out, rows: n, channels: g.outChannels, stride: g.outChannels, shift: bias.map { UnsafePointer($0) }, activation: activation)
+        }
+    }
+
+    /// Computes `y` from `x` for `batch` images over the pool (convenience; allocates per call).
     public func run(
         x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, batch: Int,
         pool: ThreadPool, workspace: UnsafeMutablePointer<Float>?
     ) {
-        let g = geometry
-        let rows = batch * g.outPlane
-        let chunking = Chunking(rows: rows, maxRows: maxChunkRows, threads: pool.threads)
-        pool.parallelFor(chunking.count) { chunk, worker in
-            let r0 = chunk * chunking.rows
-            let n = min(chunking.rows, rows - r0)
-            guard n > 0 else { return }
-            let out = y + r0 * g.outChannels
-            if let residual, residual != UnsafePointer(y) {
-                out.update(from: residual + r0 * g.outChannels, count: n * g.outChannels)
-            }
-            let beta: Float = residual == nil ? 0 : 1
-            let scratch = workspace.map { $0 + worker * self.workspacePerThread }
-            for group in 0..<g.groups {
-                let a: UnsafePointer<Float>
-                let lda: Int
-                if pointwise {
-                    a = x + r0 * g.inChannels + group * g.inChannelsPerGroup
-                    lda = g.inChannels
-                } else {
-                    im2col(x, into: scratch!, firstRow: r0, rows: n, group: group)
-                    a = UnsafePointer(scratch!)
-                    lda = depth
-                }
-                cblas_sgemm(
-                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(g.outChannelsPerGroup), Int32(depth), 1,
-                    a, Int32(lda), packed + group * depth * g.outChannelsPerGroup, Int32(g.outChannelsPerGroup), beta,
-                    out + group * g.outChannelsPerGroup, Int32(g.outChannels))
-            }
-            if bias != nil || activation != .none {
-                Epilogue.apply(out, rows: n, channels: g.outChannels, stride: g.outChannels, shift: bias.map { UnsafePointer($0) }, activation: activation)
-            }
+        let chunks = chunking(batch: batch, threads: pool.threads)
+        pool.parallelFor(chunks.count) { chunk, worker in
+            compute(chunk: chunk, of: chunks, x: x, y: y, residual: residual, worker: worker, workspace: workspace)
         }
     }
 
@@ -138,11 +151,13 @@ public final class Conv2D: @unchecked Sendable {
 
 /// How `rows` of work split into chunks: at most `maxRows` each, and a multiple of the thread
 /// count so every thread gets the same number of chunks.
-struct Chunking {
-    let count: Int
-    let rows: Int
+public struct Chunking: Sendable {
+    public let count: Int
+    public let rows: Int
+    public let total: Int
 
-    init(rows total: Int, maxRows: Int, threads: Int) {
+    public init(rows total: Int, maxRows: Int, threads: Int) {
+        self.total = total
         var chunks = max(1, (total + maxRows - 1) / maxRows)
         if threads > 1 { chunks = (chunks + threads - 1) / threads * threads }
         chunks = min(chunks, max(total, 1))

@@ -41,27 +41,31 @@ public final class ConvTranspose2D: @unchecked Sendable {
     /// Floats of scratch each thread needs (one image's tap contributions).
     public var workspacePerThread: Int { geometry.inPlane * taps * geometry.outChannelsPerGroup }
 
+    /// Computes image `n` of `y` from `x`, using thread `worker`'s part of `workspace`.
+    public func compute(image n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, worker: Int, workspace: UnsafeMutablePointer<Float>) {
+        let g = geometry
+        let col = workspace + worker * workspacePerThread
+        let xn = x + n * g.inPlane * g.inChannels
+        let yn = y + n * g.outPlane * g.outChannels
+        for group in 0..<g.groups {
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(g.inPlane), Int32(taps * g.outChannelsPerGroup),
+                Int32(g.inChannelsPerGroup), 1, xn + group * g.inChannelsPerGroup, Int32(g.inChannels),
+                packed + group * g.inChannelsPerGroup * taps * g.outChannelsPerGroup,
+                Int32(taps * g.outChannelsPerGroup), 0, col, Int32(taps * g.outChannelsPerGroup))
+            gather(col, into: yn, group: group)
+        }
+        Epilogue.apply(
+            yn, rows: g.outPlane, channels: g.outChannels, stride: g.outChannels,
+            shift: bias.map { UnsafePointer($0) }, activation: activation)
+    }
+
+    /// All images over the pool (convenience; allocates per call).
     public func run(
         x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, batch: Int, pool: ThreadPool,
         workspace: UnsafeMutablePointer<Float>
     ) {
-        let g = geometry
-        pool.parallelFor(batch) { n, worker in
-            let col = workspace + worker * self.workspacePerThread
-            let xn = x + n * g.inPlane * g.inChannels
-            let yn = y + n * g.outPlane * g.outChannels
-            for group in 0..<g.groups {
-                cblas_sgemm(
-                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(g.inPlane), Int32(self.taps * g.outChannelsPerGroup),
-                    Int32(g.inChannelsPerGroup), 1, xn + group * g.inChannelsPerGroup, Int32(g.inChannels),
-                    self.packed + group * g.inChannelsPerGroup * self.taps * g.outChannelsPerGroup,
-                    Int32(self.taps * g.outChannelsPerGroup), 0, col, Int32(self.taps * g.outChannelsPerGroup))
-                self.gather(col, into: yn, group: group)
-            }
-            Epilogue.apply(
-                yn, rows: g.outPlane, channels: g.outChannels, stride: g.outChannels,
-                shift: self.bias.map { UnsafePointer($0) }, activation: self.activation)
-        }
+        pool.parallelFor(batch) { n, worker in compute(image: n, x: x, y: y, worker: worker, workspace: workspace) }
     }
 
     /// Sums, for every output pixel, the contributions of the input pixels whose kernel covers it.

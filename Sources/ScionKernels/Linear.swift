@@ -28,23 +28,29 @@ public final class Linear: @unchecked Sendable {
         bias?.deallocate()
     }
 
-    public func run(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, batch: Int, pool: ThreadPool) {
-        let chunking = Chunking(rows: batch, maxRows: max(1, batch / pool.threads), threads: batch >= 2 * pool.threads ? pool.threads : 1)
-        pool.parallelFor(chunking.count) { chunk, _ in
-            let r0 = chunk * chunking.rows
-            let n = min(chunking.rows, batch - r0)
-            guard n > 0 else { return }
-            let out = y + r0 * self.outFeatures
-            if let residual, residual != UnsafePointer(y) {
-                out.update(from: residual + r0 * self.outFeatures, count: n * self.outFeatures)
-            }
-            cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(self.outFeatures), Int32(self.inFeatures), 1,
-                x + r0 * self.inFeatures, Int32(self.inFeatures), self.weight, Int32(self.inFeatures),
-                residual == nil ? 0 : 1, out, Int32(self.outFeatures))
-            Epilogue.apply(
-                out, rows: n, channels: self.outFeatures, stride: self.outFeatures,
-                shift: self.bias.map { UnsafePointer($0) }, activation: self.activation)
+    /// How `batch` rows split over `threads`.
+    public func chunking(batch: Int, threads: Int) -> Chunking {
+        Chunking(rows: batch, maxRows: max(1, batch / threads), threads: batch >= 2 * threads ? threads : 1)
+    }
+
+    /// Computes chunk `chunk` of the rows.
+    public func compute(chunk: Int, of chunking: Chunking, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?) {
+        let r0 = chunk * chunking.rows
+        let n = min(chunking.rows, chunking.total - r0)
+        guard n > 0 else { return }
+        let out = y + r0 * outFeatures
+        if let residual, residual != UnsafePointer(y) {
+            out.update(from: residual + r0 * outFeatures, count: n * outFeatures)
         }
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(outFeatures), Int32(inFeatures), 1,
+            x + r0 * inFeatures, Int32(inFeatures), weight, Int32(inFeatures), residual == nil ? 0 : 1, out, Int32(outFeatures))
+        Epilogue.apply(out, rows: n, channels: outFeatures, stride: outFeatures, shift: bias.map { UnsafePointer($0) }, activation: activation)
+    }
+
+    /// All rows over the pool (convenience; allocates per call).
+    public func run(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, batch: Int, pool: ThreadPool) {
+        let chunks = chunking(batch: batch, threads: pool.threads)
+        pool.parallelFor(chunks.count) { chunk, _ in compute(chunk: chunk, of: chunks, x: x, y: y, residual: residual) }
     }
 }

@@ -7,6 +7,16 @@ public enum Normalization {
         scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?, epsilon: Float, pool: ThreadPool
     ) {
         pool.parallelFor(batch) { n, _ in
+            instance(image: n, x, y, plane: plane, channels: c, scale: scale, shift: shift, epsilon: epsilon)
+        }
+    }
+
+    /// InstanceNorm of image `n`.
+    public static func instance(
+        image n: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, plane: Int, channels c: Int,
+        scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?, epsilon: Float
+    ) {
+        do {
             let xn = x + n * plane * c, yn = y + n * plane * c
             // Stack scratch: no heap allocation per call.
             withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * c) { stats in

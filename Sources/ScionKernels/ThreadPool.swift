@@ -6,6 +6,19 @@ import Synchronization
     import Glibc
 #endif
 
+/// Work split into chunks: `runChunk(i, worker:)` is called once for each chunk index, on any
+/// thread; `worker` identifies the thread (for per-thread scratch memory).
+public protocol ParallelTask: AnyObject {
+    func runChunk(_ index: Int, worker: Int)
+}
+
+/// Adapts a closure to `ParallelTask`.
+private final class ClosureTask: ParallelTask {
+    let body: (Int, Int) -> Void
+    init(_ body: @escaping (Int, Int) -> Void) { self.body = body }
+    func runChunk(_ index: Int, worker: Int) { body(index, worker) }
+}
+
 /// A fixed set of worker threads for data-parallel loops, built for many short parallel regions:
 /// no allocation per loop, workers spin briefly between regions and then sleep, and the calling
 /// thread works too.
@@ -13,13 +26,15 @@ import Synchronization
 /// ```swift
 /// let pool = ThreadPool(threads: 2)
 /// pool.parallelFor(chunks) { chunk, worker in process(chunk, scratch: scratch[worker]) }
+/// pool.parallelFor(chunks, convolutionStep)   // a ParallelTask: no allocation
 /// ```
 /// `worker` is in `0..<threads` and unique among concurrently running bodies, so it can index
 /// per-thread scratch memory.
 public final class ThreadPool: @unchecked Sendable {
     public let threads: Int
 
-    private var body: ((Int, Int) -> Void)?
+    /// The running loop.
+    private var task: (any ParallelTask)?
     private var total = 0
     private let generation = Atomic<Int>(0)
     private let next = Atomic<Int>(0)
@@ -59,37 +74,46 @@ public final class ThreadPool: @unchecked Sendable {
         pthread_mutex_destroy(&mutex)
     }
 
-    /// Calls `body(index, worker)` for every index in `0..<count`, spread over the threads,
-    /// and returns when all calls have finished.
-    public func parallelFor(_ count: Int, _ body: (Int, Int) -> Void) {
+    /// Calls `task.runChunk(index, worker:)` for every index in `0..<count`, spread over the
+    /// threads, and returns when all calls have finished. Allocation-free: the hot path of the
+    /// executor.
+    public func parallelFor(_ count: Int, _ task: any ParallelTask) {
         guard count > 0 else { return }
+        guard threads > 1, count > 1 else {
+            for i in 0..<count { task.runChunk(i, worker: 0) }
+            return
+        }
+        self.task = task
+        total = count
+        next.store(0, ordering: .relaxed)
+        busy.store(threads - 1, ordering: .relaxed)
+        generation.add(1, ordering: .releasing)
+        // Always under the mutex: a worker deciding to sleep re-checks the generation while
+        // holding it, so no wake-up can be lost.
+        pthread_mutex_lock(&mutex)
+        pthread_cond_broadcast(&wake)
+        pthread_mutex_unlock(&mutex)
+        drain(worker: 0)
+        while busy.load(ordering: .acquiring) > 0 { spinPause() }
+        self.task = nil
+    }
+
+    /// Calls `body(index, worker)` for every index in `0..<count`. Convenient, but converting
+    /// the closure for the workers allocates once per call; hot paths pass a `ParallelTask`.
+    public func parallelFor(_ count: Int, _ body: (Int, Int) -> Void) {
         guard threads > 1, count > 1 else {
             for i in 0..<count { body(i, 0) }
             return
         }
-        withoutActuallyEscaping(body) { escapable in
-            self.body = escapable
-            total = count
-            next.store(0, ordering: .relaxed)
-            busy.store(threads - 1, ordering: .relaxed)
-            generation.add(1, ordering: .releasing)
-            // Always under the mutex: a worker deciding to sleep re-checks the generation
-            // while holding it, so no wake-up can be lost.
-            pthread_mutex_lock(&mutex)
-            pthread_cond_broadcast(&wake)
-            pthread_mutex_unlock(&mutex)
-            drain(worker: 0)
-            while busy.load(ordering: .acquiring) > 0 { spinPause() }
-            self.body = nil
-        }
+        withoutActuallyEscaping(body) { parallelFor(count, ClosureTask($0)) }
     }
 
     private func drain(worker: Int) {
-        guard let body else { return }
+        guard let task else { return }
         while true {
             let i = next.add(1, ordering: .relaxed).oldValue
             if i >= total { return }
-            body(i, worker)
+            task.runChunk(i, worker: worker)
         }
     }
 

@@ -37,6 +37,8 @@ public final class Executor: @unchecked Sendable {
     private let arena: UnsafeMutableRawPointer
     private var steps: [any ExecutionStep] = []
     private var pointers: [String: FloatPointer] = [:]
+    /// Graph inputs and outputs, resolved once so runs need no lookups that allocate.
+    private var boundary: [String: BoundaryValue] = [:]
 
     public init(model: Model, options: Options = Options()) throws {
         compiled = try Compiler.compile(model, passes: options.passes)
@@ -59,6 +61,13 @@ public final class Executor: @unchecked Sendable {
             assignment.workspaceID(node: node).map { (base + plan.offsets[$0]!).assumingMemoryBound(to: Float.self) }
         }
         steps = lowering.pending.map { $0(resolve) }
+        for name in graph.inputs + graph.outputs {
+            guard let type = graph.values[name], let pointer = pointers[name] else { continue }
+            let shape = type.resolvedShape(batch: 1)
+            boundary[name] = BoundaryValue(
+                pointer: pointer, channelsLast: PhysicalLayout.isChannelsLast(type), channels: shape.count > 1 ? shape[1] : 1,
+                plane: shape.count == 4 ? shape[2] * shape[3] : 1, perSample: type.elementsPerSample)
+        }
         fallbackNodes = lowering.fallbackNodes
     }
 
@@ -95,28 +104,49 @@ public final class Executor: @unchecked Sendable {
 
     /// Copies output `name` of the last run, in NCHW order, to `destination`.
     public func copyOutput(_ name: String, to destination: UnsafeMutablePointer<Float>, batch: Int) {
-        guard let type = graph.values[name], let source = pointers[name] else { return }
-        let shape = type.resolvedShape(batch: batch)
-        if PhysicalLayout.isChannelsLast(type) {
-            Layout.nhwcToNCHW(source, destination, n: batch, c: shape[1], plane: shape[2] * shape[3])
+        guard let io = boundary[name] else { return }
+        if io.channelsLast {
+            Layout.nhwcToNCHW(io.pointer, destination, n: batch, c: io.channels, plane: io.plane)
         } else {
-            destination.update(from: source, count: shape.reduce(1, *))
+            destination.update(from: io.pointer, count: batch * io.perSample)
         }
     }
 
     private func loadInput(_ name: String, from source: UnsafePointer<Float>, batch: Int) {
-        guard let type = graph.values[name], let destination = pointers[name] else { return }
-        let shape = type.resolvedShape(batch: batch)
-        if PhysicalLayout.isChannelsLast(type) {
-            Layout.nchwToNHWC(source, destination, n: batch, c: shape[1], plane: shape[2] * shape[3])
+        guard let io = boundary[name] else { return }
+        if io.channelsLast {
+            Layout.nchwToNHWC(source, io.pointer, n: batch, c: io.channels, plane: io.plane)
         } else {
-            destination.update(from: source, count: shape.reduce(1, *))
+            io.pointer.update(from: source, count: batch * io.perSample)
         }
+    }
+
+    /// Seconds spent in each node over `iterations` runs of the last loaded input, slowest
+    /// first: where the time goes.
+    public func profile(batch: Int, iterations: Int) -> [(node: String, op: String, seconds: Double)] {
+        var totals = [Double](repeating: 0, count: steps.count)
+        for _ in 0..<iterations {
+            for (i, step) in steps.enumerated() {
+                let start = DispatchTime.now().uptimeNanoseconds
+                step.run(batch: batch, pool: pool)
+                totals[i] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            }
+        }
+        return zip(graph.nodes, totals).map { ($0.name, $0.op.rawValue, $1 / Double(iterations)) }.sorted { $0.seconds > $1.seconds }
     }
 
     private func runSteps(batch: Int) {
         for step in steps { step.run(batch: batch, pool: pool) }
     }
+}
+
+/// A graph input or output: where it lives and how to convert it to and from NCHW.
+struct BoundaryValue {
+    let pointer: FloatPointer
+    let channelsLast: Bool
+    let channels: Int
+    let plane: Int
+    let perSample: Int
 }
 
 /// Resolves value names and workspace requests to arena pointers while steps are bound.

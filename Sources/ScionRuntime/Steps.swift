@@ -8,42 +8,59 @@ protocol ExecutionStep: AnyObject {
 /// Pointer to a planned buffer, resolved once the arena exists.
 typealias FloatPointer = UnsafeMutablePointer<Float>
 
-final class ConvStep: ExecutionStep {
+// Steps are their own `ParallelTask`s: the per-run state (batch, chunking) lives in the step,
+// so handing work to the pool allocates nothing.
+
+final class ConvStep: ExecutionStep, ParallelTask {
     let kernel: Conv2D
     let x: FloatPointer, y: FloatPointer, residual: FloatPointer?, workspace: FloatPointer?
+    private var chunking = Chunking(rows: 0, maxRows: 1, threads: 1)
     init(_ kernel: Conv2D, x: FloatPointer, y: FloatPointer, residual: FloatPointer?, workspace: FloatPointer?) {
         (self.kernel, self.x, self.y, self.residual, self.workspace) = (kernel, x, y, residual, workspace)
     }
     func run(batch: Int, pool: ThreadPool) {
-        kernel.run(x: x, y: y, residual: residual.map { UnsafePointer($0) }, batch: batch, pool: pool, workspace: workspace)
+        chunking = kernel.chunking(batch: batch, threads: pool.threads)
+        pool.parallelFor(chunking.count, self)
+    }
+    func runChunk(_ index: Int, worker: Int) {
+        kernel.compute(chunk: index, of: chunking, x: x, y: y, residual: residual.map { UnsafePointer($0) }, worker: worker, workspace: workspace)
     }
 }
 
-final class ConvTransposeStep: ExecutionStep {
+final class ConvTransposeStep: ExecutionStep, ParallelTask {
     let kernel: ConvTranspose2D
     let x: FloatPointer, y: FloatPointer, workspace: FloatPointer
     init(_ kernel: ConvTranspose2D, x: FloatPointer, y: FloatPointer, workspace: FloatPointer) {
         (self.kernel, self.x, self.y, self.workspace) = (kernel, x, y, workspace)
     }
-    func run(batch: Int, pool: ThreadPool) { kernel.run(x: x, y: y, batch: batch, pool: pool, workspace: workspace) }
+    func run(batch: Int, pool: ThreadPool) { pool.parallelFor(batch, self) }
+    func runChunk(_ index: Int, worker: Int) {
+        kernel.compute(image: index, x: x, y: y, worker: worker, workspace: workspace)
+    }
 }
 
-final class LinearStep: ExecutionStep {
+final class LinearStep: ExecutionStep, ParallelTask {
     let kernel: Linear
     let x: FloatPointer, y: FloatPointer, residual: FloatPointer?
+    private var chunking = Chunking(rows: 0, maxRows: 1, threads: 1)
     init(_ kernel: Linear, x: FloatPointer, y: FloatPointer, residual: FloatPointer?) {
         (self.kernel, self.x, self.y, self.residual) = (kernel, x, y, residual)
     }
     func run(batch: Int, pool: ThreadPool) {
-        kernel.run(x: x, y: y, residual: residual.map { UnsafePointer($0) }, batch: batch, pool: pool)
+        chunking = kernel.chunking(batch: batch, threads: pool.threads)
+        pool.parallelFor(chunking.count, self)
+    }
+    func runChunk(_ index: Int, worker: Int) {
+        kernel.compute(chunk: index, of: chunking, x: x, y: y, residual: residual.map { UnsafePointer($0) })
     }
 }
 
 /// Per-channel `y = act(x * scale + shift)` over rows of `channels`.
-final class AffineStep: ExecutionStep {
+final class AffineStep: ExecutionStep, ParallelTask {
     let x: FloatPointer, y: FloatPointer
     let scale: UnsafeMutablePointer<Float>, shift: UnsafeMutablePointer<Float>
     let channels: Int, rowsPerSample: Int, activation: KernelActivation
+    private var split = RowSplit(rows: 0, threads: 1)
     init(x: FloatPointer, y: FloatPointer, scale: [Float], shift: [Float], rowsPerSample: Int, activation: KernelActivation) {
         (self.x, self.y, self.rowsPerSample, self.activation) = (x, y, rowsPerSample, activation)
         channels = scale.count
@@ -57,82 +74,99 @@ final class AffineStep: ExecutionStep {
         shift.deallocate()
     }
     func run(batch: Int, pool: ThreadPool) {
-        let rows = batch * rowsPerSample
-        let chunking = RowSplit(rows: rows, threads: pool.threads)
-        pool.parallelFor(chunking.count) { chunk, _ in
-            let (r0, n) = chunking.range(chunk)
-            Epilogue.apply(
-                self.y + r0 * self.channels, rows: n, channels: self.channels, stride: self.channels,
-                scale: self.scale, shift: self.shift, activation: self.activation, input: self.x + r0 * self.channels)
-        }
+        split = RowSplit(rows: batch * rowsPerSample, threads: pool.threads)
+        pool.parallelFor(split.count, self)
+    }
+    func runChunk(_ index: Int, worker: Int) {
+        let (r0, n) = split.range(index)
+        Epilogue.apply(
+            y + r0 * channels, rows: n, channels: channels, stride: channels, scale: scale, shift: shift,
+            activation: activation, input: x + r0 * channels)
     }
 }
 
 /// An elementwise activation or binary op over `elementsPerSample` floats per image.
-final class ElementwiseStep: ExecutionStep {
+final class ElementwiseStep: ExecutionStep, ParallelTask {
     enum Kind { case activation(KernelActivation), add, mul, copy }
     let kind: Kind
     let a: FloatPointer, b: FloatPointer?, y: FloatPointer
     let elementsPerSample: Int
+    private var split = RowSplit(rows: 0, threads: 1)
     init(_ kind: Kind, a: FloatPointer, b: FloatPointer?, y: FloatPointer, elementsPerSample: Int) {
         (self.kind, self.a, self.b, self.y, self.elementsPerSample) = (kind, a, b, y, elementsPerSample)
     }
     func run(batch: Int, pool: ThreadPool) {
         let total = batch * elementsPerSample
-        let split = RowSplit(rows: total, threads: total >= 16384 ? pool.threads : 1)
-        pool.parallelFor(split.count) { chunk, _ in
-            let (start, n) = split.range(chunk)
-            let a = self.a + start, y = self.y + start
-            switch self.kind {
-            case .activation(let act): Elementwise.activate(a, y, count: n, act)
-            case .add: Elementwise.add(a, self.b! + start, y, count: n)
-            case .mul: Elementwise.mul(a, self.b! + start, y, count: n)
-            case .copy: Elementwise.copy(a, y, count: n)
-            }
+        split = RowSplit(rows: total, threads: total >= 16384 ? pool.threads : 1)
+        pool.parallelFor(split.count, self)
+    }
+    func runChunk(_ index: Int, worker: Int) {
+        let (start, n) = split.range(index)
+        let a = self.a + start, y = self.y + start
+        switch kind {
+        case .activation(let act): Elementwise.activate(a, y, count: n, act)
+        case .add: Elementwise.add(a, b! + start, y, count: n)
+        case .mul: Elementwise.mul(a, b! + start, y, count: n)
+        case .copy: Elementwise.copy(a, y, count: n)
         }
     }
 }
 
-final class PoolStep: ExecutionStep {
+final class PoolStep: ExecutionStep, ParallelTask {
     let x: FloatPointer, y: FloatPointer
     let geometry: ConvGeometry
     let average: Bool, countIncludePad: Bool
     init(x: FloatPointer, y: FloatPointer, geometry: ConvGeometry, average: Bool, countIncludePad: Bool) {
         (self.x, self.y, self.geometry, self.average, self.countIncludePad) = (x, y, geometry, average, countIncludePad)
     }
-    func run(batch: Int, pool: ThreadPool) {
+    func run(batch: Int, pool: ThreadPool) { pool.parallelFor(batch * geometry.outHeight, self) }
+    func runChunk(_ index: Int, worker: Int) {
         if average {
-            Pooling.average(x, y, geometry, countIncludePad: countIncludePad, batch: batch, pool: pool)
+            Pooling.averageRow(index, x, y, geometry, countIncludePad: countIncludePad)
         } else {
-            Pooling.max(x, y, geometry, batch: batch, pool: pool)
+            Pooling.maxRow(index, x, y, geometry)
         }
     }
 }
 
-final class GlobalPoolStep: ExecutionStep {
+final class GlobalPoolStep: ExecutionStep, ParallelTask {
     let x: FloatPointer, y: FloatPointer
     let plane: Int, channels: Int
     init(x: FloatPointer, y: FloatPointer, plane: Int, channels: Int) {
         (self.x, self.y, self.plane, self.channels) = (x, y, plane, channels)
     }
-    func run(batch: Int, pool: ThreadPool) {
-        Pooling.globalAverage(x, y, plane: plane, channels: channels, batch: batch, pool: pool)
+    func run(batch: Int, pool: ThreadPool) { pool.parallelFor(batch, self) }
+    func runChunk(_ index: Int, worker: Int) {
+        Pooling.globalAverage(image: index, x, y, plane: plane, channels: channels)
     }
 }
 
-final class InstanceNormStep: ExecutionStep {
+final class InstanceNormStep: ExecutionStep, ParallelTask {
     let x: FloatPointer, y: FloatPointer
     let plane: Int, channels: Int, epsilon: Float
-    let scale: [Float]?, shift: [Float]?
+    let scale: UnsafeMutablePointer<Float>?, shift: UnsafeMutablePointer<Float>?
     init(x: FloatPointer, y: FloatPointer, plane: Int, channels: Int, epsilon: Float, scale: [Float]?, shift: [Float]?) {
-        (self.x, self.y, self.plane, self.channels, self.epsilon, self.scale, self.shift) = (x, y, plane, channels, epsilon, scale, shift)
-    }
-    func run(batch: Int, pool: ThreadPool) {
-        scale.withOptionalPointer { s in
-            shift.withOptionalPointer { b in
-                Normalization.instance(x, y, plane: plane, channels: channels, batch: batch, scale: s, shift: b, epsilon: epsilon, pool: pool)
-            }
+        (self.x, self.y, self.plane, self.channels, self.epsilon) = (x, y, plane, channels, epsilon)
+        self.scale = scale.map { values in
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: values.count)
+            p.initialize(from: values, count: values.count)
+            return p
         }
+        self.shift = shift.map { values in
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: values.count)
+            p.initialize(from: values, count: values.count)
+            return p
+        }
+    }
+    deinit {
+        scale?.deallocate()
+        shift?.deallocate()
+    }
+    func run(batch: Int, pool: ThreadPool) { pool.parallelFor(batch, self) }
+    func runChunk(_ index: Int, worker: Int) {
+        Normalization.instance(
+            image: index, x, y, plane: plane, channels: channels, scale: scale.map { UnsafePointer($0) },
+            shift: shift.map { UnsafePointer($0) }, epsilon: epsilon)
     }
 }
 
@@ -200,14 +234,5 @@ struct RowSplit {
     func range(_ chunk: Int) -> (start: Int, count: Int) {
         let start = chunk * rows
         return (start, max(0, min(rows, total - start)))
-    }
-}
-
-extension Optional where Wrapped == [Float] {
-    func withOptionalPointer<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
-        switch self {
-        case .some(let array): return array.withUnsafeBufferPointer { body($0.baseAddress) }
-        case .none: return body(nil)
-        }
     }
 }

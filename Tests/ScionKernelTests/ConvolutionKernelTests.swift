@@ -1,0 +1,108 @@
+import ScionKernels
+import Testing
+
+/// Every fast kernel against its naive reference, on awkward shapes: stride 2, padding,
+/// dilation, groups, channel counts that are not multiples of 16, batch 1 and 3, 1 to 3 threads.
+@Suite struct ConvolutionKernelTests {
+    struct Case: CustomStringConvertible, Sendable {
+        var n, cin, cout, h, w, k, stride, pad, dilation, groups: Int
+        var description: String { "n\(n) \(cin)->\(cout) \(h)x\(w) k\(k) s\(stride) p\(pad) d\(dilation) g\(groups)" }
+    }
+
+    static let cases: [Case] = [
+        Case(n: 1, cin: 3, cout: 16, h: 9, w: 11, k: 3, stride: 1, pad: 1, dilation: 1, groups: 1),
+        Case(n: 3, cin: 5, cout: 7, h: 8, w: 8, k: 3, stride: 2, pad: 1, dilation: 1, groups: 1),
+        Case(n: 3, cin: 17, cout: 20, h: 7, w: 6, k: 1, stride: 1, pad: 0, dilation: 1, groups: 1),
+        Case(n: 1, cin: 16, cout: 32, h: 10, w: 10, k: 1, stride: 2, pad: 0, dilation: 1, groups: 1),
+        Case(n: 2, cin: 6, cout: 9, h: 12, w: 9, k: 5, stride: 2, pad: 2, dilation: 1, groups: 1),
+        Case(n: 3, cin: 4, cout: 6, h: 9, w: 9, k: 3, stride: 1, pad: 2, dilation: 2, groups: 1),
+        Case(n: 3, cin: 4, cout: 6, h: 8, w: 8, k: 3, stride: 1, pad: 1, dilation: 1, groups: 2),
+        Case(n: 2, cin: 8, cout: 8, h: 8, w: 7, k: 3, stride: 2, pad: 1, dilation: 1, groups: 8),
+        Case(n: 1, cin: 3, cout: 5, h: 4, w: 4, k: 7, stride: 2, pad: 3, dilation: 1, groups: 1),
+    ]
+
+    func geometry(_ c: Case, transposed: Bool = false) -> ConvGeometry {
+        let oh = transposed ? (c.h - 1) * c.stride - 2 * c.pad + c.dilation * (c.k - 1) + 1 : Harness.out(c.h, c.k, c.stride, c.pad, c.dilation)
+        let ow = transposed ? (c.w - 1) * c.stride - 2 * c.pad + c.dilation * (c.k - 1) + 1 : Harness.out(c.w, c.k, c.stride, c.pad, c.dilation)
+        return ConvGeometry(
+            batch: c.n, inChannels: c.cin, inHeight: c.h, inWidth: c.w, outChannels: c.cout, outHeight: oh, outWidth: ow,
+            kernelHeight: c.k, kernelWidth: c.k, strideH: c.stride, strideW: c.stride, padH: c.pad, padW: c.pad,
+            dilationH: c.dilation, dilationW: c.dilation, groups: c.groups)
+    }
+
+    @Test(arguments: cases, [1, 2, 3])
+    func conv2dMatchesReference(c: Case, threads: Int) {
+        let g = geometry(c)
+        let x = Harness.random(g.inputCount, seed: 1)
+        let w = Harness.random(c.cout * c.cin / c.groups * c.k * c.k, seed: 2)
+        let b = Harness.random(c.cout, seed: 3)
+        let residual = Harness.random(g.outputCount, seed: 4)
+        var expected = ReferenceKernels.conv2d(x, w, b, g)
+        expected = ReferenceKernels.add(expected, residual).map { $0 < 0 ? 0.1 * $0 : $0 }
+        let kernel = Conv2D(geometry: g, weight: w, bias: b, activation: .leakyRelu(0.1))
+        let pool = ThreadPool(threads: threads)
+        let xh = Harness.toNHWC(x, n: c.n, c: c.cin, plane: g.inPlane)
+        let rh = Harness.toNHWC(residual, n: c.n, c: c.cout, plane: g.outPlane)
+        var y = [Float](repeating: .nan, count: g.outputCount)
+        var scratch = [Float](repeating: 0, count: max(1, kernel.workspacePerThread * threads))
+        y.withUnsafeMutableBufferPointer { yp in
+            scratch.withUnsafeMutableBufferPointer { sp in
+                kernel.run(x: xh, y: yp.baseAddress!, residual: rh, batch: c.n, pool: pool, workspace: sp.baseAddress!)
+            }
+        }
+        #expect(Harness.maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4, "\(c)")
+    }
+
+    @Test func conv2dResidualMayBeTheOutputBuffer() {
+        let c = ConvolutionKernelTests.cases[1]
+        let g = geometry(c)
+        let x = Harness.random(g.inputCount, seed: 5), w = Harness.random(c.cout * c.cin * 9, seed: 6)
+        let residual = Harness.random(g.outputCount, seed: 7)
+        let expected = ReferenceKernels.add(ReferenceKernels.conv2d(x, w, nil, g), residual)
+        let kernel = Conv2D(geometry: g, weight: w, bias: nil, activation: .none)
+        var y = Harness.toNHWC(residual, n: c.n, c: c.cout, plane: g.outPlane)
+        var scratch = [Float](repeating: 0, count: kernel.workspacePerThread * 2)
+        let xh = Harness.toNHWC(x, n: c.n, c: c.cin, plane: g.inPlane)
+        y.withUnsafeMutableBufferPointer { yp in
+            scratch.withUnsafeMutableBufferPointer { sp in
+                kernel.run(x: xh, y: yp.baseAddress!, residual: UnsafePointer(yp.baseAddress!), batch: c.n, pool: ThreadPool(threads: 2), workspace: sp.baseAddress!)
+            }
+        }
+        #expect(Harness.maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4)
+    }
+
+    @Test(arguments: [
+        Case(n: 1, cin: 64, cout: 32, h: 4, w: 4, k: 4, stride: 2, pad: 1, dilation: 1, groups: 1),
+        Case(n: 3, cin: 32, cout: 3, h: 5, w: 6, k: 3, stride: 1, pad: 1, dilation: 1, groups: 1),
+        Case(n: 2, cin: 6, cout: 5, h: 3, w: 4, k: 3, stride: 2, pad: 0, dilation: 2, groups: 1),
+        Case(n: 3, cin: 4, cout: 6, h: 4, w: 4, k: 4, stride: 2, pad: 1, dilation: 1, groups: 2),
+    ], [1, 2])
+    func convTransposeMatchesReference(c: Case, threads: Int) {
+        let g = geometry(c, transposed: true)
+        let x = Harness.random(g.inputCount, seed: 11)
+        let w = Harness.random(c.cin * c.cout / c.groups * c.k * c.k, seed: 12)
+        let b = Harness.random(c.cout, seed: 13)
+        let expected = ReferenceKernels.convTranspose2d(x, w, b, g)
+        let kernel = ConvTranspose2D(geometry: g, weight: w, bias: b, activation: .none)
+        var y = [Float](repeating: .nan, count: g.outputCount)
+        var scratch = [Float](repeating: 0, count: kernel.workspacePerThread * threads)
+        let xh = Harness.toNHWC(x, n: c.n, c: c.cin, plane: g.inPlane)
+        y.withUnsafeMutableBufferPointer { yp in
+            scratch.withUnsafeMutableBufferPointer { sp in
+                kernel.run(x: xh, y: yp.baseAddress!, batch: c.n, pool: ThreadPool(threads: threads), workspace: sp.baseAddress!)
+            }
+        }
+        #expect(Harness.maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4, "\(c)")
+    }
+
+    @Test(arguments: [(1, 64, 10), (3, 17, 5), (7, 33, 40)], [1, 2])
+    func linearMatchesReference(shape: (n: Int, inF: Int, outF: Int), threads: Int) {
+        let x = Harness.random(shape.n * shape.inF, seed: 21), w = Harness.random(shape.outF * shape.inF, seed: 22)
+        let b = Harness.random(shape.outF, seed: 23)
+        let expected = ReferenceKernels.linear(x, w, b, batch: shape.n, inFeatures: shape.inF, outFeatures: shape.outF).map { max($0, 0) }
+        let kernel = Linear(inFeatures: shape.inF, outFeatures: shape.outF, weight: w, bias: b, activation: .relu)
+        var y = [Float](repeating: .nan, count: shape.n * shape.outF)
+        y.withUnsafeMutableBufferPointer { kernel.run(x: x, y: $0.baseAddress!, residual: nil, batch: shape.n, pool: ThreadPool(threads: threads)) }
+        #expect(Harness.maxDifference(y, expected) < 1e-4)
+    }
+}

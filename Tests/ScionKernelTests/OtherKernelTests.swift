@@ -1,0 +1,91 @@
+import ScionKernels
+import Testing
+
+@Suite struct OtherKernelTests {
+    static let pools: [(k: Int, s: Int, p: Int, h: Int, w: Int)] = [(2, 2, 0, 8, 8), (3, 2, 1, 7, 9), (3, 1, 1, 5, 5), (2, 1, 0, 3, 4)]
+
+    @Test(arguments: pools, [1, 3])
+    func poolingMatchesReference(window: (k: Int, s: Int, p: Int, h: Int, w: Int), batch: Int) {
+        let c = 19
+        let g = ConvGeometry(
+            batch: batch, inChannels: c, inHeight: window.h, inWidth: window.w, outChannels: c,
+            outHeight: Harness.out(window.h, window.k, window.s, window.p), outWidth: Harness.out(window.w, window.k, window.s, window.p),
+            kernelHeight: window.k, kernelWidth: window.k, strideH: window.s, strideW: window.s, padH: window.p, padW: window.p)
+        let x = Harness.random(g.inputCount, seed: 31)
+        let xh = Harness.toNHWC(x, n: batch, c: c, plane: g.inPlane)
+        let pool = ThreadPool(threads: 2)
+        for (average, includePad) in [(false, true), (true, true), (true, false)] {
+            var y = [Float](repeating: .nan, count: batch * c * g.outPlane)
+            y.withUnsafeMutableBufferPointer { yp in
+                if average {
+                    Pooling.average(xh, yp.baseAddress!, g, countIncludePad: includePad, batch: batch, pool: pool)
+                } else {
+                    Pooling.max(xh, yp.baseAddress!, g, batch: batch, pool: pool)
+                }
+            }
+            let expected = average ? ReferenceKernels.avgPool2d(x, g, countIncludePad: includePad) : ReferenceKernels.maxPool2d(x, g)
+            #expect(Harness.maxDifference(Harness.toNCHW(y, n: batch, c: c, plane: g.outPlane), expected) < 1e-5)
+        }
+    }
+
+    @Test(arguments: [1, 3])
+    func globalAverageAndInstanceNormMatchReference(batch: Int) {
+        let c = 21, plane = 5 * 7
+        let x = Harness.random(batch * c * plane, seed: 41)
+        let xh = Harness.toNHWC(x, n: batch, c: c, plane: plane)
+        let pool = ThreadPool(threads: 2)
+        var gap = [Float](repeating: .nan, count: batch * c)
+        gap.withUnsafeMutableBufferPointer { Pooling.globalAverage(xh, $0.baseAddress!, plane: plane, channels: c, batch: batch, pool: pool) }
+        #expect(Harness.maxDifference(gap, ReferenceKernels.globalAvgPool(x, plane: plane)) < 1e-5)
+
+        let scale = Harness.random(c, seed: 42), shift = Harness.random(c, seed: 43)
+        var y = [Float](repeating: .nan, count: x.count)
+        y.withUnsafeMutableBufferPointer {
+            Normalization.instance(xh, $0.baseAddress!, plane: plane, channels: c, batch: batch, scale: scale, shift: shift, epsilon: 1e-5, pool: pool)
+        }
+        let expected = ReferenceKernels.instanceNorm(x, channels: c, plane: plane, scale: scale, bias: shift, epsilon: 1e-5)
+        #expect(Harness.maxDifference(Harness.toNCHW(y, n: batch, c: c, plane: plane), expected) < 1e-4)
+    }
+
+    @Test func elementwiseAndEpilogueMatchScalarLoops() {
+        let n = 53
+        let a = Harness.random(n, seed: 51), b = Harness.random(n, seed: 52)
+        var y = [Float](repeating: 0, count: n)
+        y.withUnsafeMutableBufferPointer { Elementwise.add(a, b, $0.baseAddress!, count: n) }
+        #expect(y == zip(a, b).map(+))
+        y.withUnsafeMutableBufferPointer { Elementwise.mul(a, b, $0.baseAddress!, count: n) }
+        #expect(y == zip(a, b).map(*))
+        for (act, f) in [(KernelActivation.relu, { (x: Float) in max(x, 0) }), (.leakyRelu(0.2), { $0 < 0 ? 0.2 * $0 : $0 })] {
+            y.withUnsafeMutableBufferPointer { Elementwise.activate(a, $0.baseAddress!, count: n, act) }
+            #expect(y == a.map(f))
+        }
+        y.withUnsafeMutableBufferPointer { Elementwise.activate(a, $0.baseAddress!, count: n, .sigmoid) }
+        #expect(Harness.maxDifference(y, ReferenceKernels.sigmoid(a)) < 1e-6)
+        // Per-channel affine over 3 rows of 19 channels.
+        let scale = Harness.random(19, seed: 53), shift = Harness.random(19, seed: 54)
+        var rows = Harness.random(57, seed: 55)
+        let expected = rows.indices.map { rows[$0] * scale[$0 % 19] + shift[$0 % 19] }
+        rows.withUnsafeMutableBufferPointer {
+            Epilogue.apply($0.baseAddress!, rows: 3, channels: 19, stride: 19, scale: scale, shift: shift, activation: .none)
+        }
+        #expect(Harness.maxDifference(rows, expected) < 1e-6)
+    }
+
+    @Test func softmaxRowsSumToOne() {
+        let x = Harness.random(3 * 10, seed: 61)
+        var y = [Float](repeating: 0, count: 30)
+        y.withUnsafeMutableBufferPointer { Normalization.softmax(x, $0.baseAddress!, rows: 3, width: 10) }
+        #expect(Harness.maxDifference(y, ReferenceKernels.softmax(x, extent: 10, inner: 1)) < 1e-6)
+    }
+
+    @Test func threadPoolVisitsEveryIndexOnce() {
+        let pool = ThreadPool(threads: 3)
+        for count in [1, 2, 7, 1000] {
+            let hits = UnsafeMutablePointer<Int>.allocate(capacity: count)
+            hits.initialize(repeating: 0, count: count)
+            for _ in 0..<20 { pool.parallelFor(count) { i, _ in hits[i] += 1 } }
+            #expect((0..<count).allSatisfy { hits[$0] == 20 })
+            hits.deallocate()
+        }
+    }
+}
