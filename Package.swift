@@ -26,12 +26,17 @@ let package = Package(
         .systemLibrary(
             name: "CBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CStb", pkgConfig: "stb",
+            providers: [.apt(["libstb-dev"])]),
 
         // Tiny C helpers Swift cannot express (the x86 PAUSE instruction).
         .target(name: "CScionSupport"),
 
         // The graph IR: values, nodes, op schemas, verifier, shape inference, builder.
         .target(name: "ScionGraph"),
+        // Image decoding, resizing and PNG encoding (stb), and turning images into model inputs.
+        .target(name: "ScionImage", dependencies: ["ScionGraph", "CStb"]),
         // Reference networks written with the builder.
         .target(name: "ScionZoo", dependencies: ["ScionGraph"]),
         // The HDF5 model file, NumPy .npy files, content hashes.
@@ -51,7 +56,7 @@ let package = Package(
         .target(
             name: "ScionCLI",
             dependencies: [
-                "ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionRuntime",
+                "ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionRuntime", "ScionImage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "scion", dependencies: ["ScionCLI"]),

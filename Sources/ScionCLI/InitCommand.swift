@@ -23,6 +23,12 @@ struct InitCommand: ParsableCommand {
     @Option(help: "Comma-separated class names (default: 0, 1, ...).")
     var labels: String?
 
+    @Flag(help: "Add Trap-and-Replace's stage-1 reconstruction decoder at --stem (output `reconstruction`).")
+    var decoder = false
+
+    @Option(help: "Stem (cut point) for --decoder; default: the architecture's reference value (5 for WRN-16).")
+    var stem: Int?
+
     @Option(name: .shortAndLong, help: "Output model file (.h5).")
     var output: String
 
@@ -33,10 +39,12 @@ struct InitCommand: ParsableCommand {
             throw UsageError("--labels lists \(names.count) names but --classes is \(classes)")
         }
         let architecture = try Architecture(parsing: arch)
-        let net = try Zoo.classifier(architecture, classes: classes, input: input.dims)
+        let net = decoder
+            ? try Zoo.trapModel(architecture, classes: classes, input: input.dims, stem: stem ?? architecture.defaultStem)
+            : try Zoo.classifier(architecture, classes: classes, input: input.dims)
         let step = LineageStep(operation: LineageStep.initialize, details: [
             "arch": .string(architecture.description), "seed": .number(Double(seed)), "classes": .number(Double(classes)),
-        ])
+        ].merging(decoder ? ["decoder_stem": .number(Double(stem ?? architecture.defaultStem))] : [:]) { a, _ in a })
         let model = Model(
             graph: net.graph, parameters: net.initialParameters(seed: seed),
             metadata: ModelMetadata(

@@ -8,7 +8,7 @@ public struct Scion: ParsableCommand {
         abstract: "Train image classifiers on untrusted data, trap a backdoor in the head, and replace it.",
         version: ScionVersion.string,
         subcommands: [
-            InitCommand.self, InspectCommand.self, RunCommand.self, CompileCommand.self, BenchCommand.self,
+            InitCommand.self, InspectCommand.self, RunCommand.self, PredictCommand.self, CompileCommand.self, BenchCommand.self,
         ])
 
     public init() {}

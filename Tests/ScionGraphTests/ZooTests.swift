@@ -75,3 +75,30 @@ import Testing
         #expect(net.initialParameters(seed: 8)["fc.weight"] != params["fc.weight"])
     }
 }
+
+@Suite struct TrapModelTests {
+    @Test func wrnDecoderFollowsTheReference() throws {
+        let net = try Zoo.trapModel(.wideResNet(depth: 16, widen: 1), classes: 10, input: [3, 32, 32], stem: 5)
+        let g = net.graph
+        #expect(g.outputs == ["logits", "reconstruction"])
+        #expect(g.values["reconstruction"]?.shape == [.batch, 3, 32, 32])
+        let decoderParameters = g.parameters.filter { $0.name.hasPrefix("decoder") }.reduce(0) { $0 + $1.elementCount }
+        #expect(decoderParameters == 34_339)
+        #expect(g.parameter(named: "decoder.2.weight")?.shape == [32, 3, 4, 4])
+        let stem4 = try Zoo.trapModel(.wideResNet(depth: 16, widen: 1), classes: 10, input: [3, 32, 32], stem: 4).graph
+        #expect(stem4.parameter(named: "decoder.2.weight")?.shape == [32, 3, 3, 3])
+    }
+
+    @Test func resnet34DecoderHasTheReferenceSize() throws {
+        let net = try Zoo.trapModel(.resNet34, classes: 12, input: [3, 224, 224], stem: 31)
+        let decoderParameters = net.graph.parameters.filter { $0.name.hasPrefix("decoder") }.reduce(0) { $0 + $1.elementCount }
+        #expect(decoderParameters == 2_787_299)  // "2.79M" in the reference
+        #expect(net.graph.values["reconstruction"]?.shape == [.batch, 3, 224, 224])
+    }
+
+    @Test func unknownStemIsNamed() {
+        #expect(throws: ZooError.unknownStem(arch: "wrn16-1", stem: 9, available: [1, 2, 3, 4, 5, 6])) {
+            try Zoo.trapModel(.wideResNet(depth: 16, widen: 1), classes: 10, input: [3, 32, 32], stem: 9)
+        }
+    }
+}
