@@ -5,7 +5,8 @@
     python3 tools/scion_h5.py model.h5 --verify   # also recompute the seal and the content hash
     python3 tools/scion_h5.py model.h5 --json     # the same facts as JSON
 
-Exit status 0 when the file reads (and verifies), 1 otherwise.
+Exit status 0 when the file reads (and verifies), 1 otherwise. Other scripts import
+`write_parameters` to put their own weights (e.g. PyTorch's) into a Scion file.
 """
 import argparse
 import hashlib
@@ -52,6 +53,37 @@ def content_hash(graph_json, graph, params_group):
         data = np.asarray(params_group[p["name"]][()], dtype=dtypes[p["dtype"]])
         h.update(np.ascontiguousarray(data).tobytes())
     return "sha256:" + h.hexdigest()
+
+
+def seal(path):
+    """Rewrites the seal in the user block after the file changed (docs/FORMAT.md section 6)."""
+    with open(path, "r+b") as f:
+        data = f.read()
+        if not data.startswith(SEAL_MAGIC) and data[USER_BLOCK:USER_BLOCK + 8] != b"\x89HDF\r\n\x1a\n":
+            raise ValueError("the file has no Scion user block to seal")
+        block = SEAL_MAGIC + struct.pack("<Q", len(data)) + hashlib.sha256(data[USER_BLOCK:]).digest()
+        f.seek(0)
+        f.write(block + b"\0" * (USER_BLOCK - len(block)))
+
+
+def write_parameters(path, arrays):
+    """Replaces parameter data (same names, shapes and dtypes), then updates the content hash and
+    the seal, so Scion reads the file as valid. `arrays` maps parameter names to numpy arrays."""
+    with h5py.File(path, "r+") as f:
+        graph_json = text(f["graph"][()])
+        graph = json.loads(graph_json)
+        params = f["parameters"]
+        declared = {p["name"]: p for p in graph["parameters"]}
+        for name, array in arrays.items():
+            if name not in declared:
+                raise KeyError(f"{name} is not a parameter of this model")
+            dataset = params[name]
+            array = np.asarray(array, dtype=dataset.dtype)
+            if array.shape != dataset.shape:
+                raise ValueError(f"{name}: shape {array.shape}, the model declares {dataset.shape}")
+            dataset[...] = array
+        f.attrs["content_hash"] = np.bytes_(content_hash(graph_json, graph, params))
+    seal(path)
 
 
 def describe(path, verify):

@@ -49,11 +49,15 @@ struct BenchCommand: ParsableCommand {
             }
         }
         if json {
-            try printJSON(["model": AnyEncodable(model), "threads": AnyEncodable(threads ?? ProcessInfo.processInfo.activeProcessorCount), "results": AnyEncodable(rows)])
+            try printJSON([
+                "model": AnyEncodable(model), "threads": AnyEncodable(threads ?? ProcessInfo.processInfo.activeProcessorCount),
+                "results": AnyEncodable(rows), "peak_rss_mib": AnyEncodable(PeakMemory.mebibytes()),
+            ])
         } else {
             for r in rows {
                 print(String(format: "batch %4d  median %8.3f ms  %10.1f images/s", r.batch, r.latency_ms, r.images_per_second))
             }
+            print(String(format: "peak memory (max RSS) %.1f MiB", PeakMemory.mebibytes()))
         }
     }
 
@@ -80,4 +84,15 @@ struct AnyEncodable: Encodable {
     let value: any Encodable
     init(_ value: any Encodable) { self.value = value }
     func encode(to encoder: Encoder) throws { try value.encode(to: encoder) }
+}
+
+/// The process's peak resident memory so far (VmHWM), in MiB.
+enum PeakMemory {
+    static func mebibytes() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kib = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return .nan }
+        return kib / 1024
+    }
 }
