@@ -52,11 +52,15 @@ let package = Package(
         .target(
             name: "ScionRuntime",
             dependencies: ["ScionGraph", "ScionCompiler", "ScionKernels"]),
+        // Training: autodiff over graphs, losses, optimizers, schedules, data pipeline, checkpoints.
+        .target(
+            name: "ScionTraining",
+            dependencies: ["ScionGraph", "ScionCompiler", "ScionKernels", "ScionRuntime", "ScionFormat"]),
         // Command implementations, kept in a library so the executable stays a one-liner.
         .target(
             name: "ScionCLI",
             dependencies: [
-                "ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionRuntime", "ScionImage",
+                "ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionRuntime", "ScionImage", "ScionTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "scion", dependencies: ["ScionCLI"]),
@@ -67,6 +71,9 @@ let package = Package(
             name: "ScionFormatTests",
             dependencies: ["ScionGraph", "ScionZoo", "ScionFormat", "ScionTestSupport"]),
         .testTarget(name: "ScionKernelTests", dependencies: ["ScionKernels"]),
+        .testTarget(
+            name: "ScionTrainingTests",
+            dependencies: ["ScionGraph", "ScionZoo", "ScionCompiler", "ScionRuntime", "ScionTraining", "ScionKernels", "ScionFormat", "ScionTestSupport"]),
         // Counts malloc calls so a test can check that inference allocates nothing.
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(

@@ -5,8 +5,17 @@ import ScionKernels
 /// is checked against. Inference mode: dropout is the identity, BatchNorm uses running statistics.
 public enum NodeEvaluator {
     /// Evaluates `node` on `args` (one flat NCHW array per input, of types `types`) at `batch`,
-    /// producing its output of type `out`.
+    /// producing each of its outputs (`outs` are their types). `seed` keys random ops (dropout).
     public static func evaluate(
+        _ node: Node, _ a: [[Float]], _ t: [TensorType], _ outs: [TensorType], batch: Int, seed: UInt64 = 0
+    ) throws -> [[Float]] {
+        if OpRegistry.schema(for: node.op)?.trainingOnly == true {
+            return try evaluateTraining(node, a, t, outs, batch: batch, seed: seed)
+        }
+        return [try evaluateForward(node, a, t, outs[0], batch: batch)]
+    }
+
+    static func evaluateForward(
         _ node: Node, _ a: [[Float]], _ t: [TensorType], _ out: TensorType, batch: Int
     ) throws -> [Float] {
         let xs = t[0].resolvedShape(batch: batch)

@@ -1,11 +1,12 @@
 /// A typed node attribute.
 ///
 /// In the graph's JSON each attribute is a one-key object naming its type:
-/// `{"i": 3}`, `{"is": [1, 1]}`, `{"f": 0.1}`, `{"b": true}`, `{"s": "nearest"}`.
+/// `{"i": 3}`, `{"is": [1, 1]}`, `{"f": 0.1}`, `{"fs": [1.0, 10.0]}`, `{"b": true}`, `{"s": "nearest"}`.
 public enum AttributeValue: Hashable, Sendable {
     case int(Int)
     case ints([Int])
     case float(Double)
+    case floats([Double])
     case bool(Bool)
     case string(String)
 
@@ -15,6 +16,7 @@ public enum AttributeValue: Hashable, Sendable {
         case .int: return "i"
         case .ints: return "is"
         case .float: return "f"
+        case .floats: return "fs"
         case .bool: return "b"
         case .string: return "s"
         }
@@ -22,19 +24,20 @@ public enum AttributeValue: Hashable, Sendable {
 }
 
 extension AttributeValue: Codable {
-    private enum Key: String, CodingKey { case i, `is`, f, b, s }
+    private enum Key: String, CodingKey { case i, `is`, f, fs, b, s }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
         guard c.allKeys.count == 1, let key = c.allKeys.first else {
             throw DecodingError.dataCorrupted(.init(
                 codingPath: c.codingPath,
-                debugDescription: "an attribute is an object with exactly one of i, is, f, b, s"))
+                debugDescription: "an attribute is an object with exactly one of i, is, f, fs, b, s"))
         }
         switch key {
         case .i: self = .int(try c.decode(Int.self, forKey: .i))
         case .is: self = .ints(try c.decode([Int].self, forKey: .is))
         case .f: self = .float(try c.decode(Double.self, forKey: .f))
+        case .fs: self = .floats(try c.decode([Double].self, forKey: .fs))
         case .b: self = .bool(try c.decode(Bool.self, forKey: .b))
         case .s: self = .string(try c.decode(String.self, forKey: .s))
         }
@@ -46,6 +49,7 @@ extension AttributeValue: Codable {
         case .int(let v): try c.encode(v, forKey: .i)
         case .ints(let v): try c.encode(v, forKey: .is)
         case .float(let v): try c.encode(v, forKey: .f)
+        case .floats(let v): try c.encode(v, forKey: .fs)
         case .bool(let v): try c.encode(v, forKey: .b)
         case .string(let v): try c.encode(v, forKey: .s)
         }

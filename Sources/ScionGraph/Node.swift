@@ -53,6 +53,10 @@ public struct Node: Hashable, Sendable, Codable {
         if case .float(let v)? = attributes[key] { return v }
         return nil
     }
+    public func floats(_ key: String) -> [Double]? {
+        if case .floats(let v)? = attributes[key] { return v }
+        return nil
+    }
     public func bool(_ key: String) -> Bool? {
         if case .bool(let v)? = attributes[key] { return v }
         return nil

@@ -1,6 +1,6 @@
 /// The declared type of an attribute in an op schema.
 public enum AttributeKind: String, Sendable {
-    case int = "i", ints = "is", float = "f", bool = "b", string = "s"
+    case int = "i", ints = "is", float = "f", floats = "fs", bool = "b", string = "s"
 
     func matches(_ value: AttributeValue) -> Bool {
         value.typeName == rawValue
@@ -96,6 +96,10 @@ public struct ShapeContext: Sendable {
     public func float(_ name: String) -> Double {
         if case .float(let v)? = attribute(name) { return v }
         return 0
+    }
+    public func floats(_ name: String) -> [Double] {
+        if case .floats(let v)? = attribute(name) { return v }
+        return []
     }
     public func bool(_ name: String) -> Bool {
         if case .bool(let v)? = attribute(name) { return v }

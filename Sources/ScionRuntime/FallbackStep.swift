@@ -19,8 +19,8 @@ final class FallbackStep: ExecutionStep {
     func run(batch: Int, pool: ThreadPool) {
         let args = inputs.map { PhysicalLayout.readLogical($0.pointer, $0.type, batch: batch) }
         // Types were verified when the plan was built, so evaluation cannot fail here.
-        guard let y = try? NodeEvaluator.evaluate(node, args, inputs.map(\.type), output.type, batch: batch) else { return }
-        PhysicalLayout.writeLogical(y, output.pointer, output.type, batch: batch)
+        guard let y = try? NodeEvaluator.evaluate(node, args, inputs.map(\.type), [output.type], batch: batch) else { return }
+        PhysicalLayout.writeLogical(y[0], output.pointer, output.type, batch: batch)
     }
 }
 

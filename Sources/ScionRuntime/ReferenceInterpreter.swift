@@ -23,7 +23,7 @@ public struct ReferenceInterpreter: Sendable {
 
     /// Runs the graph; returns every graph output by name. With `keep`, also returns those
     /// intermediate values.
-    public func run(_ inputs: [String: Tensor], keep: Set<String> = []) throws -> [String: Tensor] {
+    public func run(_ inputs: [String: Tensor], keep: Set<String> = [], seed: UInt64 = 0) throws -> [String: Tensor] {
         let batch = try InputCheck.batch(of: inputs, for: graph)
         var env: [String: [Float]] = inputs.mapValues(\.floats)
         for (name, t) in parameters { env[name] = t.floats }
@@ -31,8 +31,9 @@ public struct ReferenceInterpreter: Sendable {
         for (index, node) in graph.nodes.enumerated() {
             let args = node.inputs.map { env[$0] ?? [] }
             let types = node.inputs.map { graph.values[$0]! }
-            let outType = graph.values[node.output]!
-            env[node.output] = try NodeEvaluator.evaluate(node, args, types, outType, batch: batch)
+            let outTypes = node.outputs.map { graph.values[$0]! }
+            let results = try NodeEvaluator.evaluate(node, args, types, outTypes, batch: batch, seed: seed)
+            for (name, value) in zip(node.outputs, results) { env[name] = value }
             for input in node.inputs where lastUse[input] == index && !keep.contains(input) && parameters[input] == nil {
                 if !graph.outputs.contains(input) { env[input] = nil }
             }

@@ -21,7 +21,11 @@ public struct ConstantFoldingPass: CompilerPass {
             }
             let args = node.inputs.map { unit.floats($0) }
             let types = node.inputs.map { unit.graph.values[$0]! }
-            let value = try NodeEvaluator.evaluate(node, args, types, type, batch: 1)
+            guard OpRegistry.schema(for: node.op)?.trainingOnly != true else {
+                i += 1
+                continue
+            }
+            let value = try NodeEvaluator.evaluate(node, args, types, [type], batch: 1)[0]
             let name = unit.addParameter(
                 "\(node.name).folded", Tensor(shape: type.resolvedShape(batch: 1), values: value), role: .constant)
             unit.graph.removeNode(at: i)
