@@ -39,6 +39,12 @@ public final class Conv2D: @unchecked Sendable {
         bias?.deallocate()
     }
 
+    /// Re-packs after the weights (and bias) changed, e.g. after an optimizer step.
+    public func repack(weight: UnsafePointer<Float>, bias newBias: UnsafePointer<Float>?) {
+        Conv2D.pack(weight, into: packed, geometry)
+        if let bias, let newBias { bias.update(from: newBias, count: geometry.outChannels) }
+    }
+
     /// Floats of scratch each thread needs.
     public var workspacePerThread: Int { pointwise ? 0 : maxChunkRows * depth }
 

@@ -17,14 +17,8 @@ public final class ConvTranspose2D: @unchecked Sendable {
         geometry = g
         self.activation = activation
         taps = g.kernelHeight * g.kernelWidth
-        let coutG = g.outChannelsPerGroup
-        packed = .allocate(capacity: g.inChannels * taps * coutG)
-        // packed[c][tap][co] = W[c][co][tap]
-        for c in 0..<g.inChannels {
-            for co in 0..<coutG {
-                for t in 0..<taps { packed[(c * taps + t) * coutG + co] = weight[(c * coutG + co) * taps + t] }
-            }
-        }
+        packed = .allocate(capacity: g.inChannels * taps * g.outChannelsPerGroup)
+        ConvTranspose2D.pack(weight, into: packed, g)
         if let bias {
             self.bias = .allocate(capacity: g.outChannels)
             self.bias!.update(from: bias, count: g.outChannels)
@@ -36,6 +30,22 @@ public final class ConvTranspose2D: @unchecked Sendable {
     deinit {
         packed.deallocate()
         bias?.deallocate()
+    }
+
+    /// packed[c][tap][co] = W[c][co][tap].
+    static func pack(_ weight: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
+        let taps = g.kernelHeight * g.kernelWidth, coutG = g.outChannelsPerGroup
+        for c in 0..<g.inChannels {
+            for co in 0..<coutG {
+                for t in 0..<taps { packed[(c * taps + t) * coutG + co] = weight[(c * coutG + co) * taps + t] }
+            }
+        }
+    }
+
+    /// Re-packs after the weights (and bias) changed.
+    public func repack(weight: UnsafePointer<Float>, bias newBias: UnsafePointer<Float>?) {
+        ConvTranspose2D.pack(weight, into: packed, geometry)
+        if let bias, let newBias { bias.update(from: newBias, count: geometry.outChannels) }
     }
 
     /// Floats of scratch each thread needs (one image's tap contributions).

@@ -28,6 +28,12 @@ public final class Linear: @unchecked Sendable {
         bias?.deallocate()
     }
 
+    /// Reloads the weights (and bias) after they changed.
+    public func reload(weight newWeight: UnsafePointer<Float>, bias newBias: UnsafePointer<Float>?) {
+        weight.update(from: newWeight, count: inFeatures * outFeatures)
+        if let bias, let newBias { bias.update(from: newBias, count: outFeatures) }
+    }
+
     /// How `batch` rows split over `threads`.
     public func chunking(batch: Int, threads: Int) -> Chunking {
         Chunking(rows: batch, maxRows: max(1, batch / threads), threads: batch >= 2 * threads ? threads : 1)

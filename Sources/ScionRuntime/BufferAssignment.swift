@@ -25,11 +25,8 @@ struct BufferAssignment {
         }
         var groupIndex: [String: Int] = [:]
         let lastStep = graph.nodes.count + 1
-        func touch(_ value: String, at step: Int, define: Bool = false) throws {
+        func touch(_ value: String, at step: Int) throws {
             guard let type = graph.values[value] else { return }
-            guard type.isBatched else {
-                throw RuntimeError.unsupportedOp(node: value, op: "an unbatched intermediate value (run the constant-folding pass)")
-            }
             let r = root(value)
             let g: Int
             if let existing = groupIndex[r] {
@@ -41,7 +38,10 @@ struct BufferAssignment {
                 ranges.append((step, step))
             }
             groupOf[value] = g
-            groupFloats[g] = max(groupFloats[g], type.elementsPerSample * maxBatch)
+            // Batched values scale with the batch; unbatched ones (losses, gradients of
+            // parameters, batch statistics) have a fixed size.
+            let floats = type.isBatched ? type.elementsPerSample * maxBatch : type.elementCount(batch: 1)
+            groupFloats[g] = max(groupFloats[g], floats)
             ranges[g] = (min(ranges[g].first, step), max(ranges[g].last, step))
         }
         for input in graph.inputs { try touch(input, at: 0) }

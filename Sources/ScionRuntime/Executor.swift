@@ -29,6 +29,8 @@ public final class Executor: @unchecked Sendable {
     public let compiled: Compiler.Result
     public let memoryPlan: MemoryPlan
     public let maxBatch: Int
+    /// The parameters the kernels read; update in place, then call `parametersDidChange()`.
+    public let parameters: ParameterStore
     /// Nodes run by the slow reference fallback (no fast kernel for their op or attributes).
     public private(set) var fallbackNodes: [String] = []
 
@@ -36,6 +38,8 @@ public final class Executor: @unchecked Sendable {
     let pool: ThreadPool
     private let arena: UnsafeMutableRawPointer
     private var steps: [any ExecutionStep] = []
+    private var parameterDependents: [any ParameterDependent] = []
+    private var seeded: [any SeededStep] = []
     private var pointers: [String: FloatPointer] = [:]
     /// Graph inputs and outputs, resolved once so runs need no lookups that allocate.
     private var boundary: [String: BoundaryValue] = [:]
@@ -47,8 +51,9 @@ public final class Executor: @unchecked Sendable {
         // GEMMs run inside Scion's pool, one per thread; OpenBLAS must not add threads of its own.
         openblas_set_num_threads(1)
         let unit = compiled.unit
+        parameters = try ParameterStore(graph: unit.graph, parameters: unit.parameters)
         var assignment = try BufferAssignment(graph: unit.graph, aliases: unit.aliases, maxBatch: maxBatch)
-        let lowering = try Lowering(unit: unit, maxBatch: maxBatch, threads: options.threads)
+        let lowering = try Lowering(unit: unit, store: parameters, maxBatch: maxBatch, threads: options.threads)
         for (i, floats) in lowering.workspaceFloats.enumerated() { assignment.addWorkspace(node: i, floats: floats) }
         memoryPlan = MemoryPlanner.plan(assignment.requests)
         arena = .allocate(byteCount: max(memoryPlan.arenaBytes, 64), alignment: MemoryPlanner.alignment)
@@ -57,35 +62,40 @@ public final class Executor: @unchecked Sendable {
         for (value, group) in assignment.groupOf {
             pointers[value] = (base + plan.offsets[group]!).assumingMemoryBound(to: Float.self)
         }
-        let resolve = Resolver(values: pointers) { node in
+        let store = parameters
+        let resolve = Resolver(values: pointers, parameters: { store.pointer($0) }) { node in
             assignment.workspaceID(node: node).map { (base + plan.offsets[$0]!).assumingMemoryBound(to: Float.self) }
         }
         steps = lowering.pending.map { $0(resolve) }
+        parameterDependents = steps.compactMap { $0 as? ParameterDependent }
+        seeded = steps.compactMap { $0 as? SeededStep }
         for name in graph.inputs + graph.outputs {
             guard let type = graph.values[name], let pointer = pointers[name] else { continue }
             let shape = type.resolvedShape(batch: 1)
             boundary[name] = BoundaryValue(
                 pointer: pointer, channelsLast: PhysicalLayout.isChannelsLast(type), channels: shape.count > 1 ? shape[1] : 1,
-                plane: shape.count == 4 ? shape[2] * shape[3] : 1, perSample: type.elementsPerSample)
+                plane: shape.count == 4 ? shape[2] * shape[3] : 1, perSample: type.isBatched ? type.elementsPerSample : type.elementCount(batch: 1),
+                batched: type.isBatched)
         }
         fallbackNodes = lowering.fallbackNodes
     }
 
     deinit { arena.deallocate() }
 
-    /// Runs the graph on named NCHW inputs and returns every output in NCHW.
-    public func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
+    /// Runs the graph on named NCHW inputs and returns every output in NCHW. `seed` keys the
+    /// run's random ops (dropout masks).
+    public func run(_ inputs: [String: Tensor], seed: UInt64 = 0) throws -> [String: Tensor] {
         let batch = try InputCheck.batch(of: inputs, for: graph)
         guard batch <= maxBatch else { throw RuntimeError.batchTooLarge(requested: batch, planned: maxBatch) }
         for name in graph.inputs {
             let floats = inputs[name]!.floats
             floats.withUnsafeBufferPointer { loadInput(name, from: $0.baseAddress!, batch: batch) }
         }
-        runSteps(batch: batch)
+        runSteps(batch: batch, seed: seed)
         var out: [String: Tensor] = [:]
         for name in graph.outputs {
             let type = graph.values[name]!
-            let shape = type.resolvedShape(batch: batch)
+            let shape = type.isBatched ? type.resolvedShape(batch: batch) : type.resolvedShape(batch: 1)
             var values = [Float](repeating: 0, count: shape.reduce(1, *))
             values.withUnsafeMutableBufferPointer { copyOutput(name, to: $0.baseAddress!, batch: batch) }
             out[name] = Tensor(shape: shape, values: values)
@@ -96,10 +106,16 @@ public final class Executor: @unchecked Sendable {
     /// The allocation-free path for single-input graphs: reads `batch` NCHW samples from
     /// `input` and runs. Read results with `copyOutput(_:to:batch:)`.
     public func run(batch: Int, input: UnsafePointer<Float>) throws {
-        guard batch >= 1, batch <= maxBatch else { throw RuntimeError.batchTooLarge(requested: batch, planned: maxBatch) }
         guard graph.inputs.count == 1 else { throw RuntimeError.missingInput(graph.inputs.dropFirst().first ?? "") }
-        loadInput(graph.inputs[0], from: input, batch: batch)
-        runSteps(batch: batch)
+        try run(batch: batch, inputs: [input])
+    }
+
+    /// The allocation-free path: `inputs` are NCHW data for the graph's inputs, in order.
+    public func run(batch: Int, inputs: [UnsafePointer<Float>], seed: UInt64 = 0) throws {
+        guard batch >= 1, batch <= maxBatch else { throw RuntimeError.batchTooLarge(requested: batch, planned: maxBatch) }
+        guard inputs.count == graph.inputs.count else { throw RuntimeError.missingInput(graph.inputs.last ?? "") }
+        for (name, source) in zip(graph.inputs, inputs) { loadInput(name, from: source, batch: batch) }
+        runSteps(batch: batch, seed: seed)
     }
 
     /// Copies output `name` of the last run, in NCHW order, to `destination`.
@@ -108,8 +124,20 @@ public final class Executor: @unchecked Sendable {
         if io.channelsLast {
             Layout.nhwcToNCHW(io.pointer, destination, n: batch, c: io.channels, plane: io.plane)
         } else {
-            destination.update(from: io.pointer, count: batch * io.perSample)
+            destination.update(from: io.pointer, count: io.batched ? batch * io.perSample : io.perSample)
         }
+    }
+
+    /// Where output `name` of the last run lives (valid until the next run). Unbatched outputs
+    /// (losses, gradients) are in their logical layout; batched four-dimensional ones are NHWC.
+    public func outputPointer(_ name: String) -> UnsafePointer<Float>? {
+        boundary[name].map { UnsafePointer($0.pointer) }
+    }
+
+    /// Recomputes the data kernels derive from parameters (packed weights, folded scales) after
+    /// `parameters` changed.
+    public func parametersDidChange() {
+        for step in parameterDependents { step.refresh() }
     }
 
     private func loadInput(_ name: String, from source: UnsafePointer<Float>, batch: Int) {
@@ -117,7 +145,7 @@ public final class Executor: @unchecked Sendable {
         if io.channelsLast {
             Layout.nchwToNHWC(source, io.pointer, n: batch, c: io.channels, plane: io.plane)
         } else {
-            io.pointer.update(from: source, count: batch * io.perSample)
+            io.pointer.update(from: source, count: io.batched ? batch * io.perSample : io.perSample)
         }
     }
 
@@ -135,7 +163,8 @@ public final class Executor: @unchecked Sendable {
         return zip(graph.nodes, totals).map { ($0.name, $0.op.rawValue, $1 / Double(iterations)) }.sorted { $0.seconds > $1.seconds }
     }
 
-    private func runSteps(batch: Int) {
+    private func runSteps(batch: Int, seed: UInt64 = 0) {
+        for step in seeded { step.seed = seed }
         for step in steps { step.run(batch: batch, pool: pool) }
     }
 }
@@ -147,12 +176,22 @@ struct BoundaryValue {
     let channels: Int
     let plane: Int
     let perSample: Int
+    let batched: Bool
 }
 
-/// Resolves value names and workspace requests to arena pointers while steps are bound.
+/// Resolves value names (arena or parameter store) and workspace requests to pointers while
+/// steps are bound.
 struct Resolver {
     let values: [String: FloatPointer]
+    let parameters: (String) -> FloatPointer?
     let workspace: (Int) -> FloatPointer?
 
-    subscript(_ value: String) -> FloatPointer { values[value]! }
+    subscript(_ value: String) -> FloatPointer { values[value] ?? parameters(value)! }
 }
+
+/// A step with random draws keyed by the run's seed.
+protocol SeededStep: AnyObject {
+    var seed: UInt64 { get set }
+}
+
+extension FallbackStep: SeededStep {}

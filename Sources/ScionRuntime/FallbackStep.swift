@@ -8,26 +8,29 @@ import ScionKernels
 final class FallbackStep: ExecutionStep {
     let node: Node
     let inputs: [(pointer: FloatPointer, type: TensorType)]
-    let output: (pointer: FloatPointer, type: TensorType)
+    let outputs: [(pointer: FloatPointer, type: TensorType)]
+    /// Set by the executor before each run (keys random ops).
+    var seed: UInt64 = 0
 
-    init(node: Node, inputs: [(FloatPointer, TensorType)], output: (FloatPointer, TensorType)) {
+    init(node: Node, inputs: [(FloatPointer, TensorType)], outputs: [(FloatPointer, TensorType)]) {
         self.node = node
         self.inputs = inputs.map { (pointer: $0.0, type: $0.1) }
-        self.output = (pointer: output.0, type: output.1)
+        self.outputs = outputs.map { (pointer: $0.0, type: $0.1) }
     }
 
     func run(batch: Int, pool: ThreadPool) {
         let args = inputs.map { PhysicalLayout.readLogical($0.pointer, $0.type, batch: batch) }
         // Types were verified when the plan was built, so evaluation cannot fail here.
-        guard let y = try? NodeEvaluator.evaluate(node, args, inputs.map(\.type), [output.type], batch: batch) else { return }
-        PhysicalLayout.writeLogical(y[0], output.pointer, output.type, batch: batch)
+        guard let ys = try? NodeEvaluator.evaluate(node, args, inputs.map(\.type), outputs.map(\.type), batch: batch, seed: seed) else { return }
+        for (y, output) in zip(ys, outputs) { PhysicalLayout.writeLogical(y, output.pointer, output.type, batch: batch) }
     }
 }
 
-/// How values are stored in the arena: four-dimensional values channels-last (NHWC), all others
-/// row-major in their logical order.
+/// How values are stored in the arena: batched four-dimensional values (activations) channels-last
+/// (NHWC), all others (including unbatched ones such as weight gradients) row-major in their
+/// logical order.
 enum PhysicalLayout {
-    static func isChannelsLast(_ type: TensorType) -> Bool { type.rank == 4 }
+    static func isChannelsLast(_ type: TensorType) -> Bool { type.rank == 4 && type.isBatched }
 
     /// The value's elements in logical (NCHW) order.
     static func readLogical(_ p: FloatPointer, _ type: TensorType, batch: Int) -> [Float] {

@@ -2,9 +2,9 @@ import ScionCompiler
 import ScionGraph
 import ScionKernels
 
-/// Turns each node of a compiled graph into a kernel step. Kernels are built (and weights packed)
-/// here, before memory planning, because their scratch sizes are planned with everything else;
-/// the steps are bound to arena pointers afterwards.
+/// Turns each node of a compiled graph into a kernel step. Kernels are built (and weights packed
+/// from the parameter store) here, before memory planning, because their scratch sizes are
+/// planned with everything else; the steps are bound to arena pointers afterwards.
 struct Lowering {
     typealias Pending = (Resolver) -> any ExecutionStep
 
@@ -13,28 +13,36 @@ struct Lowering {
     private(set) var workspaceFloats: [Int] = []
     private(set) var fallbackNodes: [String] = []
 
-    private let unit: CompilationUnit
-    private let maxBatch: Int
-    private let threads: Int
+    let unit: CompilationUnit
+    let store: ParameterStore
+    let maxBatch: Int
+    let threads: Int
+    private var index = 0
 
-    init(unit: CompilationUnit, maxBatch: Int, threads: Int) throws {
+    init(unit: CompilationUnit, store: ParameterStore, maxBatch: Int, threads: Int) throws {
         self.unit = unit
+        self.store = store
         self.maxBatch = maxBatch
         self.threads = threads
-        for node in unit.graph.nodes {
+        for (i, node) in unit.graph.nodes.enumerated() {
+            index = i
             let (step, workspace) = try lower(node)
             pending.append(step)
             workspaceFloats.append(workspace)
         }
     }
 
-    private var graph: Graph { unit.graph }
+    var graph: Graph { unit.graph }
+    var nodeIndex: Int { index }
 
-    private func type(_ value: String) -> TensorType { graph.values[value]! }
-    private func shape(_ value: String) -> [Int] { type(value).resolvedShape(batch: maxBatch) }
-    private func floats(_ name: String) -> [Float] { unit.parameters[name]?.floats ?? [] }
+    func type(_ value: String) -> TensorType { graph.values[value]! }
+    func shape(_ value: String) -> [Int] { type(value).resolvedShape(batch: maxBatch) }
+    func parameter(_ name: String) -> UnsafeMutablePointer<Float> { store.pointer(name)! }
+    func optionalParameter(_ names: [String], _ i: Int) -> UnsafeMutablePointer<Float>? {
+        i < names.count ? store.pointer(names[i]) : nil
+    }
 
-    private func activation(_ node: Node) -> KernelActivation {
+    func activation(_ node: Node) -> KernelActivation {
         switch Activation(rawValue: node.string("activation") ?? "none") ?? .none {
         case .none: return .none
         case .relu: return .relu
@@ -45,43 +53,43 @@ struct Lowering {
     }
 
     private mutating func lower(_ node: Node) throws -> (Pending, Int) {
+        if OpRegistry.schema(for: node.op)?.trainingOnly == true, let lowered = try lowerTraining(node) {
+            return lowered
+        }
         let x = node.inputs.first ?? "", y = node.output
+        let i = index
         switch node.op {
         case .conv2d, .fusedConv2d:
             let hasBias = node.op == .conv2d ? node.inputs.count > 2 : node.bool("has_bias") ?? true
             let residual = node.bool("has_residual") == true ? node.inputs.last : nil
             let g = Geometry.conv(node, shape(x), shape(y), type(node.inputs[1]))
-            let w = floats(node.inputs[1]), b = hasBias ? floats(node.inputs[2]) : nil
-            let kernel = w.withUnsafeBufferPointer { wp in
-                b.withOptionalPointer { bp in Conv2D(geometry: g, weight: wp.baseAddress!, bias: bp, activation: activation(node)) }
-            }
-            let index = graph.nodes.firstIndex(of: node)!
-            return ({ r in ConvStep(kernel, x: r[x], y: r[y], residual: residual.map { r[$0] }, workspace: r.workspace(index)) },
+            let w = parameter(node.inputs[1]), b = hasBias ? parameter(node.inputs[2]) : nil
+            let kernel = Conv2D(geometry: g, weight: w, bias: b, activation: activation(node))
+            return ({ r in ConvStep(kernel, x: r[x], y: r[y], residual: residual.map { r[$0] }, workspace: r.workspace(i), weight: w, bias: b) },
                     kernel.workspacePerThread * threads)
         case .convTranspose2d:
             let g = Geometry.conv(node, shape(x), shape(y), type(node.inputs[1]))
-            let w = floats(node.inputs[1]), b = node.inputs.count > 2 ? floats(node.inputs[2]) : nil
-            let kernel = w.withUnsafeBufferPointer { wp in
-                b.withOptionalPointer { bp in ConvTranspose2D(geometry: g, weight: wp.baseAddress!, bias: bp, activation: .none) }
-            }
-            let index = graph.nodes.firstIndex(of: node)!
-            return ({ r in ConvTransposeStep(kernel, x: r[x], y: r[y], workspace: r.workspace(index)!) }, kernel.workspacePerThread * threads)
+            let w = parameter(node.inputs[1]), b = node.inputs.count > 2 ? parameter(node.inputs[2]) : nil
+            let kernel = ConvTranspose2D(geometry: g, weight: w, bias: b, activation: .none)
+            return ({ r in ConvTransposeStep(kernel, x: r[x], y: r[y], workspace: r.workspace(i)!, weight: w, bias: b) },
+                    kernel.workspacePerThread * threads)
         case .linear, .fusedLinear:
             let hasBias = node.op == .linear ? node.inputs.count > 2 : node.bool("has_bias") ?? true
             let residual = node.bool("has_residual") == true ? node.inputs.last : nil
             let xs = shape(x), ys = shape(y)
-            let w = floats(node.inputs[1]), b = hasBias ? floats(node.inputs[2]) : nil
-            let kernel = w.withUnsafeBufferPointer { wp in
-                b.withOptionalPointer { bp in
-                    Linear(inFeatures: xs[1], outFeatures: ys[1], weight: wp.baseAddress!, bias: bp, activation: activation(node))
-                }
-            }
-            return ({ r in LinearStep(kernel, x: r[x], y: r[y], residual: residual.map { r[$0] }) }, 0)
+            let w = parameter(node.inputs[1]), b = hasBias ? parameter(node.inputs[2]) : nil
+            let kernel = Linear(inFeatures: xs[1], outFeatures: ys[1], weight: w, bias: b, activation: activation(node))
+            return ({ r in LinearStep(kernel, x: r[x], y: r[y], residual: residual.map { r[$0] }, weight: w, bias: b) }, 0)
         case .batchNorm, .affine:
-            let (scale, shift) = node.op == .affine ? (floats(node.inputs[1]), floats(node.inputs[2])) : batchNormAffine(node)
-            let rows = type(x).elementsPerSample / scale.count
+            let source: AffineStep.Source = node.op == .affine
+                ? .scaleShift(parameter(node.inputs[1]), parameter(node.inputs[2]))
+                : .batchNorm(
+                    scale: parameter(node.inputs[1]), bias: parameter(node.inputs[2]), mean: parameter(node.inputs[3]),
+                    variance: parameter(node.inputs[4]), epsilon: Float(node.float("epsilon") ?? 1e-5))
+            let channels = shape(node.inputs[1])[0]
+            let rows = type(x).elementsPerSample / channels
             let act = activation(node)
-            return ({ r in AffineStep(x: r[x], y: r[y], scale: scale, shift: shift, rowsPerSample: rows, activation: act) }, 0)
+            return ({ r in AffineStep(x: r[x], y: r[y], source: source, channels: channels, rowsPerSample: rows, activation: act) }, 0)
         case .relu, .leakyRelu, .sigmoid, .tanh:
             let act: KernelActivation = switch node.op {
             case .relu: .relu
@@ -104,8 +112,7 @@ struct Lowering {
             return relayout(node)
         case .instanceNorm:
             let xs = shape(x)
-            let scale = node.inputs.count > 1 ? floats(node.inputs[1]) : nil
-            let shift = node.inputs.count > 2 ? floats(node.inputs[2]) : nil
+            let scale = optionalParameter(node.inputs, 1), shift = optionalParameter(node.inputs, 2)
             let eps = Float(node.float("epsilon") ?? 1e-5)
             return ({ r in
                 InstanceNormStep(x: r[x], y: r[y], plane: xs[2] * xs[3], channels: xs[1], epsilon: eps, scale: scale, shift: shift)
@@ -120,21 +127,27 @@ struct Lowering {
             let inputs = node.inputs
             return ({ r in ConcatStep(inputs: zip(inputs, widths).map { (r[$0], $1) }, y: r[y], rowsPerSample: rows) }, 0)
         default:
-            fallbackNodes.append(node.name)
-            let inputs = node.inputs.filter { graph.parameter(named: $0) == nil }
-            guard inputs.count == node.inputs.count else { throw RuntimeError.unsupportedOp(node: node.name, op: node.op.rawValue) }
-            let types = inputs.map(type), outType = type(y)
-            return ({ r in FallbackStep(node: node, inputs: zip(inputs.map { r[$0] }, types).map { ($0, $1) }, output: (r[y], outType)) }, 0)
+            return fallback(node)
         }
+    }
+
+    /// The reference implementation, for ops without a fast kernel.
+    mutating func fallback(_ node: Node) -> (Pending, Int) {
+        fallbackNodes.append(node.name)
+        let inputs = node.inputs, types = node.inputs.map(type), outTypes = node.outputs.map(type), outputs = node.outputs
+        return ({ r in
+            FallbackStep(node: node, inputs: zip(inputs.map { r[$0] }, types).map { ($0, $1) },
+                         outputs: zip(outputs.map { r[$0] }, outTypes).map { ($0, $1) })
+        }, 0)
     }
 
     /// True when logical `axis` is the innermost axis in memory (channels of a channels-last
     /// value, or the last axis of a rank-2 value).
     private func lastPhysicalAxis(_ axis: Int, of t: TensorType) -> Bool {
-        axis == 1 && (t.rank == 2 || t.rank == 4)
+        axis == 1 && (t.rank == 2 || PhysicalLayout.isChannelsLast(t))
     }
 
-    private func elementwise(_ kind: ElementwiseStep.Kind, _ node: Node) -> (Pending, Int) {
+    func elementwise(_ kind: ElementwiseStep.Kind, _ node: Node) -> (Pending, Int) {
         let a = node.inputs[0], b = node.inputs.count > 1 ? node.inputs[1] : nil, y = node.output
         let count = type(y).elementsPerSample
         return ({ r in ElementwiseStep(kind, a: r[a], b: b.map { r[$0] }, y: r[y], elementsPerSample: count) }, 0)
@@ -145,28 +158,20 @@ struct Lowering {
         let x = node.inputs[0], y = node.output
         let xt = type(x), yt = type(y)
         let xs = shape(x), ys = shape(y)
+        let xLast = PhysicalLayout.isChannelsLast(xt), yLast = PhysicalLayout.isChannelsLast(yt)
         let spatial = { (s: [Int]) in s.count == 4 ? s[2] * s[3] : 1 }
         let direction: RelayoutStep.Direction
         let channels: Int, plane: Int
-        if PhysicalLayout.isChannelsLast(xt), !PhysicalLayout.isChannelsLast(yt), spatial(xs) > 1 {
+        if xLast, !yLast, spatial(xs) > 1 {
             (direction, channels, plane) = (.nhwcToNCHW, xs[1], spatial(xs))
-        } else if !PhysicalLayout.isChannelsLast(xt), PhysicalLayout.isChannelsLast(yt), spatial(ys) > 1 {
+        } else if !xLast, yLast, spatial(ys) > 1 {
             (direction, channels, plane) = (.nchwToNHWC, ys[1], spatial(ys))
-        } else if PhysicalLayout.isChannelsLast(xt) == PhysicalLayout.isChannelsLast(yt) || spatial(xs) * spatial(ys) == 1 {
+        } else if xLast == yLast || spatial(xs) * spatial(ys) == 1 {
             (direction, channels, plane) = (.copy, xt.elementsPerSample, 1)
         } else {
-            fallbackNodes.append(node.name)
-            return ({ r in FallbackStep(node: node, inputs: [(r[x], xt)], output: (r[y], yt)) }, 0)
+            return fallback(node)
         }
         return ({ r in RelayoutStep(x: r[x], y: r[y], direction: direction, channels: channels, plane: plane) }, 0)
-    }
-
-    private func batchNormAffine(_ node: Node) -> ([Float], [Float]) {
-        let gamma = floats(node.inputs[1]), beta = floats(node.inputs[2])
-        let mean = floats(node.inputs[3]), variance = floats(node.inputs[4])
-        let eps = Float(node.float("epsilon") ?? 1e-5)
-        let scale = zip(gamma, variance).map { $0 / ($1 + eps).squareRoot() }
-        return (scale, scale.indices.map { beta[$0] - mean[$0] * scale[$0] })
     }
 }
 

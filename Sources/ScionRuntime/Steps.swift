@@ -11,13 +11,15 @@ typealias FloatPointer = UnsafeMutablePointer<Float>
 // Steps are their own `ParallelTask`s: the per-run state (batch, chunking) lives in the step,
 // so handing work to the pool allocates nothing.
 
-final class ConvStep: ExecutionStep, ParallelTask {
+final class ConvStep: ExecutionStep, ParallelTask, ParameterDependent {
     let kernel: Conv2D
     let x: FloatPointer, y: FloatPointer, residual: FloatPointer?, workspace: FloatPointer?
+    let weight: FloatPointer, bias: FloatPointer?
     private var chunking = Chunking(rows: 0, maxRows: 1, threads: 1)
-    init(_ kernel: Conv2D, x: FloatPointer, y: FloatPointer, residual: FloatPointer?, workspace: FloatPointer?) {
-        (self.kernel, self.x, self.y, self.residual, self.workspace) = (kernel, x, y, residual, workspace)
+    init(_ kernel: Conv2D, x: FloatPointer, y: FloatPointer, residual: FloatPointer?, workspace: FloatPointer?, weight: FloatPointer, bias: FloatPointer?) {
+        (self.kernel, self.x, self.y, self.residual, self.workspace, self.weight, self.bias) = (kernel, x, y, residual, workspace, weight, bias)
     }
+    func refresh() { kernel.repack(weight: weight, bias: bias.map { UnsafePointer($0) }) }
     func run(batch: Int, pool: ThreadPool) {
         chunking = kernel.chunking(batch: batch, threads: pool.threads)
         pool.parallelFor(chunking.count, self)
@@ -27,25 +29,29 @@ final class ConvStep: ExecutionStep, ParallelTask {
     }
 }
 
-final class ConvTransposeStep: ExecutionStep, ParallelTask {
+final class ConvTransposeStep: ExecutionStep, ParallelTask, ParameterDependent {
     let kernel: ConvTranspose2D
     let x: FloatPointer, y: FloatPointer, workspace: FloatPointer
-    init(_ kernel: ConvTranspose2D, x: FloatPointer, y: FloatPointer, workspace: FloatPointer) {
-        (self.kernel, self.x, self.y, self.workspace) = (kernel, x, y, workspace)
+    let weight: FloatPointer, bias: FloatPointer?
+    init(_ kernel: ConvTranspose2D, x: FloatPointer, y: FloatPointer, workspace: FloatPointer, weight: FloatPointer, bias: FloatPointer?) {
+        (self.kernel, self.x, self.y, self.workspace, self.weight, self.bias) = (kernel, x, y, workspace, weight, bias)
     }
+    func refresh() { kernel.repack(weight: weight, bias: bias.map { UnsafePointer($0) }) }
     func run(batch: Int, pool: ThreadPool) { pool.parallelFor(batch, self) }
     func runChunk(_ index: Int, worker: Int) {
         kernel.compute(image: index, x: x, y: y, worker: worker, workspace: workspace)
     }
 }
 
-final class LinearStep: ExecutionStep, ParallelTask {
+final class LinearStep: ExecutionStep, ParallelTask, ParameterDependent {
     let kernel: Linear
     let x: FloatPointer, y: FloatPointer, residual: FloatPointer?
+    let weight: FloatPointer, bias: FloatPointer?
     private var chunking = Chunking(rows: 0, maxRows: 1, threads: 1)
-    init(_ kernel: Linear, x: FloatPointer, y: FloatPointer, residual: FloatPointer?) {
-        (self.kernel, self.x, self.y, self.residual) = (kernel, x, y, residual)
+    init(_ kernel: Linear, x: FloatPointer, y: FloatPointer, residual: FloatPointer?, weight: FloatPointer, bias: FloatPointer?) {
+        (self.kernel, self.x, self.y, self.residual, self.weight, self.bias) = (kernel, x, y, residual, weight, bias)
     }
+    func refresh() { kernel.reload(weight: weight, bias: bias.map { UnsafePointer($0) }) }
     func run(batch: Int, pool: ThreadPool) {
         chunking = kernel.chunking(batch: batch, threads: pool.threads)
         pool.parallelFor(chunking.count, self)
@@ -55,23 +61,38 @@ final class LinearStep: ExecutionStep, ParallelTask {
     }
 }
 
-/// Per-channel `y = act(x * scale + shift)` over rows of `channels`.
-final class AffineStep: ExecutionStep, ParallelTask {
+/// Per-channel `y = act(x * scale + shift)` over rows of `channels`, the coefficients taken
+/// from parameters (an `affine`'s scale and shift, or a BatchNorm's running statistics).
+final class AffineStep: ExecutionStep, ParallelTask, ParameterDependent {
+    enum Source {
+        case scaleShift(FloatPointer, FloatPointer)
+        case batchNorm(scale: FloatPointer, bias: FloatPointer, mean: FloatPointer, variance: FloatPointer, epsilon: Float)
+    }
     let x: FloatPointer, y: FloatPointer
+    let source: Source
     let scale: UnsafeMutablePointer<Float>, shift: UnsafeMutablePointer<Float>
     let channels: Int, rowsPerSample: Int, activation: KernelActivation
     private var split = RowSplit(rows: 0, threads: 1)
-    init(x: FloatPointer, y: FloatPointer, scale: [Float], shift: [Float], rowsPerSample: Int, activation: KernelActivation) {
-        (self.x, self.y, self.rowsPerSample, self.activation) = (x, y, rowsPerSample, activation)
-        channels = scale.count
-        self.scale = .allocate(capacity: channels)
-        self.scale.initialize(from: scale, count: channels)
-        self.shift = .allocate(capacity: channels)
-        self.shift.initialize(from: shift, count: channels)
+    init(x: FloatPointer, y: FloatPointer, source: Source, channels: Int, rowsPerSample: Int, activation: KernelActivation) {
+        (self.x, self.y, self.source, self.channels, self.rowsPerSample, self.activation) = (x, y, source, channels, rowsPerSample, activation)
+        scale = .allocate(capacity: channels)
+        shift = .allocate(capacity: channels)
+        refresh()
     }
     deinit {
         scale.deallocate()
         shift.deallocate()
+    }
+    func refresh() {
+        for c in 0..<channels {
+            switch source {
+            case .scaleShift(let a, let b):
+                (scale[c], shift[c]) = (a[c], b[c])
+            case .batchNorm(let gamma, let beta, let mean, let variance, let eps):
+                scale[c] = gamma[c] / (variance[c] + eps).squareRoot()
+                shift[c] = beta[c] - mean[c] * scale[c]
+            }
+        }
     }
     func run(batch: Int, pool: ThreadPool) {
         split = RowSplit(rows: batch * rowsPerSample, threads: pool.threads)
@@ -144,23 +165,10 @@ final class GlobalPoolStep: ExecutionStep, ParallelTask {
 final class InstanceNormStep: ExecutionStep, ParallelTask {
     let x: FloatPointer, y: FloatPointer
     let plane: Int, channels: Int, epsilon: Float
-    let scale: UnsafeMutablePointer<Float>?, shift: UnsafeMutablePointer<Float>?
-    init(x: FloatPointer, y: FloatPointer, plane: Int, channels: Int, epsilon: Float, scale: [Float]?, shift: [Float]?) {
-        (self.x, self.y, self.plane, self.channels, self.epsilon) = (x, y, plane, channels, epsilon)
-        self.scale = scale.map { values in
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: values.count)
-            p.initialize(from: values, count: values.count)
-            return p
-        }
-        self.shift = shift.map { values in
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: values.count)
-            p.initialize(from: values, count: values.count)
-            return p
-        }
-    }
-    deinit {
-        scale?.deallocate()
-        shift?.deallocate()
+    /// Parameter pointers: read at each run, so they are never stale.
+    let scale: FloatPointer?, shift: FloatPointer?
+    init(x: FloatPointer, y: FloatPointer, plane: Int, channels: Int, epsilon: Float, scale: FloatPointer?, shift: FloatPointer?) {
+        (self.x, self.y, self.plane, self.channels, self.epsilon, self.scale, self.shift) = (x, y, plane, channels, epsilon, scale, shift)
     }
     func run(batch: Int, pool: ThreadPool) { pool.parallelFor(batch, self) }
     func runChunk(_ index: Int, worker: Int) {

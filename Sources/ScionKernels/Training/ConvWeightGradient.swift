@@ -1,0 +1,78 @@
+import CBLAS
+
+/// The weight gradient of a convolution over NHWC tensors: `dW = Σ_rows im2col(x)ᵀ · dy`.
+///
+/// Rows of output pixels are split statically into one part per thread; each part accumulates
+/// into its own packed `[group][kh·kw·ci][co]` partial with `cblas_sgemm` (beta 1), gathering
+/// patches chunk by chunk as the forward pass does; the partials are then summed in part order
+/// (deterministic) and unpacked to PyTorch's `[O, C/groups, kh, kw]`.
+public final class ConvWeightGradient: @unchecked Sendable {
+    public let geometry: ConvGeometry
+    /// The forward convolution, reused for its patch gathering.
+    let forward: Conv2D
+
+    public init(geometry: ConvGeometry) {
+        self.geometry = geometry
+        // Patch gathering does not read the weights; a zero weight keeps the packer happy.
+        let zeros = [Float](repeating: 0, count: geometry.outChannels * geometry.inChannelsPerGroup * geometry.kernelHeight * geometry.kernelWidth)
+        forward = zeros.withUnsafeBufferPointer { Conv2D(geometry: geometry, weight: $0.baseAddress!, bias: nil, activation: .none) }
+    }
+
+    var depth: Int { forward.depth }
+    var packedCount: Int { geometry.groups * depth * geometry.outChannelsPerGroup }
+
+    /// Floats of scratch for `parts` parts: one packed partial and one patch chunk each.
+    public func workspaceCount(parts: Int) -> Int { parts * (packedCount + forward.workspacePerThread) }
+
+    /// Accumulates part `t` of `parts` (rows for `batch` images) into its partial.
+    public func accumulate(
+        part t: Int, parts: Int, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, batch: Int, workspace: UnsafeMutablePointer<Float>
+    ) {
+        let g = geometry
+        let partition = StaticPartition(total: batch * g.outPlane, parts: parts)
+        let partial = workspace + t * packedCount
+        let scratch = workspace + parts * packedCount + t * forward.workspacePerThread
+        partial.update(repeating: 0, count: packedCount)
+        let range = t < partition.parts ? partition.range(t) : 0..<0
+        var r0 = range.lowerBound
+        while r0 < range.upperBound {
+            let n = min(forward.maxChunkRows, range.upperBound - r0)
+            for group in 0..<g.groups {
+                let a: UnsafePointer<Float>
+                let lda: Int
+                if forward.pointwise {
+                    a = x + r0 * g.inChannels + group * g.inChannelsPerGroup
+                    lda = g.inChannels
+                } else {
+                    forward.im2col(x, into: scratch, firstRow: r0, rows: n, group: group)
+                    a = UnsafePointer(scratch)
+                    lda = depth
+                }
+                cblas_sgemm(
+                    CblasRowMajor, CblasTrans, CblasNoTrans, Int32(depth), Int32(g.outChannelsPerGroup), Int32(n), 1,
+                    a, Int32(lda), dy + r0 * g.outChannels + group * g.outChannelsPerGroup, Int32(g.outChannels), 1,
+                    partial + group * depth * g.outChannelsPerGroup, Int32(g.outChannelsPerGroup))
+            }
+            r0 += n
+        }
+    }
+
+    /// Sums the partials in order and writes dW as `[O, C/groups, kh, kw]`.
+    public func finish(parts: Int, workspace: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>) {
+        let g = geometry
+        let total = workspace  // partial 0 collects the sum
+        for t in 1..<max(parts, 1) { Elementwise.add(total, workspace + t * packedCount, total, count: packedCount) }
+        let cinG = g.inChannelsPerGroup, coutG = g.outChannelsPerGroup, kh = g.kernelHeight, kw = g.kernelWidth
+        for o in 0..<g.outChannels {
+            let group = o / coutG, co = o % coutG
+            for ci in 0..<cinG {
+                for y in 0..<kh {
+                    for x in 0..<kw {
+                        let k = (y * kw + x) * cinG + ci
+                        dw[((o * cinG + ci) * kh + y) * kw + x] = total[(group * depth + k) * coutG + co]
+                    }
+                }
+            }
+        }
+    }
+}
