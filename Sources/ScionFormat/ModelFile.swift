@@ -15,8 +15,9 @@ public enum ModelFile {
     /// Upper bound on the graph and provenance JSON (bytes), against hostile sizes.
     static let maxTextBytes = 256 << 20
 
-    /// Writes `model` atomically (temporary file, then rename).
-    public static func write(_ model: Model, to path: String) throws {
+    /// Writes `model` atomically (temporary file, then rename). `extra` may add groups to the
+    /// root (checkpoints add `/training`); readers of models ignore them.
+    public static func write(_ model: Model, to path: String, extra: ((HDF5Group) throws -> Void)? = nil) throws {
         try model.validateParameters()
         try model.graph.verify()
         let graphJSON = try model.graph.canonicalJSON()
@@ -27,6 +28,7 @@ public enum ModelFile {
                 do {
                     let file = try HDF5File.create(temporary)
                     try writeContents(model, graphJSON: graphJSON, hash: hash, lineage: lineage, root: file.root)
+                    try extra?(file.root)
                     try file.close()
                 } catch let error as HDF5Error {
                     throw ModelFileError.writeFailed(path: path, detail: error.description)

@@ -1,0 +1,114 @@
+import Foundation
+import ScionGraph
+
+/// One batch: images as NCHW floats in [0, 1], soft targets `[N, classes]` and the labels.
+public struct Batch: Sendable {
+    public var images: [Float]
+    public var targets: [Float]
+    public var labels: [Int32]
+    public var count: Int { labels.count }
+}
+
+/// Shuffles, batches and augments an `ImageSet`, preparing each batch on a background thread so
+/// the executor never waits for data.
+///
+/// Every random choice derives from the seed, the epoch and the batch index (never from thread
+/// timing), so an epoch's batches are the same in every run and after a resume.
+public final class BatchLoader: @unchecked Sendable {
+    public let data: ImageSet
+    public let batchSize: Int
+    public let dropLast: Bool
+    public let shuffle: Bool
+    public let augmentation: Augmentation
+    public let seed: UInt64
+
+    public init(data: ImageSet, batchSize: Int, dropLast: Bool = true, shuffle: Bool = true, augmentation: Augmentation = .none, seed: UInt64) {
+        self.data = data
+        self.batchSize = max(1, batchSize)
+        self.dropLast = dropLast
+        self.shuffle = shuffle
+        self.augmentation = augmentation
+        self.seed = seed
+    }
+
+    /// Batches per epoch.
+    public var batchesPerEpoch: Int {
+        dropLast ? data.count / batchSize : (data.count + batchSize - 1) / batchSize
+    }
+
+    /// The sample order of `epoch`.
+    public func order(epoch: Int) -> [Int] {
+        guard shuffle else { return Array(0..<data.count) }
+        var rng = SeededGenerator.derive(seed: seed, stream: "shuffle:\(epoch)")
+        return rng.permutation(data.count)
+    }
+
+    /// Builds batch `index` of `epoch` (deterministic).
+    public func batch(epoch: Int, index: Int, order: [Int]) -> Batch {
+        let start = index * batchSize
+        let members = Array(order[start..<min(start + batchSize, order.count)])
+        let n = members.count, k = data.classes
+        let perImage = data.channels * data.height * data.width
+        var rng = SeededGenerator.derive(seed: seed, stream: "augment:\(epoch):\(index)")
+        var images = [Float](repeating: 0, count: n * perImage)
+        var targets = [Float](repeating: augmentation.labelSmoothing / Float(k), count: n * k)
+        images.withUnsafeMutableBufferPointer { out in
+            for (j, i) in members.enumerated() {
+                augmentation.apply(data, i, into: out.baseAddress! + j * perImage, rng: &rng)
+            }
+        }
+        for (j, i) in members.enumerated() {
+            targets[j * k + Int(data.labels[i])] += 1 - augmentation.labelSmoothing
+        }
+        if augmentation.cutMix {
+            images.withUnsafeMutableBufferPointer { img in
+                targets.withUnsafeMutableBufferPointer { t in
+                    CutMix.apply(images: img.baseAddress!, targets: t.baseAddress!, batch: n, channels: data.channels,
+                                 height: data.height, width: data.width, classes: k, rng: &rng)
+                }
+            }
+        }
+        return Batch(images: images, targets: targets, labels: members.map { data.labels[$0] })
+    }
+
+    /// The batches of `epoch` from batch `first` on, prepared one ahead on a background thread.
+    public func batches(epoch: Int, from first: Int = 0) -> Prefetcher {
+        Prefetcher(loader: self, epoch: epoch, first: first)
+    }
+
+    /// Iterates one epoch's batches while a background thread prepares the next.
+    public final class Prefetcher: IteratorProtocol, Sequence, @unchecked Sendable {
+        private let loader: BatchLoader
+        private let epoch: Int
+        private let order: [Int]
+        private var nextIndex: Int
+        private var pending: Batch?
+        private let ready = DispatchSemaphore(value: 0)
+        private let queue = DispatchQueue(label: "scion.batch-loader")
+
+        init(loader: BatchLoader, epoch: Int, first: Int) {
+            self.loader = loader
+            self.epoch = epoch
+            order = loader.order(epoch: epoch)
+            nextIndex = first
+            prepare(first)
+        }
+
+        private func prepare(_ index: Int) {
+            guard index < loader.batchesPerEpoch else { return }
+            queue.async { [self] in
+                pending = loader.batch(epoch: epoch, index: index, order: order)
+                ready.signal()
+            }
+        }
+
+        public func next() -> Batch? {
+            guard nextIndex < loader.batchesPerEpoch else { return nil }
+            ready.wait()
+            let batch = pending
+            nextIndex += 1
+            prepare(nextIndex)
+            return batch
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import ScionCompiler
+import ScionGraph
+import ScionRuntime
+
+/// A model being trained: its training graph compiled once, run by one executor, and an
+/// optimizer updating the executor's parameter store in place.
+///
+/// ```swift
+/// let session = try TrainingSession(model: model, spec: spec, optimizer: adam, batchSize: 256, threads: 2)
+/// let result = try session.step(batch, learningRate: 1e-3, seed: stepSeed)
+/// let trained = session.currentModel()
+/// ```
+public final class TrainingSession: @unchecked Sendable {
+    public let training: TrainingGraph
+    public let executor: Executor
+    public let optimizer: Optimizer
+    public let batchSize: Int
+    private var model: Model
+    private var inputBuffers: [String: [Float]] = [:]
+
+    /// Passes for training graphs: the graph is already minimal, so only dead-node
+    /// elimination and in-place planning apply (folding BatchNorm would freeze its statistics).
+    public static let passes: [any CompilerPass] = [DeadNodeEliminationPass(), InPlacePass()]
+
+    public init(model: Model, spec: TrainingSpec, optimizer: Optimizer, batchSize: Int, threads: Int) throws {
+        training = try Autodiff.trainingGraph(for: model.graph, spec: spec)
+        let parameters = model.parameters.merging(training.constants) { a, _ in a }
+        let trainingModel = Model(graph: training.graph, parameters: parameters, metadata: model.metadata, provenance: model.provenance)
+        executor = try Executor(model: trainingModel, options: .init(maxBatch: batchSize, threads: threads, passes: Self.passes))
+        self.optimizer = optimizer
+        self.batchSize = batchSize
+        self.model = model
+    }
+
+    /// What one step produced.
+    public struct StepResult: Sendable {
+        public var losses: [String: Float]
+        public var total: Float
+        /// Samples whose kept logits' argmax equals the label (0 when logits are not kept).
+        public var correct: Int
+    }
+
+    /// Forward, backward and one optimizer update on `batch`. `seed` keys the step's dropout.
+    public func step(_ batch: Batch, learningRate: Float, seed: UInt64) throws -> StepResult {
+        let result = try forwardBackward(batch, seed: seed)
+        var gradients: [String: UnsafePointer<Float>] = [:]
+        for (parameter, output) in training.parameterGradients {
+            gradients[parameter] = executor.outputPointer(output)
+        }
+        optimizer.step(parameters: executor.parameters, gradients: gradients, learningRate: learningRate)
+        for (parameter, output) in training.runningStatistics {
+            guard let source = executor.outputPointer(output), let entry = executor.parameters.entries[parameter] else { continue }
+            entry.pointer.update(from: source, count: entry.count)
+        }
+        executor.parametersDidChange()
+        return result
+    }
+
+    /// Forward and backward only (gradients readable with `gradient(_:)` until the next run).
+    public func forwardBackward(_ batch: Batch, seed: UInt64) throws -> StepResult {
+        let n = batch.count
+        var feeds: [[Float]] = []
+        for name in training.graph.inputs {
+            feeds.append(training.targetInputs.contains(name) ? batch.targets : batch.images)
+        }
+        try withPointers(feeds) { pointers in try executor.run(batch: n, inputs: pointers, seed: seed) }
+        var losses: [String: Float] = [:]
+        for (term, output) in training.losses { losses[term] = executor.outputPointer(output)?[0] ?? .nan }
+        let total = executor.outputPointer(training.totalLoss)?[0] ?? .nan
+        return StepResult(losses: losses, total: total, correct: correctPredictions(batch))
+    }
+
+    /// The gradient of input or parameter `name` from the last run, in NCHW order.
+    public func gradient(_ name: String, batch: Int) -> [Float]? {
+        guard let output = training.inputGradients[name] ?? training.parameterGradients[name],
+            let type = training.graph.values[output]
+        else { return nil }
+        var out = [Float](repeating: 0, count: type.isBatched ? type.elementCount(batch: batch) : type.elementCount(batch: 1))
+        out.withUnsafeMutableBufferPointer { executor.copyOutput(output, to: $0.baseAddress!, batch: batch) }
+        return out
+    }
+
+    /// The model with the current parameters and running statistics.
+    public func currentModel() -> Model {
+        var m = model
+        for name in m.graph.parameters.map(\.name) {
+            if let t = executor.parameters.tensor(name) { m.parameters[name] = t }
+        }
+        return m
+    }
+
+    /// Replaces the parameters (when resuming from a checkpoint).
+    public func load(parameters: [String: Tensor]) {
+        for (name, tensor) in parameters { executor.parameters.set(name, tensor.floats) }
+        executor.parametersDidChange()
+    }
+
+    private func correctPredictions(_ batch: Batch) -> Int {
+        guard let logits = training.graph.outputs.first(where: { $0 == "logits" }), let p = executor.outputPointer(logits),
+            let k = training.graph.values[logits]?.sampleShape.first
+        else { return 0 }
+        var correct = 0
+        for n in 0..<batch.count {
+            var best = 0
+            for j in 1..<k where p[n * k + j] > p[n * k + best] { best = j }
+            if best == Int(batch.labels[n]) { correct += 1 }
+        }
+        return correct
+    }
+}
+
+/// Calls `body` with base pointers of `arrays` (kept alive for the call).
+func withPointers<R>(_ arrays: [[Float]], _ body: ([UnsafePointer<Float>]) throws -> R) rethrows -> R {
+    func recurse(_ i: Int, _ acc: [UnsafePointer<Float>]) throws -> R {
+        if i == arrays.count { return try body(acc) }
+        return try arrays[i].withUnsafeBufferPointer { try recurse(i + 1, acc + [$0.baseAddress!]) }
+    }
+    return try recurse(0, [])
+}
