@@ -13,6 +13,12 @@ mode. It then runs `scion run` on the same input and reports the largest differe
 
 Models/parity/{wrn16-1,wrn16-1-trap} are committed and read by `make test`
 (Tests/ScionRuntimeTests/PyTorchParityTests.swift); ResNet-18 (45 MB) is checked here only.
+
+With --training it also makes one-step training references for the stage-1 model (from
+wrn16-1-trap.h5): PyTorch in train mode, loss CE + 10 MSE + 1 TV on a batch of 8, one step of
+SGD (lr 0.1, momentum 0.9, wd 5e-4) and of Adam (lr 1e-3, wd 5e-4); the updated parameters and
+BatchNorm statistics are saved as Scion files (stage1-step-{sgd,adam}.h5), read by
+Tests/ScionTrainingTests/TrainingParityTests.swift.
 """
 import argparse
 import os
@@ -185,12 +191,46 @@ def check_with_scion(name, scion, out_dir, model_path, outputs):
     return worst
 
 
+def total_variation(img):
+    b, c, h, w = img.shape
+    return ((img[:, :, 1:, :] - img[:, :, :-1, :]).pow(2).sum() + (img[:, :, :, 1:] - img[:, :, :, :-1]).pow(2).sum()) / (b * c * h * w)
+
+
+def make_training_references(scion, out_dir):
+    """One training step of the stage-1 model with SGD and with Adam, from wrn16-1-trap.h5."""
+    import h5py
+    start = os.path.join(out_dir, "wrn16-1-trap.h5")
+    with h5py.File(start, "r") as f:
+        state = {k: torch.from_numpy(np.asarray(f["parameters"][k][()])) for k in f["parameters"]}
+    x = torch.rand(8, 3, 32, 32, generator=torch.Generator().manual_seed(3))
+    y = torch.randint(0, 10, (8,), generator=torch.Generator().manual_seed(4))
+    np.save(os.path.join(out_dir, "stage1-step.input.npy"), x.numpy())
+    np.save(os.path.join(out_dir, "stage1-step.labels.npy"), y.numpy().astype(np.int32))
+    for name, make in [("sgd", lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=5e-4)),
+                       ("adam", lambda p: torch.optim.Adam(p, lr=1e-3, weight_decay=5e-4))]:
+        model = WRN(decoder_stem=5)
+        model.load_state_dict(state, strict=False)
+        model.train()
+        optimizer = make(model.parameters())
+        out = model(x)
+        loss = F.cross_entropy(out["logits"], y) + 10 * F.mse_loss(out["reconstruction"], x) + total_variation(out["reconstruction"])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        path = os.path.join(out_dir, f"stage1-step-{name}.h5")
+        subprocess.run(["cp", start, path], check=True)
+        updated = {k: v.detach().numpy() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+        write_parameters(path, updated)
+        print(f"stage-1 step with {name}: loss {loss.item():.6f} -> {path}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scion", default=".build/release/scion")
     parser.add_argument("--out", default="Models/parity")
     parser.add_argument("--models", default=",".join(NETWORKS))
     parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--training", action="store_true", help="also make the one-step training references")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(2)
@@ -201,6 +241,8 @@ def main():
         os.makedirs(out_dir, exist_ok=True)
         path, outputs = make_reference(name, args.scion, out_dir, args.batch)
         worst = max(worst, check_with_scion(name, args.scion, out_dir, path, outputs))
+    if args.training:
+        make_training_references(args.scion, args.out)
     print(f"worst difference {worst:.2e} (tolerance 1e-4)")
     return 0 if worst < 1e-4 else 1
 

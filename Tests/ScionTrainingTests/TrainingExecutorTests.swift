@@ -27,9 +27,10 @@ import Testing
             let got = try executor.run(feeds, seed: 7)
             for name in training.graph.outputs {
                 let e = try #require(expected[name]), g = try #require(got[name])
-                let scale = max(1, e.floats.map(abs).max() ?? 0)
+                // Relative to the largest value of each output (fp32 sums in another order).
+                let scale = e.floats.map(abs).max() ?? 0
                 let difference = zip(e.floats, g.floats).map { abs($0 - $1) }.max() ?? 0
-                #expect(difference <= 1e-4 * scale, "\(label) threads \(threads): \(name) differs by \(difference)")
+                #expect(difference <= 1e-3 * scale + 1e-6, "\(label) threads \(threads): \(name) differs by \(difference) (largest \(scale))")
             }
             #expect(executor.fallbackNodes.isEmpty, "\(label): \(executor.fallbackNodes)")
         }

@@ -7,6 +7,12 @@ public struct Batch: Sendable {
     public var targets: [Float]
     public var labels: [Int32]
     public var count: Int { labels.count }
+
+    public init(images: [Float], targets: [Float], labels: [Int32]) {
+        self.images = images
+        self.targets = targets
+        self.labels = labels
+    }
 }
 
 /// Shuffles, batches and augments an `ImageSet`, preparing each batch on a background thread so
