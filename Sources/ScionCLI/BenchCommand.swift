@@ -3,6 +3,7 @@ import Foundation
 import ScionFormat
 import ScionGraph
 import ScionRuntime
+import ScionTraining
 
 /// `scion bench`: inference latency and throughput of the compiled executor.
 struct BenchCommand: ParsableCommand {
@@ -27,6 +28,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Also print the time of each node at the largest batch.")
     var profile = false
 
+    @Flag(help: "Measure training steps instead (forward, backward, Adam): a model with a `reconstruction` output trains with Trap-and-Replace's stage-1 loss CE + 10·MSE + 1·TV, others with cross-entropy.")
+    var train = false
+
     struct Row: Encodable {
         let batch: Int
         let latency_ms: Double
@@ -35,6 +39,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let m = try ModelFile.read(model)
+        if train { return try benchTraining(m) }
         let sizes = batches.isEmpty ? [1, 64] : batches
         guard sizes.allSatisfy({ $0 >= 1 }), iterations >= 1 else { throw UsageError("batch sizes and --iterations must be positive") }
         let executor = try Executor(model: m, options: .init(maxBatch: sizes.max()!, threads: threads))
@@ -58,6 +63,41 @@ struct BenchCommand: ParsableCommand {
                 print(String(format: "batch %4d  median %8.3f ms  %10.1f images/s", r.batch, r.latency_ms, r.images_per_second))
             }
             print(String(format: "peak memory (max RSS) %.1f MiB", PeakMemory.mebibytes()))
+        }
+    }
+
+    /// Training images/s: median step time over `iterations` steps after two warm-up steps.
+    func benchTraining(_ m: Model) throws {
+        let batch = batches.first ?? 256
+        guard batch >= 1 else { throw UsageError("--batch must be positive") }
+        let spec = TrainingBench.spec(for: m.graph)
+        let trainable = m.graph.parameters.filter(\.trainable).map(\.name)
+        let optimizer = Optimizer(kind: .adam, groups: [.init(parameters: trainable, weightDecay: 5e-4)])
+        let session = try TrainingSession(model: m, spec: spec, optimizer: optimizer, batchSize: batch, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let data = TrainingBench.batch(for: m, size: batch)
+        let steps = max(3, min(iterations, 20))
+        for _ in 0..<2 { _ = try session.step(data, learningRate: 1e-3, seed: 0) }
+        var times: [Double] = []
+        for i in 0..<steps {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try session.step(data, learningRate: 1e-3, seed: UInt64(i))
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        let median = times.sorted()[times.count / 2]
+        let row = Row(batch: batch, latency_ms: median * 1000, images_per_second: Double(batch) / median)
+        if json {
+            try printJSON([
+                "model": AnyEncodable(model), "mode": AnyEncodable("train"), "batch": AnyEncodable(batch),
+                "step_ms": AnyEncodable(row.latency_ms), "images_per_second": AnyEncodable(row.images_per_second),
+                "peak_rss_mib": AnyEncodable(PeakMemory.mebibytes()),
+            ])
+        } else {
+            print(String(format: "train batch %d  median step %.1f ms  %.1f images/s  peak memory %.1f MiB", batch, row.latency_ms, row.images_per_second, PeakMemory.mebibytes()))
+        }
+        if profile {
+            for p in session.executor.profile(batch: batch, iterations: 2).prefix(25) {
+                note(String(format: "%9.3f ms  %-22@ %@", p.seconds * 1000, p.op as NSString, p.node as NSString))
+            }
         }
     }
 
@@ -94,5 +134,27 @@ enum PeakMemory {
             let kib = Double(line.split(separator: " ").dropFirst().first ?? "")
         else { return .nan }
         return kib / 1024
+    }
+}
+
+/// Synthetic training work for `scion bench --train`.
+enum TrainingBench {
+    static func spec(for graph: Graph) -> TrainingSpec {
+        var losses = [LossTerm("ce", .crossEntropy, prediction: graph.outputs[0], target: .input("target"))]
+        if graph.outputs.contains("reconstruction") {
+            losses.append(LossTerm("mse", .mse, prediction: "reconstruction", target: .value(graph.inputs[0]), weight: 10))
+            losses.append(LossTerm("tv", .totalVariation, prediction: "reconstruction", target: .none, weight: 1))
+        }
+        return TrainingSpec(losses: losses)
+    }
+
+    static func batch(for model: Model, size: Int) -> Batch {
+        var rng = SeededGenerator(seed: 1)
+        let perSample = model.graph.values[model.graph.inputs[0]]?.elementsPerSample ?? 0
+        let classes = model.graph.values[model.graph.outputs[0]]?.sampleShape.first ?? 1
+        let labels = (0..<size).map { _ in Int32(rng.nextInt(below: classes)) }
+        var targets = [Float](repeating: 0, count: size * classes)
+        for (n, label) in labels.enumerated() { targets[n * classes + Int(label)] = 1 }
+        return Batch(images: (0..<(size * perSample)).map { _ in Float(rng.nextDouble()) }, targets: targets, labels: labels)
     }
 }
