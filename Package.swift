@@ -29,6 +29,9 @@ let package = Package(
         .systemLibrary(
             name: "CStb", pkgConfig: "stb",
             providers: [.apt(["libstb-dev"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
 
         // Tiny C helpers Swift cannot express (the x86 PAUSE instruction).
         .target(name: "CScionSupport"),
@@ -56,12 +59,17 @@ let package = Package(
         .target(
             name: "ScionTraining",
             dependencies: ["ScionGraph", "ScionCompiler", "ScionKernels", "ScionRuntime", "ScionFormat"]),
+        // Datasets (CIFAR-10, GTSRB, MNIST/Fashion-MNIST, image folders), splits and the eleven
+        // backdoor attacks.
+        .target(
+            name: "ScionData",
+            dependencies: ["ScionGraph", "ScionFormat", "ScionImage", "ScionTraining", "CZlib"]),
         // Command implementations, kept in a library so the executable stays a one-liner.
         .target(
             name: "ScionCLI",
             dependencies: [
                 "ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionRuntime", "ScionImage", "ScionTraining",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ScionData", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "scion", dependencies: ["ScionCLI"]),
 
@@ -74,6 +82,9 @@ let package = Package(
         .testTarget(
             name: "ScionTrainingTests",
             dependencies: ["ScionGraph", "ScionZoo", "ScionCompiler", "ScionRuntime", "ScionTraining", "ScionKernels", "ScionFormat", "ScionTestSupport"]),
+        .testTarget(
+            name: "ScionDataTests",
+            dependencies: ["ScionGraph", "ScionData", "ScionTraining", "ScionImage", "ScionFormat", "ScionZoo", "ScionTestSupport"]),
         // Counts malloc calls so a test can check that inference allocates nothing.
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(

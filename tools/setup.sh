@@ -2,7 +2,7 @@
 # Installs whatever is missing of Scion's system dependencies (Debian packages).
 # Uses sudo only when not running as root.
 set -euo pipefail
-packages=(libopenblas-dev libhdf5-dev pkg-config dataset-fashion-mnist libstb-dev)
+packages=(libopenblas-dev libhdf5-dev pkg-config dataset-fashion-mnist libstb-dev zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -9,6 +9,7 @@ public struct Scion: ParsableCommand {
         version: ScionVersion.string,
         subcommands: [
             InitCommand.self, InspectCommand.self, RunCommand.self, PredictCommand.self, CompileCommand.self, BenchCommand.self,
+            DatasetsCommand.self, PoisonCommand.self,
         ])
 
     public init() {}

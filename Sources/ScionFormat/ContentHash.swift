@@ -27,3 +27,10 @@ public enum ContentHash {
         compute(graphJSON: try model.graph.canonicalJSON(), graph: model.graph, parameters: model.parameters)
     }
 }
+
+/// SHA-256 of arbitrary bytes, as `sha256:` and 64 hex digits (for data fingerprints).
+public enum Digest {
+    public static func sha256(_ bytes: [UInt8]) -> String {
+        ContentHash.prefix + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,110 @@
+import ScionGraph
+import ScionTraining
+
+/// What to poison and how, with the reference's defaults.
+public struct AttackConfiguration: Sendable {
+    public enum Order: Sendable, Equatable {
+        /// The first N eligible training images in dataset order (the reference).
+        case first
+        /// N eligible images chosen at random with this seed.
+        case random(UInt64)
+    }
+
+    public var trigger: Trigger
+    public var target: Int
+    /// Poisoned images as a fraction of the full training set (train split plus holdout).
+    public var triggeredRatio: Double
+    public var order: Order
+    /// For `cl`: adversarially perturbed images (uint8, HWC) for the training set in its
+    /// original order, replacing the target-class images before the grid is stamped.
+    public var cleanLabelImages: [UInt8]?
+
+    public init(trigger: Trigger, target: Int = 0, triggeredRatio: Double = 0.1, order: Order = .first, cleanLabelImages: [UInt8]? = nil) {
+        self.trigger = trigger
+        self.target = target
+        self.triggeredRatio = triggeredRatio
+        self.order = order
+        self.cleanLabelImages = cleanLabelImages
+    }
+}
+
+/// A dataset split and poisoned: what each stage trains and evaluates on.
+public struct PoisonedDataset: Sendable {
+    /// The training split with the poisoned images (labels set to the target for dirty-label attacks).
+    public var train: ImageSet
+    /// The clean holdout (never poisoned): the defender's trusted data.
+    public var holdout: ImageSet
+    /// The clean test set.
+    public var test: ImageSet
+    /// Every non-target test image with the trigger, labels unchanged: ASR is the share
+    /// predicted as the target.
+    public var triggeredTest: ImageSet
+    /// Positions in `train` of the poisoned images.
+    public var poisoned: [Int]
+    public var split: SplitPlan
+    public var trigger: Trigger
+    public var target: Int
+    /// Fingerprints of the splits (train before poisoning, holdout, test).
+    public var fingerprints: [String: String]
+}
+
+public enum Poisoning {
+    /// Splits `dataset` and poisons its training split as the reference does.
+    public static func apply(_ dataset: LoadedDataset, ratioHoldout: Double, splitSeed: UInt64?, attack: AttackConfiguration) throws -> PoisonedDataset {
+        let full = dataset.train
+        guard attack.target >= 0, attack.target < full.classes else {
+            throw DataError.invalid("--target \(attack.target) is not a class of \(dataset.name.rawValue) (0-\(full.classes - 1))")
+        }
+        guard attack.triggeredRatio >= 0, attack.triggeredRatio <= 1 else { throw DataError.invalid("--triggered-ratio must be in [0, 1]") }
+        let t = attack.trigger
+        guard t.height == full.height, t.width == full.width, t.channels == full.channels else {
+            throw DataError.invalid("the trigger is for \(t.height)x\(t.width)x\(t.channels) images, the dataset has \(full.height)x\(full.width)x\(full.channels)")
+        }
+        let plan = try SplitPlan(trainingCount: full.count, ratioHoldout: ratioHoldout, shuffleSeed: dataset.name.groupedByClass ? (splitSeed ?? 0) : nil)
+        var train = full.subset(plan.trainIndices)
+        let holdout = full.subset(plan.holdoutIndices)
+        let fingerprints = [
+            "train": SplitPlan.fingerprint(indices: plan.trainIndices, labels: train.labels),
+            "holdout": SplitPlan.fingerprint(indices: plan.holdoutIndices, labels: holdout.labels),
+            "test": SplitPlan.fingerprint(indices: Array(0..<dataset.test.count), labels: dataset.test.labels),
+        ]
+        let chosen = try choose(train, full: full, attack: attack)
+        if t.pattern == .cleanLabel {
+            guard let adversarial = attack.cleanLabelImages, adversarial.count == full.count * full.imageSize else {
+                throw DataError.invalid("cl needs adversarial images for the whole training set (\(full.count) images); pass --cl-images or --cl-model")
+            }
+            for i in chosen {
+                let source = plan.trainIndices[i] * full.imageSize
+                train.pixels.replaceSubrange(i * full.imageSize..<(i + 1) * full.imageSize, with: adversarial[source..<source + full.imageSize])
+            }
+        }
+        stamp(&train, chosen, t)
+        if !t.pattern.isCleanLabel { for i in chosen { train.labels[i] = Int32(attack.target) } }
+        let sources = (0..<dataset.test.count).filter { dataset.test.labels[$0] != Int32(attack.target) }
+        var triggered = dataset.test.subset(sources)
+        stamp(&triggered, Array(0..<triggered.count), t)
+        return PoisonedDataset(train: train, holdout: holdout, test: dataset.test, triggeredTest: triggered, poisoned: chosen,
+                               split: plan, trigger: t, target: attack.target, fingerprints: fingerprints)
+    }
+
+    /// Positions in the train split to poison: `int(ratio · N_full)` eligible images (non-target
+    /// for dirty-label attacks; target-class, at most all of them, for clean-label ones).
+    static func choose(_ train: ImageSet, full: ImageSet, attack: AttackConfiguration) throws -> [Int] {
+        let cleanLabel = attack.trigger.pattern.isCleanLabel
+        let eligible = (0..<train.count).filter { (train.labels[$0] == Int32(attack.target)) == cleanLabel }
+        let count = min(Int(attack.triggeredRatio * Double(full.count)), eligible.count)
+        switch attack.order {
+        case .first: return Array(eligible.prefix(count))
+        case .random(let seed):
+            var rng = SeededGenerator.derive(seed: seed, stream: "poison-order")
+            return rng.permutation(eligible.count).prefix(count).map { eligible[$0] }.sorted()
+        }
+    }
+
+    static func stamp(_ set: inout ImageSet, _ indices: [Int], _ trigger: Trigger) {
+        let size = set.imageSize
+        set.pixels.withUnsafeMutableBufferPointer { p in
+            for i in indices { trigger.stamp(p.baseAddress! + i * size) }
+        }
+    }
+}
