@@ -38,12 +38,13 @@ enum ResNet {
         return b.linear(h, out: classes, name: "fc")
     }
 
-    /// `conv3x3 → bn → relu → conv3x3 → bn`, plus the (downsampled) input, then relu.
-    static func basicBlock(_ b: inout GraphBuilder, _ x: GraphBuilder.Value, planes: Int, stride: Int)
+    /// `conv3x3 → bn → relu → [dropout] → conv3x3 → bn`, plus the (downsampled) input, then relu.
+    static func basicBlock(_ b: inout GraphBuilder, _ x: GraphBuilder.Value, planes: Int, stride: Int, dropRate: Double = 0)
         -> GraphBuilder.Value
     {
         var h = b.conv2d(x, out: planes, kernel: 3, stride: stride, padding: 1, bias: false, name: "conv1")
         h = b.relu(b.batchNorm(h, name: "bn1"), name: "relu1")
+        if dropRate > 0 { h = b.dropout(h, p: dropRate, name: "dropout") }
         h = b.conv2d(h, out: planes, kernel: 3, padding: 1, bias: false, name: "conv2")
         h = b.batchNorm(h, name: "bn2")
         var shortcut = x
