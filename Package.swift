@@ -64,12 +64,16 @@ let package = Package(
         .target(
             name: "ScionData",
             dependencies: ["ScionGraph", "ScionFormat", "ScionImage", "ScionTraining", "CZlib"]),
+        // Trap-and-Replace: surgery on models, the three stages, evaluation, reports and plots.
+        .target(
+            name: "ScionDefense",
+            dependencies: ["ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionRuntime", "ScionTraining", "ScionData", "ScionImage", "CScionSupport"]),
         // Command implementations, kept in a library so the executable stays a one-liner.
         .target(
             name: "ScionCLI",
             dependencies: [
                 "ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionRuntime", "ScionImage", "ScionTraining",
-                "ScionData", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ScionData", "ScionDefense", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "scion", dependencies: ["ScionCLI"]),
 
@@ -85,6 +89,9 @@ let package = Package(
         .testTarget(
             name: "ScionDataTests",
             dependencies: ["ScionGraph", "ScionData", "ScionTraining", "ScionImage", "ScionFormat", "ScionZoo", "ScionTestSupport"]),
+        .testTarget(
+            name: "ScionDefenseTests",
+            dependencies: ["ScionGraph", "ScionZoo", "ScionFormat", "ScionTraining", "ScionData", "ScionDefense", "ScionTestSupport"]),
         // Counts malloc calls so a test can check that inference allocates nothing.
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(

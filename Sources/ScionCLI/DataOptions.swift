@@ -27,12 +27,32 @@ struct DataOptions: ParsableArguments {
     var limit: Int = 0
 
     func load() throws -> LoadedDataset {
-        var data = try DatasetReader.load(try DatasetName(parsing: dataset), root: dataRoot, imageSize: imageSize)
+        let name = try DatasetName(parsing: dataset)
+        var data = try DatasetReader.load(name, root: try resolvedRoot(name), imageSize: imageSize)
         if limit > 0 {
             data.train = data.train.subset(Array(0..<min(limit, data.train.count)))
             data.test = data.test.subset(Array(0..<min(limit, data.test.count)))
         }
         return data
+    }
+}
+
+extension DataOptions {
+    /// `--data-root`, or the first existing default: `$SCION_DATA/<folder>`, `data/<folder>`,
+    /// `../shared/data/<folder>` (Fashion-MNIST: Debian's package).
+    func resolvedRoot(_ name: DatasetName) throws -> String? {
+        if let dataRoot { return dataRoot }
+        if let root = name.defaultRoot { return root }
+        let folder = [DatasetName.cifar10: "cifar-10-batches-bin", .gtsrb: "GTSRB", .mnist: "mnist", .folder: "images"][name] ?? name.rawValue
+        var candidates = ["data/\(folder)", "../shared/data/\(folder)"]
+        if let env = ProcessInfo.processInfo.environment["SCION_DATA"] { candidates.insert("\(env)/\(folder)", at: 0) }
+        if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) { return found }
+        throw UsageError("no --data-root given and none of \(candidates.joined(separator: ", ")) exists; pass --data-root (\(name.layout))")
+    }
+
+    /// The default run folder for a dataset and attack.
+    func defaultRunFolder(_ attack: AttackOptions) -> String {
+        "runs/\(dataset)-\(attack.pattern)-target\(attack.target)"
     }
 }
 

@@ -9,7 +9,8 @@ public struct Scion: ParsableCommand {
         version: ScionVersion.string,
         subcommands: [
             InitCommand.self, InspectCommand.self, RunCommand.self, PredictCommand.self, CompileCommand.self, BenchCommand.self,
-            DatasetsCommand.self, PoisonCommand.self,
+            DatasetsCommand.self, PoisonCommand.self, TrainCommand.self, TrapCommand.self, ReplaceCommand.self,
+            EvalCommand.self, CutCommand.self, GraftCommand.self,
         ])
 
     public init() {}

@@ -9,4 +9,12 @@ static inline void scion_cpu_relax(void) {
 #endif
 }
 
+/// Lays out `text` with stb_easy_font (Debian's libstb-dev) at (x, y), one unit per font pixel:
+/// writes up to `max_rects` axis-aligned rectangles as (x0, y0, x1, y1) into `rects` and returns
+/// how many it wrote. Used to draw labels on plots.
+int scion_text_rects(const char *text, float x, float y, float *rects, int max_rects);
+
+/// Width of `text` in font pixels.
+int scion_text_width(const char *text);
+
 #endif

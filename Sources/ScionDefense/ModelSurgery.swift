@@ -1,0 +1,38 @@
+import ScionFormat
+import ScionGraph
+
+/// Cutting and grafting whole models: the graph surgery of `Graph+Surgery.swift` plus the
+/// parameters, metadata and a lineage step for each operation (parent content hashes, the cut
+/// point, what was grafted).
+public enum ModelSurgery {
+    /// Splits `model` at cut point `cut` (a cut point's name, or a value name). The head keeps
+    /// `headOutputs` (default: every output after the cut).
+    public static func cut(_ model: Model, at cut: String, headOutputs: [String]? = nil) throws -> (stem: Model, head: Model) {
+        let value = model.graph.cutPoint(named: cut)?.value ?? cut
+        let parent = try ContentHash.of(model)
+        let details: [String: JSONValue] = ["cut": .string(cut), "value": .string(value)]
+        var stem = restrict(model, to: try model.graph.stem(upTo: value))
+        var head = restrict(model, to: try model.graph.head(after: value, outputs: headOutputs))
+        stem.provenance = model.provenance.appending(LineageStep(operation: LineageStep.cut, parents: [parent], details: details.merging(["part": "stem"]) { a, _ in a }))
+        head.provenance = model.provenance.appending(LineageStep(operation: LineageStep.cut, parents: [parent], details: details.merging(["part": "head"]) { a, _ in a }))
+        return (stem, head)
+    }
+
+    /// `stem` followed by `head`, their seam checked; the lineage is the stem's plus a graft step.
+    public static func graft(stem: Model, head: Model, details: [String: JSONValue] = [:]) throws -> Model {
+        let graph = try Graph.graft(stem: stem.graph, head: head.graph, name: stem.graph.name)
+        var metadata = stem.metadata
+        if !head.metadata.labels.isEmpty { metadata.labels = head.metadata.labels }
+        let step = LineageStep(
+            operation: LineageStep.graft, parents: [try ContentHash.of(stem), try ContentHash.of(head)],
+            details: details.merging(["seam": .string(stem.graph.outputs[0])]) { a, _ in a })
+        let parameters = stem.parameters.merging(head.parameters) { a, _ in a }
+        return Model(graph: graph, parameters: parameters, metadata: metadata, provenance: stem.provenance.appending(step))
+    }
+
+    /// `model` with `graph` and only the parameters it declares.
+    static func restrict(_ model: Model, to graph: Graph) -> Model {
+        Model(graph: graph, parameters: model.parameters.filter { name, _ in graph.parameter(named: name) != nil },
+              metadata: model.metadata, provenance: model.provenance)
+    }
+}

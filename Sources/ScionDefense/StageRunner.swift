@@ -1,0 +1,157 @@
+import Foundation
+import ScionData
+import ScionFormat
+import ScionGraph
+import ScionTraining
+import ScionZoo
+
+/// Runs the stages of Trap-and-Replace on a poisoned dataset, writing each stage's model, JSONL
+/// log and checkpoint into the run folder.
+///
+/// ```swift
+/// let runner = StageRunner(data: poisoned, context: context, folder: "runs/demo")
+/// let undefended = try runner.trainUndefended(settings)
+/// let trapped = try runner.trap(settings)
+/// let sanitized = try runner.replace(stage1: trapped, settings)
+/// ```
+public struct StageRunner {
+    public let data: PoisonedDataset
+    public let context: RunContext
+    public let folder: String
+
+    public init(data: PoisonedDataset, context: RunContext, folder: String) {
+        self.data = data
+        self.context = context
+        self.folder = folder
+    }
+
+    /// Normal training on the whole training set (the poisoned train split plus the clean
+    /// holdout), cross-entropy: the no-defense model.
+    @discardableResult
+    public func trainUndefended(_ s: StageSettings) throws -> Model {
+        let model = try initialModel(Zoo.classifier(s.arch, classes: data.train.classes, input: inputShape), s)
+        let spec = TrainingSpec(losses: [LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target"))], keepOutputs: ["logits"])
+        return try fit(.train, model, spec: spec, data: data.train + data.holdout, augmentation: .cropAndFlip, s)
+    }
+
+    /// Stage 1, bait and trap: classifier plus reconstruction decoder at the stem, loss
+    /// CE + Λ·MSE(reconstruction, input) + Λ2·TV(reconstruction), on the train split only.
+    @discardableResult
+    public func trap(_ s: StageSettings) throws -> Model {
+        let model = try initialModel(Zoo.trapModel(s.arch, classes: data.train.classes, input: inputShape, stem: s.stem), s)
+        let spec = TrainingSpec(losses: [
+            LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target")),
+            LossTerm("mse", .mse, prediction: "reconstruction", target: .value("image"), weight: s.lambda),
+            LossTerm("tv", .totalVariation, prediction: "reconstruction", target: .none, weight: s.lambda2),
+        ], keepOutputs: ["logits"])
+        return try fit(.trap, model, spec: spec, data: data.train, augmentation: .cropAndFlip, s,
+                       extra: ["stem": .number(Double(s.stem)), "lambda": .number(s.lambda), "lambda2": .number(s.lambda2)])
+    }
+
+    /// Stage 2, remove and patch: cut the stage-1 model at its stem, drop the decoder and the old
+    /// head, graft a freshly initialised head (dropout inside its block and on its output),
+    /// freeze the stem (its BatchNorm on running statistics) and train only the new head on the
+    /// clean holdout with CutMix and label smoothing 0.1.
+    @discardableResult
+    public func replace(stage1: Model, _ s: StageSettings) throws -> Model {
+        let cutName = "stem\(s.stem)"
+        guard let cut = stage1.graph.cutPoint(named: cutName) else {
+            throw GraphError.surgery("the stage-1 model has no cut point \(cutName); its cut points are " + stage1.graph.cutPoints.map(\.name).joined(separator: ", "))
+        }
+        var (stem, _) = try ModelSurgery.cut(stage1, at: cutName, headOutputs: ["logits"])
+        for i in stem.graph.parameters.indices { stem.graph.parameters[i].trainable = false }
+        let headSeed = SeededGenerator.derive(seed: s.seed, stream: "replacement-head").state[0]
+        let fresh = try Zoo.replacementHead(
+            s.arch, classes: data.train.classes, input: inputShape, stem: s.stem, dropout: s.dropout,
+            inputName: cut.value, inputType: stage1.graph.values[cut.value]!)
+        let head = Model(graph: fresh.graph, parameters: fresh.initialParameters(seed: headSeed), metadata: stage1.metadata)
+        let grafted = try ModelSurgery.graft(stem: stem, head: head, details: [
+            "cut": .string(cutName), "head_seed": .string(String(headSeed)), "dropout": .number(s.dropout),
+            "head_parameters": .number(Double(fresh.graph.parameterCount)),
+        ])
+        let headNodes = Set(fresh.graph.nodes.map(\.name))
+        let spec = TrainingSpec(
+            losses: [LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target"))],
+            trainModeNodes: headNodes, keepOutputs: ["logits"])
+        let augmentation = Augmentation(cropPadding: 4, horizontalFlip: true, cutMix: true, labelSmoothing: 0.1)
+        return try fit(.replace, grafted, spec: spec, data: data.holdout, augmentation: augmentation, s,
+                       extra: ["stem": .number(Double(s.stem)), "dropout": .number(s.dropout), "cutmix": true, "label_smoothing": 0.1])
+    }
+
+    var inputShape: [Int] { [data.train.channels, data.train.height, data.train.width] }
+
+    /// A freshly initialised model with metadata and an init lineage step.
+    func initialModel(_ net: NetworkDefinition, _ s: StageSettings) -> Model {
+        let metadata = ModelMetadata(
+            modelName: net.graph.name, labels: data.train.classNames,
+            input: InputSpec(channels: inputShape[0], height: inputShape[1], width: inputShape[2]))
+        let step = LineageStep(operation: LineageStep.initialize, details: ["arch": .string(s.arch.description), "seed": .number(Double(s.seed))])
+        return Model(graph: net.graph, parameters: net.initialParameters(seed: s.seed), metadata: metadata, provenance: Provenance(lineage: [step]))
+    }
+
+    /// Trains `model` and writes it to the run folder with a lineage step holding the settings,
+    /// the data's fingerprints and the final ACC/ASR.
+    func fit(_ stage: Stage, _ model: Model, spec: TrainingSpec, data trainingData: ImageSet, augmentation: Augmentation,
+             _ s: StageSettings, extra: [String: JSONValue] = [:]) throws -> Model {
+        guard trainingData.count >= s.batchSize else {
+            throw DefenseError.invalidSettings("the \(stage.rawValue) data has \(trainingData.count) images, fewer than the batch size \(s.batchSize)")
+        }
+        let trainable = model.graph.parameters.filter(\.trainable).map(\.name)
+        let optimizer = Optimizer(kind: try optimizerKind(s.optimizer), groups: [.init(parameters: trainable, weightDecay: Float(s.weightDecay))])
+        let session = try TrainingSession(model: model, spec: spec, optimizer: optimizer, batchSize: s.batchSize, threads: s.threads)
+        let loader = BatchLoader(data: trainingData, batchSize: s.batchSize, augmentation: augmentation, seed: s.seed)
+        guard let schedule = LearningRateSchedule.named(s.decay, epochs: s.epochs) else {
+            throw DefenseError.invalidSettings("unknown --decay \(s.decay); use cos, multisteps or constant")
+        }
+        let checkpoint = "\(folder)/\(stage.rawValue).ckpt.h5"
+        let config = TrainerConfiguration(
+            epochs: s.epochs, learningRate: s.learningRate, schedule: schedule, seed: s.seed, checkpointPath: checkpoint,
+            logPath: "\(folder)/\(stage.rawValue).jsonl", label: stage.rawValue, showProgress: s.showProgress)
+        let trainer = Trainer(session: session, loader: loader, configuration: config)
+        trainer.evaluate = { current, epoch in
+            guard epoch % max(s.evalEvery, 1) == 0 || epoch == s.epochs else { return [:] }
+            let m = try Evaluation.measure(current, clean: data.test, triggered: data.triggeredTest, target: data.target, threads: s.threads)
+            return ["acc": m.acc, "asr": m.asr]
+        }
+        let started = Date()
+        var start = 0
+        if s.resume, FileManager.default.fileExists(atPath: checkpoint) { start = try trainer.resume(from: checkpoint) }
+        let history = try trainer.run(from: start)
+        var trained = session.currentModel()
+        let metrics = try Evaluation.measure(trained, clean: data.test, triggered: data.triggeredTest, target: data.target, threads: s.threads)
+        var details = s.details.merging(context.details(data)) { a, _ in a }.merging(extra) { a, _ in a }
+        details["acc"] = .number(metrics.acc)
+        details["asr"] = .number(metrics.asr)
+        details["seconds"] = .number(history.reduce(0) { $0 + $1.seconds })
+        details["wall_seconds"] = .number(Date().timeIntervalSince(started))
+        details["training_images"] = .number(Double(trainingData.count))
+        let operation = [Stage.train: LineageStep.train, .trap: LineageStep.trap, .replace: LineageStep.replace][stage]!
+        trained.provenance = trained.provenance.appending(LineageStep(operation: operation, parents: [try ContentHash.of(model)], details: details))
+        // Stage 2 froze the stem; the saved model is a standalone network with the usual flags.
+        for i in trained.graph.parameters.indices {
+            trained.graph.parameters[i].trainable = [.weight, .bias].contains(trained.graph.parameters[i].role)
+        }
+        try ModelFile.write(trained, to: "\(folder)/\(stage.modelFile)")
+        return trained
+    }
+
+    func optimizerKind(_ name: String) throws -> Optimizer.Kind {
+        switch name.lowercased() {
+        case "adam": return .adam
+        case "adamw": return .adamW
+        case "sgd": return .sgd(momentum: 0.9, nesterov: false)
+        default: throw DefenseError.invalidSettings("unknown --opt \(name); use adam, adamw or sgd")
+        }
+    }
+}
+
+/// Settings that cannot work together.
+public enum DefenseError: Error, Equatable, CustomStringConvertible {
+    case invalidSettings(String)
+
+    public var description: String {
+        switch self {
+        case .invalidSettings(let problem): return problem
+        }
+    }
+}

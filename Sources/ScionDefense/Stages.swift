@@ -1,0 +1,95 @@
+import Foundation
+import ScionData
+import ScionFormat
+import ScionGraph
+import ScionTraining
+import ScionZoo
+
+/// Hyperparameters of one stage, with the reference's flags and defaults (see `defaults(for:)`).
+public struct StageSettings: Sendable {
+    public var arch: Architecture
+    public var stem: Int
+    public var epochs: Int
+    public var batchSize: Int
+    public var learningRate: Double
+    public var optimizer: String
+    public var weightDecay: Double
+    public var decay: String
+    public var dropout: Double
+    public var lambda: Double
+    public var lambda2: Double
+    public var seed: UInt64
+    public var threads: Int
+    /// Evaluate ACC and ASR every this many epochs (and always after the last).
+    public var evalEvery: Int
+    public var resume: Bool
+    public var showProgress: Bool
+
+    /// The reference's defaults: normal training and stage 1 use Adam 1e-3, batch 256, 200
+    /// epochs; stage 2 uses Adam 0.03, batch 64, 100 epochs, dropout 0.5. All: weight decay
+    /// 5e-4, cosine schedule, Λ = 10, Λ2 = 1.
+    public static func defaults(for stage: Stage, arch: Architecture) -> StageSettings {
+        let replace = stage == .replace
+        return StageSettings(
+            arch: arch, stem: arch.defaultStem, epochs: replace ? 100 : 200, batchSize: replace ? 64 : 256,
+            learningRate: replace ? 0.03 : 1e-3, optimizer: "adam", weightDecay: 5e-4, decay: "cos", dropout: 0.5, lambda: 10,
+            lambda2: 1, seed: 0, threads: ProcessInfo.processInfo.activeProcessorCount, evalEvery: 1, resume: false, showProgress: true)
+    }
+
+    var details: [String: JSONValue] {
+        [
+            "arch": .string(arch.description), "epochs": .number(Double(epochs)), "batch_size": .number(Double(batchSize)),
+            "lr": .number(learningRate), "optimizer": .string(optimizer), "weight_decay": .number(weightDecay), "decay": .string(decay),
+            "seed": .number(Double(seed)),
+        ]
+    }
+}
+
+/// The three runs of the method, named as the commands that start them.
+public enum Stage: String, Sendable, CaseIterable {
+    /// Normal training: the undefended baseline.
+    case train
+    /// Stage 1, bait and trap.
+    case trap
+    /// Stage 2, remove and patch.
+    case replace
+
+    /// The model file each stage writes in the run folder.
+    public var modelFile: String {
+        switch self {
+        case .train: return "undefended.h5"
+        case .trap: return "trapped.h5"
+        case .replace: return "sanitized.h5"
+        }
+    }
+}
+
+/// Where the data came from and how it was attacked; recorded in every model's lineage.
+public struct RunContext: Sendable {
+    public var dataset: String
+    public var pattern: String
+    public var target: Int
+    public var triggeredRatio: Double
+    public var ratioHoldout: Double
+    public var triggerSeed: UInt64
+
+    public init(dataset: String, pattern: String, target: Int, triggeredRatio: Double, ratioHoldout: Double, triggerSeed: UInt64) {
+        self.dataset = dataset
+        self.pattern = pattern
+        self.target = target
+        self.triggeredRatio = triggeredRatio
+        self.ratioHoldout = ratioHoldout
+        self.triggerSeed = triggerSeed
+    }
+
+    func details(_ data: PoisonedDataset) -> [String: JSONValue] {
+        var d: [String: JSONValue] = [
+            "dataset": .string(dataset), "pattern": .string(pattern), "target": .number(Double(target)),
+            "triggered_ratio": .number(triggeredRatio), "ratio_holdout": .number(ratioHoldout), "trigger_seed": .number(Double(triggerSeed)),
+            "poisoned_images": .number(Double(data.poisoned.count)),
+        ]
+        for (k, v) in data.fingerprints { d["fingerprint_\(k)"] = .string(v) }
+        if let seed = data.split.shuffleSeed { d["split_seed"] = .number(Double(seed)) }
+        return d
+    }
+}
