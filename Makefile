@@ -3,6 +3,9 @@ SWIFT ?= swift
 CONFIG = -c release
 BIN = .build/release/scion
 DEMO = runs/demo
+# Trap-and-Replace end to end on Fashion-MNIST (installed from Debian) with badnet_grid: the
+# undefended baseline, stage 1 (trap), stage 2 (replace) and evaluation, in a few minutes.
+DEMO_DATA = --ds fashion-mnist --pattern badnet_grid --target 0 --out $(DEMO) --quiet
 
 .PHONY: setup build test demo clean
 
@@ -17,11 +20,14 @@ test: setup
 	$(SWIFT) test $(CONFIG) --skip-build
 
 demo: build
-	@mkdir -p $(DEMO)
-	$(BIN) init --arch wrn16-1 --classes 10 --input 3x32x32 --seed 0 -o $(DEMO)/wrn16-1.h5
-	$(BIN) inspect $(DEMO)/wrn16-1.h5
-	tools/zeros_npy.sh $(DEMO)/zeros.npy 4 3 32 32
-	$(BIN) run $(DEMO)/wrn16-1.h5 --input $(DEMO)/zeros.npy --output $(DEMO)/logits.npy
+	@rm -rf $(DEMO) && mkdir -p $(DEMO)
+	$(BIN) train $(DEMO_DATA) -e 2
+	$(BIN) trap $(DEMO_DATA) -e 3
+	$(BIN) replace $(DEMO_DATA) -e 15
+	$(BIN) eval $(DEMO)/sanitized.h5 --ds fashion-mnist --pattern badnet_grid --target 0
+	@cat $(DEMO)/report.md
+	@echo "The sanitized model (stem + new head): $(DEMO)/sanitized.h5"
+	@echo "Serve it: $(BIN) serve $(DEMO)/sanitized.h5 --port 8080"
 
 clean:
 	rm -rf .build runs

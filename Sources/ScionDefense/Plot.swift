@@ -41,8 +41,9 @@ public struct LineChart {
         for (p, panel) in panels.enumerated() {
             let x0 = p * panelWidth + margin.left, x1 = (p + 1) * panelWidth - margin.right
             let y0 = margin.top, y1 = panelHeight - margin.bottom
-            let maxX = max(panel.series.flatMap { $0.points.map(\.x) }.max() ?? 1, 1)
-            func px(_ x: Double) -> Int { x0 + Int((x / maxX) * Double(x1 - x0)) }
+            let xs = panel.series.flatMap { $0.points.map(\.x) }
+            let minX = xs.min() ?? 0, maxX = max(xs.max() ?? 1, minX + 1)
+            func px(_ x: Double) -> Int { x0 + Int((x - minX) / (maxX - minX) * Double(x1 - x0)) }
             func py(_ y: Double) -> Int { y1 - Int(min(max(y, 0), 1) * Double(y1 - y0)) }
             for tick in stride(from: 0.0, through: 1.0, by: 0.25) {
                 line(&canvas, x0, py(tick), x1, py(tick), (225, 225, 225), 1)
@@ -51,7 +52,9 @@ public struct LineChart {
             line(&canvas, x0, y0, x0, y1, (0, 0, 0), 1)
             line(&canvas, x0, y1, x1, y1, (0, 0, 0), 1)
             text(&canvas, panel.title, x: x0, y: 10, (0, 0, 0), scale: 2)
-            text(&canvas, "\(panel.xLabel) (last \(Int(maxX)))", x: x0 + (x1 - x0) / 2 - 40, y: y1 + 14, (60, 60, 60))
+            text(&canvas, String(Int(minX)), x: x0, y: y1 + 6, (90, 90, 90))
+            text(&canvas, String(Int(maxX)), x: x1 - 12, y: y1 + 6, (90, 90, 90))
+            text(&canvas, panel.xLabel, x: x0 + (x1 - x0) / 2 - 12, y: y1 + 12, (60, 60, 60))
             for (s, series) in panel.series.enumerated() {
                 let pts = series.points.sorted { $0.x < $1.x }
                 for (a, b) in zip(pts, pts.dropFirst()) { line(&canvas, px(a.x), py(a.y), px(b.x), py(b.y), series.color, 2) }
