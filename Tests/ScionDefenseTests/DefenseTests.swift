@@ -1,0 +1,110 @@
+import Foundation
+import ScionData
+import ScionDefense
+import ScionFormat
+import ScionGraph
+import ScionRuntime
+import ScionTestSupport
+import ScionTraining
+import ScionZoo
+import Testing
+
+@Suite struct DefenseTests {
+    let dir = TemporaryDirectory()
+
+    /// 400 training and 100 test 12x12 RGB images of 4 classes (class k is brighter in
+    /// quadrant k), poisoned with badnet_grid toward class 1.
+    static func poisoned() throws -> PoisonedDataset {
+        func set(_ n: Int, seed: UInt64) -> ImageSet {
+            var rng = SeededGenerator(seed: seed)
+            var pixels: [UInt8] = []
+            for i in 0..<n {
+                let k = i % 4
+                for y in 0..<12 { for x in 0..<12 { for _ in 0..<3 {
+                    let bright = (y < 6 ? 0 : 2) + (x < 6 ? 0 : 1) == k
+                    pixels.append(UInt8((bright ? 170 : 60) + rng.nextInt(below: 50)))
+                } } }
+            }
+            return ImageSet(pixels: pixels, labels: (0..<n).map { Int32($0 % 4) }, height: 12, width: 12, channels: 3, classes: 4)
+        }
+        let data = LoadedDataset(name: .cifar10, train: set(400, seed: 1), test: set(100, seed: 2))
+        let trigger = try TriggerFactory.make(.badnetGrid, height: 12, width: 12, channels: 3, seed: 0)
+        return try Poisoning.apply(data, ratioHoldout: 0.1, splitSeed: nil, attack: AttackConfiguration(trigger: trigger, target: 1))
+    }
+
+    func settings(_ stage: Stage) -> StageSettings {
+        var s = StageSettings.defaults(for: stage, arch: .cnnSmall)
+        s.epochs = 2
+        s.batchSize = stage == .replace ? 8 : 32
+        s.learningRate = stage == .replace ? 0.01 : 1e-3
+        s.threads = 2
+        s.showProgress = false
+        return s
+    }
+
+    @Test func theStagesProduceAStandaloneSanitizedModelWithItsLineage() throws {
+        let data = try Self.poisoned()
+        let context = RunContext(dataset: "synthetic", pattern: "badnet_grid", target: 1, triggeredRatio: 0.1, ratioHoldout: 0.1, triggerSeed: 0)
+        let runner = StageRunner(data: data, context: context, folder: dir.path)
+        let undefended = try runner.trainUndefended(settings(.train))
+        let trapped = try runner.trap(settings(.trap))
+        let sanitized = try runner.replace(stage1: trapped, settings(.replace))
+        #expect(trapped.graph.outputs == ["logits", "reconstruction"])
+        #expect(sanitized.graph.outputs == ["logits"])
+        #expect(!sanitized.graph.parameters.contains { $0.name.hasPrefix("decoder") })
+        #expect(sanitized.provenance.headReplaced && !undefended.provenance.headReplaced)
+        let operations = sanitized.provenance.lineage.map(\.operation)
+        #expect(operations == ["init", "trap", "cut", "graft", "replace"])
+        let graft = try #require(sanitized.provenance.lineage.first { $0.operation == "graft" })
+        #expect(graft.parents.count == 2 && graft.details["cut"] == "stem3")
+        let replace = try #require(sanitized.provenance.lineage.last)
+        #expect(replace.details["fingerprint_holdout"]?.stringValue == data.fingerprints["holdout"])
+        #expect(replace.details["acc"]?.numberValue != nil && replace.details["asr"]?.numberValue != nil)
+        // The stem's weights are the trapped model's, untouched by stage 2.
+        #expect(sanitized.parameters["block1.conv.weight"] == trapped.parameters["block1.conv.weight"])
+        #expect(sanitized.parameters["block2.bn.running_mean"] == trapped.parameters["block2.bn.running_mean"])
+        #expect(sanitized.parameters["fc.weight"] != trapped.parameters["fc.weight"])
+        // Files, logs and the report.
+        for file in ["undefended.h5", "trapped.h5", "sanitized.h5", "train.jsonl", "trap.jsonl", "replace.jsonl", "replace.ckpt.h5"] {
+            #expect(FileManager.default.fileExists(atPath: dir.file(file)), "\(file)")
+        }
+        let report = try RunReport.collect(dir.path)
+        try report.write()
+        #expect(report.stages.count == 3)
+        #expect(try String(contentsOfFile: dir.file("report.md"), encoding: .utf8).contains("T&R, replaced head"))
+        #expect(FileManager.default.fileExists(atPath: dir.file("curves.png")))
+        // The sanitized model compiles and serves like any other.
+        _ = try Executor(model: try ModelFile.read(dir.file("sanitized.h5")), options: .init(maxBatch: 4, threads: 1))
+    }
+
+    @Test func evaluationCountsAccuracyAndAttackSuccess() throws {
+        // A model that always answers class 1.
+        var b = GraphBuilder(name: "constant")
+        b.output(b.linear(b.flatten(b.input("image", .batched([3, 12, 12]))), out: 4, name: "fc"), as: "logits")
+        let net = try b.finish()
+        var bias = [Float](repeating: 0, count: 4)
+        bias[1] = 100
+        let model = Model(graph: net.graph, parameters: ["fc.weight": Tensor(shape: [4, 432], repeating: 0), "fc.bias": Tensor(shape: [4], values: bias)],
+                          metadata: ModelMetadata(modelName: "c", labels: [], input: InputSpec(channels: 3, height: 12, width: 12)))
+        let data = try Self.poisoned()
+        let metrics = try Evaluation.measure(model, clean: data.test, triggered: data.triggeredTest, target: 1, threads: 2)
+        #expect(metrics.acc == 0.25 && metrics.asr == 1)
+        #expect(metrics.per_class["1"]?.acc == 1 && metrics.per_class["0"]?.asr == 1 && metrics.per_class["1"]?.asr == nil)
+    }
+
+    @Test func surgeryRecordsLineageAndRefusesABadSeam() throws {
+        let net = try Zoo.classifier(.cnnSmall, classes: 4, input: [1, 28, 28])
+        let model = Model(graph: net.graph, parameters: net.initialParameters(seed: 1),
+                          metadata: ModelMetadata(modelName: "m", labels: [], input: InputSpec(channels: 1, height: 28, width: 28)))
+        let (stem, head) = try ModelSurgery.cut(model, at: "stem3")
+        let parent = try ContentHash.of(model)
+        #expect(stem.provenance.lineage.last?.operation == "cut" && stem.provenance.lineage.last?.parents == [parent])
+        let rejoined = try ModelSurgery.graft(stem: stem, head: head)
+        let x = Tensor(shape: [2, 1, 28, 28], values: (0..<1568).map { Float($0 % 17) / 17 })
+        let a = try ReferenceInterpreter(model: model).run(["image": x])["logits"]!
+        let b = try ReferenceInterpreter(model: rejoined).run(["image": x])["logits"]!
+        #expect(a == b)
+        let (stem2, _) = try ModelSurgery.cut(model, at: "stem1")
+        #expect(throws: GraphError.self) { try ModelSurgery.graft(stem: stem2, head: head) }
+    }
+}
