@@ -17,6 +17,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // System libraries, found through pkg-config; the providers name the Debian packages.
@@ -68,12 +73,24 @@ let package = Package(
         .target(
             name: "ScionDefense",
             dependencies: ["ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionRuntime", "ScionTraining", "ScionData", "ScionImage", "CScionSupport"]),
+        // The HTTP inference server (Open Inference Protocol) for sanitized models.
+        .target(
+            name: "ScionServe",
+            dependencies: [
+                "ScionGraph", "ScionFormat", "ScionRuntime", "ScionImage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         // Command implementations, kept in a library so the executable stays a one-liner.
         .target(
             name: "ScionCLI",
             dependencies: [
                 "ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionRuntime", "ScionImage", "ScionTraining",
-                "ScionData", "ScionDefense", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ScionData", "ScionDefense", "ScionServe", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
         .executableTarget(name: "scion", dependencies: ["ScionCLI"]),
 
@@ -92,6 +109,13 @@ let package = Package(
         .testTarget(
             name: "ScionDefenseTests",
             dependencies: ["ScionGraph", "ScionZoo", "ScionFormat", "ScionTraining", "ScionData", "ScionDefense", "ScionTestSupport"]),
+        .testTarget(
+            name: "ScionServeTests",
+            dependencies: [
+                "ScionGraph", "ScionZoo", "ScionFormat", "ScionServe", "ScionImage", "ScionRuntime", "ScionTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // Counts malloc calls so a test can check that inference allocates nothing.
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(

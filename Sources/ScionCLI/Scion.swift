@@ -2,7 +2,7 @@ import ArgumentParser
 import ScionGraph
 
 /// The `scion` command: every subcommand is one file in this module.
-public struct Scion: ParsableCommand {
+public struct Scion: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "scion",
         abstract: "Train image classifiers on untrusted data, trap a backdoor in the head, and replace it.",
@@ -10,7 +10,7 @@ public struct Scion: ParsableCommand {
         subcommands: [
             InitCommand.self, InspectCommand.self, RunCommand.self, PredictCommand.self, CompileCommand.self, BenchCommand.self,
             DatasetsCommand.self, PoisonCommand.self, TrainCommand.self, TrapCommand.self, ReplaceCommand.self,
-            EvalCommand.self, CutCommand.self, GraftCommand.self,
+            EvalCommand.self, CutCommand.self, GraftCommand.self, ServeCommand.self, LoadCommand.self,
         ])
 
     public init() {}

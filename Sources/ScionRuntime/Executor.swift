@@ -18,11 +18,15 @@ public final class Executor: @unchecked Sendable {
         public var maxBatch: Int
         public var threads: Int
         public var passes: [any CompilerPass]
+        /// A pool to share with other executors (which then never run at the same time);
+        /// nil gives this executor its own pool of `threads`.
+        public var pool: ThreadPool?
 
-        public init(maxBatch: Int = 64, threads: Int? = nil, passes: [any CompilerPass] = Compiler.standardPasses) {
+        public init(maxBatch: Int = 64, threads: Int? = nil, passes: [any CompilerPass] = Compiler.standardPasses, pool: ThreadPool? = nil) {
             self.maxBatch = max(1, maxBatch)
-            self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            self.threads = pool?.threads ?? max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
             self.passes = passes
+            self.pool = pool
         }
     }
 
@@ -34,7 +38,8 @@ public final class Executor: @unchecked Sendable {
     /// Nodes run by the slow reference fallback (no fast kernel for their op or attributes).
     public private(set) var fallbackNodes: [String] = []
 
-    var graph: Graph { compiled.unit.graph }
+    /// The compiled graph (its inputs and outputs are the model's).
+    public var graph: Graph { compiled.unit.graph }
     let pool: ThreadPool
     private let arena: UnsafeMutableRawPointer
     private var steps: [any ExecutionStep] = []
@@ -47,7 +52,7 @@ public final class Executor: @unchecked Sendable {
     public init(model: Model, options: Options = Options()) throws {
         compiled = try Compiler.compile(model, passes: options.passes)
         maxBatch = options.maxBatch
-        pool = ThreadPool(threads: options.threads)
+        pool = options.pool ?? ThreadPool(threads: options.threads)
         // GEMMs run inside Scion's pool, one per thread; OpenBLAS must not add threads of its own.
         openblas_set_num_threads(1)
         let unit = compiled.unit

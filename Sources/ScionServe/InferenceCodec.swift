@@ -1,0 +1,145 @@
+import Foundation
+import ScionGraph
+
+/// Open Inference Protocol (KServe v2) JSON: requests in, responses out. Tensors are row-major
+/// with a batch dimension; `data` may be flat or nested. FP32 data is fed as is; UINT8 data
+/// (pixel values) goes through the model's preprocessing, `(v / 255 - mean) / std`.
+enum InferenceCodec {
+    struct Request {
+        var id: String?
+        var input: [Float]
+        var count: Int
+        var outputs: [String]
+    }
+
+    /// Largest batch one request may carry.
+    static let maxRequestBatch = 4096
+
+    static func parse(_ body: Data, for model: ServedModel) throws -> Request {
+        let request: JSONNode
+        do { request = try JSONReader.parse(body) } catch {
+            throw ServeError.badRequest("malformed JSON: \(error)")
+        }
+        guard case .object = request else { throw ServeError.badRequest("the body must be a JSON object") }
+        guard let inputs = request["inputs"]?.elements, !inputs.isEmpty else {
+            throw ServeError.badRequest("'inputs' must be a non-empty array of tensors")
+        }
+        guard inputs.count == 1, let input = inputs.first else {
+            throw ServeError.badRequest("the model takes one input ('\(model.inputName)'), the request has \(inputs.count)")
+        }
+        guard let name = input["name"]?.string, name == model.inputName else {
+            throw ServeError.badRequest("unknown input '\(input["name"]?.string ?? "")'; the model's input is '\(model.inputName)'")
+        }
+        let datatype = input["datatype"]?.string ?? ""
+        guard datatype == "FP32" || datatype == "UINT8" else {
+            throw ServeError.badRequest("datatype '\(datatype)' is not supported; use FP32 or UINT8")
+        }
+        let shape = try self.shape(input["shape"], model: model)
+        let expected = shape.reduce(1, *)
+        guard let raw = input["data"] else { throw ServeError.badRequest("the input has no 'data'") }
+        var values: [Float] = []
+        values.reserveCapacity(expected)
+        try flatten(raw, into: &values, limit: expected, uint8: datatype == "UINT8")
+        guard values.count == expected else {
+            throw ServeError.badRequest("'data' has \(values.count) values, shape \(shape) needs \(expected)")
+        }
+        if datatype == "UINT8" { normalize(&values, spec: model.model.metadata.input) }
+        return Request(id: request["id"]?.string, input: values, count: shape[0], outputs: try outputs(request["outputs"], model: model))
+    }
+
+    /// `[N, C, H, W]` matching the model, with N within the request limit.
+    static func shape(_ node: JSONNode?, model: ServedModel) throws -> [Int] {
+        guard case .numbers(let numbers) = node, numbers.count == 4, numbers.allSatisfy({ $0 >= 1 && $0 == $0.rounded() }) else {
+            throw ServeError.badRequest("'shape' must be [N, C, H, W] with positive integer extents")
+        }
+        guard numbers[0] <= Double(maxRequestBatch) else {
+            throw ServeError.tooLarge("a request may carry at most \(maxRequestBatch) samples, got \(numbers[0])")
+        }
+        guard numbers.dropFirst().elementsEqual(model.inputShape.map(Double.init)) else {
+            let got = numbers.map { $0 < 1e15 ? String(Int($0)) : String($0) }.joined(separator: ", ")
+            throw ServeError.badRequest("shape [\(got)] does not match the model's input [N, \(model.inputShape.map(String.init).joined(separator: ", "))]")
+        }
+        return numbers.map { Int($0) }
+    }
+
+    /// The outputs a request asks for (default: all of the model's).
+    static func outputs(_ node: JSONNode?, model: ServedModel) throws -> [String] {
+        guard let node else { return model.model.graph.outputs }
+        guard let wanted = node.elements else { throw ServeError.badRequest("'outputs' must be an array") }
+        return try wanted.map { o in
+            guard let n = o["name"]?.string, model.model.graph.outputs.contains(n) else {
+                throw ServeError.badRequest("unknown output '\(o["name"]?.string ?? "")'; the model's outputs are \(model.model.graph.outputs.joined(separator: ", "))")
+            }
+            return n
+        }
+    }
+
+    /// Appends the numbers of a (possibly nested) JSON array, checking each one.
+    static func flatten(_ node: JSONNode, into out: inout [Float], limit: Int, uint8: Bool) throws {
+        switch node {
+        case .number(let v):
+            try flatten(.numbers([v]), into: &out, limit: limit, uint8: uint8)
+        case .numbers(let numbers):
+            guard out.count + numbers.count <= limit else { throw ServeError.badRequest("'data' has more values than the shape allows") }
+            for v in numbers {
+                if uint8 {
+                    guard v == v.rounded(), v >= 0, v <= 255 else { throw ServeError.badRequest("UINT8 data must be integers in 0...255, got \(v)") }
+                } else {
+                    guard v.isFinite, abs(v) <= Double(Float.greatestFiniteMagnitude) else {
+                        throw ServeError.badRequest("'data' holds a number outside the FP32 range")
+                    }
+                }
+                out.append(Float(v))
+            }
+        case .array(let items):
+            for item in items { try flatten(item, into: &out, limit: limit, uint8: uint8) }
+        default:
+            throw ServeError.badRequest("'data' must hold only numbers")
+        }
+    }
+
+    static func normalize(_ values: inout [Float], spec: InputSpec) {
+        let plane = spec.height * spec.width
+        for i in values.indices {
+            let c = (i / plane) % spec.channels
+            values[i] = (values[i] / 255 - spec.mean[c]) / spec.std[c]
+        }
+    }
+
+    /// The response body. Written by hand: `JSONSerialization` boxes every float and is the
+    /// slowest part of a request for models with large outputs.
+    static func response(_ model: ServedModel, id: String?, outputs: [String: [Float]], names: [String], count: Int) throws -> Data {
+        var text = "{"
+        if let id { text += "\"id\":\(quoted(id))," }
+        text += "\"model_name\":\(quoted(model.name)),\"model_version\":\(quoted(model.version)),\"outputs\":["
+        for (i, name) in names.enumerated() {
+            let shape = [count] + (model.model.graph.values[name]?.sampleShape ?? [])
+            text += i == 0 ? "{" : ",{"
+            text += "\"name\":\(quoted(name)),\"datatype\":\"FP32\",\"shape\":[\(shape.map(String.init).joined(separator: ","))],\"data\":["
+            for (j, v) in (outputs[name] ?? []).enumerated() {
+                if j > 0 { text += "," }
+                text += v.isFinite ? v.description : "null"
+            }
+            text += "]}"
+        }
+        text += "]}"
+        return Data(text.utf8)
+    }
+
+    /// `s` as a JSON string literal.
+    static func quoted(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

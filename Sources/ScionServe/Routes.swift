@@ -1,0 +1,78 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import ScionGraph
+import ScionImage
+
+/// The endpoints: the Open Inference Protocol's health, server and model metadata, readiness
+/// and inference, plus image classification and Prometheus metrics.
+struct Routes {
+    let server: ScionServer
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/v2/health/live") { _, _ in JSONResponse.make(["live": true]) }
+        router.get("/v2/health/ready") { _, _ in JSONResponse.make(["ready": true]) }
+        router.get("/v2") { _, _ in
+            JSONResponse.make([
+                "name": "scion", "version": ScionVersion.string,
+                "extensions": ["classify", "metrics", server.settings.allowUnsanitized ? "unsanitized_allowed" : "sanitized_only"],
+            ])
+        }
+        for prefix in ["/v2/models/:name", "/v2/models/:name/versions/:version"] {
+            router.get(RouterPath(prefix)) { _, context in
+                JSONResponse.make(try model(context).metadata)
+            }
+            router.get(RouterPath(prefix + "/ready")) { _, context in
+                JSONResponse.make(["name": try model(context).name, "ready": true])
+            }
+            router.post(RouterPath(prefix + "/infer")) { request, context in
+                try await infer(request, model: try model(context))
+            }
+            router.post(RouterPath(prefix + "/classify")) { request, context in
+                try await classify(request, model: try model(context))
+            }
+        }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: server.metrics.text)))
+        }
+    }
+
+    func model(_ context: BasicRequestContext) throws -> ServedModel {
+        try server.model(context.parameters.get("name"), version: context.parameters.get("version"))
+    }
+
+    func body(_ request: Request) async throws -> Data {
+        let buffer = try await request.body.collect(upTo: server.settings.maxBodyBytes)
+        return Data(buffer.readableBytesView)
+    }
+
+    func infer(_ request: Request, model: ServedModel) async throws -> Response {
+        let parsed = try InferenceCodec.parse(try await body(request), for: model)
+        let outputs = try await model.scheduler.submit(parsed.input, count: parsed.count)
+        let data = try InferenceCodec.response(model, id: parsed.id, outputs: outputs, names: parsed.outputs, count: parsed.count)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// PNG, JPEG or PPM bytes in; the top-k labels with probabilities out (`?top=k`, default 3).
+    func classify(_ request: Request, model: ServedModel) async throws -> Response {
+        let bytes = try await body(request)
+        let image: Image
+        do { image = try ImageCodec.decode(bytes, source: "the request body", maxPixels: server.settings.maxImagePixels) } catch let error as ImageError {
+            if case .tooLarge = error { throw ServeError.tooLarge("\(error)") }
+            throw ServeError.badRequest("\(error)")
+        }
+        let input = Preprocessing.input(from: image, spec: model.model.metadata.input)
+        let outputs = try await model.scheduler.submit(input, count: 1)
+        let logits = outputs[model.model.graph.outputs[0]] ?? []
+        let top = min(max(Int(request.uri.queryParameters.get("top") ?? "3") ?? 3, 1), logits.count)
+        let m = logits.max() ?? 0
+        let exp = logits.map { expf($0 - m) }
+        let sum = exp.reduce(0, +)
+        let ranked = exp.indices.sorted { exp[$0] > exp[$1] }.prefix(top)
+        let labels = model.model.metadata.labels
+        return JSONResponse.make([
+            "model_name": model.name, "model_version": model.version,
+            "predictions": ranked.map { ["label": $0 < labels.count ? labels[$0] : String($0), "index": $0, "probability": Double(exp[$0] / sum)] },
+        ])
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import ScionFormat
+import ScionGraph
+import ScionRuntime
+
+/// A model the server answers for: its file, name and version, what its provenance says, and
+/// the batch scheduler that runs it.
+public final class ServedModel: Sendable {
+    public let name: String
+    public let version: String
+    public let path: String
+    public let model: Model
+    public let sanitized: Bool
+    public let contentHash: String
+    let scheduler: BatchScheduler
+
+    /// What `scion serve` accepts on its command line: `PATH` (named after the file) or
+    /// `NAME=PATH`; `NAME:VERSION=PATH` sets the version (default "1").
+    public static func parse(_ argument: String) -> (name: String, version: String, path: String) {
+        guard let eq = argument.firstIndex(of: "=") else {
+            return ((argument as NSString).lastPathComponent.replacingOccurrences(of: ".h5", with: ""), "1", argument)
+        }
+        let label = String(argument[..<eq]), path = String(argument[argument.index(after: eq)...])
+        let parts = label.split(separator: ":", maxSplits: 1).map(String.init)
+        return (parts[0], parts.count > 1 ? parts[1] : "1", path)
+    }
+
+    init(name: String, version: String, path: String, settings: ServerSettings) throws {
+        let model = try ModelFile.read(path)
+        guard model.graph.inputs.count == 1, let input = model.graph.values[model.graph.inputs[0]], input.rank == 4, input.isBatched else {
+            throw ServeError.badRequest("\(path): the server serves image models with one [N, C, H, W] input")
+        }
+        self.name = name
+        self.version = version
+        self.path = path
+        self.model = model
+        sanitized = model.provenance.headReplaced
+        guard sanitized || settings.allowUnsanitized else {
+            let lineage = model.provenance.lineage.map(\.operation).joined(separator: " -> ")
+            throw ServeError.badRequest("\(path) was never sanitized: its lineage (\(lineage.isEmpty ? "empty" : lineage)) shows no head replacement; serve the model `scion replace` writes, or pass --allow-unsanitized")
+        }
+        contentHash = try ContentHash.of(model)
+        scheduler = try BatchScheduler(model: model, maxBatch: settings.maxBatch, maxDelay: settings.maxDelay, threads: settings.threads, name: name)
+    }
+
+    var inputName: String { model.graph.inputs[0] }
+    var inputShape: [Int] { model.graph.values[inputName]!.sampleShape }
+
+    /// Model metadata as the Open Inference Protocol describes it, with the provenance in
+    /// `parameters`: sanitized or not, the lineage, the reported ACC and ASR.
+    var metadata: [String: Any] {
+        let outputs: [[String: Any]] = model.graph.outputs.map { out in
+            ["name": out, "datatype": "FP32", "shape": [-1] + (model.graph.values[out]?.sampleShape ?? [])]
+        }
+        var parameters: [String: Any] = [
+            "sanitized": sanitized, "content_hash": contentHash, "labels": model.metadata.labels,
+            "lineage": model.provenance.lineage.map(\.operation), "producer": "\(model.metadata.producer) \(model.metadata.producerVersion)",
+            "mean": model.metadata.input.mean.map(Double.init), "std": model.metadata.input.std.map(Double.init),
+        ]
+        if let step = model.provenance.lineage.last(where: { $0.details["acc"] != nil }) {
+            parameters["acc"] = step.details["acc"]?.numberValue
+            parameters["asr"] = step.details["asr"]?.numberValue
+            parameters["measured_by"] = step.operation
+        }
+        return [
+            "name": name, "versions": [version], "platform": "scion_h5",
+            "inputs": [["name": inputName, "datatype": "FP32", "shape": [-1] + inputShape]],
+            "outputs": outputs, "parameters": parameters,
+        ]
+    }
+
+    /// The operations that made this model, oldest first.
+    var lineage: String { model.provenance.lineage.map(\.operation).joined(separator: " -> ") }
+
+    func shutdown() { scheduler.stop() }
+
+    deinit { scheduler.stop() }
+}

@@ -1,0 +1,26 @@
+import Foundation
+
+/// How `scion serve` runs.
+public struct ServerSettings: Sendable {
+    public var host: String
+    public var port: Int
+    public var maxBatch: Int
+    public var maxDelay: TimeInterval
+    public var maxBodyBytes: Int
+    public var allowUnsanitized: Bool
+    public var threads: Int
+    /// Largest image (pixels) `classify` decodes.
+    public var maxImagePixels: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, maxBatch: Int = 64, maxDelayMilliseconds: Double = 5,
+                maxBodyMegabytes: Double = 16, allowUnsanitized: Bool = false, threads: Int? = nil, maxImagePixels: Int = 16_000_000) {
+        self.host = host
+        self.port = port
+        self.maxBatch = max(1, maxBatch)
+        self.maxDelay = max(0, maxDelayMilliseconds) / 1000
+        self.maxBodyBytes = Int(maxBodyMegabytes * 1_048_576)
+        self.allowUnsanitized = allowUnsanitized
+        self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        self.maxImagePixels = maxImagePixels
+    }
+}

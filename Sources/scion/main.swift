@@ -1,3 +1,0 @@
-import ScionCLI
-
-Scion.main()
