@@ -5,6 +5,12 @@
 //   ScionGraph ← ScionFormat ← ScionCompiler ← ScionRuntime ← ... ← ScionCLI ← scion
 import PackageDescription
 
+#if arch(x86_64)
+    let avx512Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx512"])]
+#else
+    let avx512Settings: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "Scion",
     platforms: [.macOS(.v15)],
@@ -54,8 +60,11 @@ let package = Package(
         // Graph-to-graph passes, the static memory planner, and the reference semantics of each
         // node (which constant folding evaluates with).
         .target(name: "ScionCompiler", dependencies: ["ScionGraph", "ScionKernels"]),
+        // Direct-convolution microkernels compiled for AVX-512; ScionKernels calls them only
+        // when the CPU has it (scion_cpu_has_avx512), so the binary still runs elsewhere.
+        .target(name: "ScionAVX512", swiftSettings: avx512Settings),
         // Kernels over unsafe pointers; they know nothing of graphs.
-        .target(name: "ScionKernels", dependencies: ["CBLAS", "CScionSupport"]),
+        .target(name: "ScionKernels", dependencies: ["CBLAS", "CScionSupport", "ScionAVX512"]),
         // Executors: the plain reference interpreter and the compiled, planned executor.
         .target(
             name: "ScionRuntime",

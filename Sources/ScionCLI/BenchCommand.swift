@@ -95,7 +95,7 @@ struct BenchCommand: ParsableCommand {
             print(String(format: "train batch %d  median step %.1f ms  %.1f images/s  peak memory %.1f MiB", batch, row.latency_ms, row.images_per_second, PeakMemory.mebibytes()))
         }
         if profile {
-            for p in session.executor.profile(batch: batch, iterations: 2).prefix(25) {
+            for p in session.executor.profile(batch: batch, iterations: 2).prefix(400) {
                 note(String(format: "%9.3f ms  %-22@ %@", p.seconds * 1000, p.op as NSString, p.node as NSString))
             }
         }

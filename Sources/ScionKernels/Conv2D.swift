@@ -1,4 +1,5 @@
 import CBLAS
+import ScionAVX512
 
 /// A 2-D convolution over channels-last (NHWC) tensors with a fused epilogue:
 /// `y = act(conv(x) + bias + residual)`.
@@ -16,22 +17,29 @@ public final class Conv2D: @unchecked Sendable {
     let depth: Int
     let pointwise: Bool
     let maxChunkRows: Int
+    /// Set when the layer runs as a direct convolution (AVX-512), nil for im2col and sgemm.
+    public let direct: DirectConvPlan?
 
     /// `weight` is PyTorch's `[O, C/groups, kh, kw]`; `geometry.batch` is the largest batch.
-    public init(geometry g: ConvGeometry, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: KernelActivation) {
+    /// `allowDirect: false` forces im2col and sgemm (tests compare the two).
+    public init(
+        geometry g: ConvGeometry, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: KernelActivation,
+        allowDirect: Bool = true
+    ) {
         geometry = g
         self.activation = activation
         depth = g.kernelHeight * g.kernelWidth * g.inChannelsPerGroup
         pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0
+        direct = allowDirect && DirectConvPlan.cpuSupported ? DirectConvPlan(g) : nil
         maxChunkRows = min(1024, max(16, 32768 / max(depth, 1)))
         packed = .allocate(capacity: g.groups * depth * g.outChannelsPerGroup)
-        Conv2D.pack(weight, into: packed, g)
         if let bias {
             self.bias = .allocate(capacity: g.outChannels)
             self.bias!.update(from: bias, count: g.outChannels)
         } else {
             self.bias = nil
         }
+        pack(weight)
     }
 
     deinit {
@@ -41,12 +49,16 @@ public final class Conv2D: @unchecked Sendable {
 
     /// Re-packs after the weights (and bias) changed, e.g. after an optimizer step.
     public func repack(weight: UnsafePointer<Float>, bias newBias: UnsafePointer<Float>?) {
-        Conv2D.pack(weight, into: packed, geometry)
+        pack(weight)
         if let bias, let newBias { bias.update(from: newBias, count: geometry.outChannels) }
     }
 
     /// Floats of scratch each thread needs.
-    public var workspacePerThread: Int { pointwise ? 0 : maxChunkRows * depth }
+    public var workspacePerThread: Int { direct?.windowCount ?? (pointwise ? 0 : maxChunkRows * depth) }
+
+    private func pack(_ weight: UnsafePointer<Float>) {
+        if let direct { direct.pack(weight, into: packed) } else { Conv2D.pack(weight, into: packed, geometry) }
+    }
 
     static func pack(_ w: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
         let cinG = g.inChannelsPerGroup, coutG = g.outChannelsPerGroup, kh = g.kernelHeight, kw = g.kernelWidth
@@ -66,7 +78,8 @@ public final class Conv2D: @unchecked Sendable {
 
     /// How `batch` images split into chunks of output rows for `threads` threads.
     public func chunking(batch: Int, threads: Int) -> Chunking {
-        Chunking(rows: batch * geometry.outPlane, maxRows: maxChunkRows, threads: threads)
+        if direct != nil { return Chunking(rows: batch * geometry.outHeight, maxRows: 4, threads: threads) }
+        return Chunking(rows: batch * geometry.outPlane, maxRows: maxChunkRows, threads: threads)
     }
 
     /// Computes chunk `chunk` of `y` from `x` (both NHWC). `residual` may be `y` itself;
@@ -76,6 +89,10 @@ public final class Conv2D: @unchecked Sendable {
         chunk: Int, of chunking: Chunking, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
         residual: UnsafePointer<Float>?, worker: Int, workspace: UnsafeMutablePointer<Float>?
     ) {
+        if let direct {
+            computeDirect(direct, chunk: chunk, of: chunking, x: x, y: y, residual: residual, window: workspace! + worker * workspacePerThread)
+            return
+        }
         let g = geometry
         let r0 = chunk * chunking.rows
         let n = min(chunking.rows, chunking.total - r0)
@@ -104,6 +121,32 @@ public final class Conv2D: @unchecked Sendable {
         }
         if bias != nil || activation != .none {
             Epilogue.apply(out, rows: n, channels: g.outChannels, stride: g.outChannels, shift: bias.map { UnsafePointer($0) }, activation: activation)
+        }
+    }
+
+    /// Output rows of chunk `chunk` (chunked by output row) with the AVX-512 microkernels.
+    @inline(__always)
+    func computeDirect(
+        _ plan: DirectConvPlan, chunk: Int, of chunking: Chunking, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+        residual: UnsafePointer<Float>?, window: UnsafeMutablePointer<Float>
+    ) {
+        let g = geometry
+        let first = chunk * chunking.rows
+        let tile = plan.tile
+        let rowFloats = g.outWidth * g.outChannels
+        let last = min(first + chunking.rows, chunking.total)
+        guard first < last else { return }
+        for row in first..<last {
+            let n = row / g.outHeight, oh = row % g.outHeight
+            plan.fillWindow(x, image: n, firstInputRow: oh * g.strideH - g.padH, rows: g.kernelHeight, into: window)
+            let out = y + row * rowFloats
+            if let residual, residual != UnsafePointer(y) { out.update(from: residual + row * rowFloats, count: rowFloats) }
+            DirectConvolution.forwardRow(
+                window: window, weights: packed, tile: tile, outChannels: g.outChannels, pixels: g.outWidth, out: out,
+                accumulate: residual != nil)
+            if bias != nil || activation != .none {
+                Epilogue.apply(out, rows: g.outWidth, channels: g.outChannels, stride: g.outChannels, shift: bias.map { UnsafePointer($0) }, activation: activation)
+            }
         }
     }
 

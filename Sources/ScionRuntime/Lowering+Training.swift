@@ -40,13 +40,8 @@ extension Lowering {
         case .conv2dGradInput:
             let dys = shape(ins[0]), dxs = shape(outs[0])
             let g = Geometry.conv(node, dxs, dys, type(ins[1]))
-            let transposed = ConvGeometry(
-                batch: maxBatch, inChannels: dys[1], inHeight: dys[2], inWidth: dys[3], outChannels: dxs[1], outHeight: dxs[2],
-                outWidth: dxs[3], kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, strideH: g.strideH, strideW: g.strideW,
-                padH: g.padH, padW: g.padW, dilationH: g.dilationH, dilationW: g.dilationW, groups: g.groups)
-            let w = parameterOrNil(ins[1])
-            guard let w else { return nil }
-            let kernel = ConvTranspose2D(geometry: transposed, weight: w, bias: nil, activation: .none)
+            guard let w = parameterOrNil(ins[1]) else { return nil }
+            let kernel = ConvInputGradient(geometry: g, weight: w)
             return ({ r in ConvInputGradientStep(kernel, dy: r[ins[0]], dx: r[outs[0]], workspace: r.workspace(i)!, weight: w) },
                     kernel.workspacePerThread * threads)
         case .linearGradInput, .linearGradWeight:

@@ -131,14 +131,20 @@ final class ConvWeightGradientStep: ExecutionStep, ParallelTask {
 
 /// dx = conv_transpose(dy, W) for a convolution's input gradient (weights repacked each step).
 final class ConvInputGradientStep: ExecutionStep, ParallelTask, ParameterDependent {
-    let kernel: ConvTranspose2D
+    let kernel: ConvInputGradient
     let dy: FloatPointer, dx: FloatPointer, workspace: FloatPointer, weight: FloatPointer
-    init(_ kernel: ConvTranspose2D, dy: FloatPointer, dx: FloatPointer, workspace: FloatPointer, weight: FloatPointer) {
+    private var chunking = Chunking(rows: 0, maxRows: 1, threads: 1)
+    init(_ kernel: ConvInputGradient, dy: FloatPointer, dx: FloatPointer, workspace: FloatPointer, weight: FloatPointer) {
         (self.kernel, self.dy, self.dx, self.workspace, self.weight) = (kernel, dy, dx, workspace, weight)
     }
-    func refresh() { kernel.repack(weight: weight, bias: nil) }
-    func run(batch: Int, pool: ThreadPool) { pool.parallelFor(batch, self) }
-    func runChunk(_ index: Int, worker: Int) { kernel.compute(image: index, x: dy, y: dx, worker: worker, workspace: workspace) }
+    func refresh() { kernel.repack(weight: weight) }
+    func run(batch: Int, pool: ThreadPool) {
+        chunking = kernel.chunking(batch: batch, threads: pool.threads)
+        pool.parallelFor(chunking.count, self)
+    }
+    func runChunk(_ index: Int, worker: Int) {
+        kernel.compute(chunk: index, of: chunking, dy: dy, dx: dx, worker: worker, workspace: workspace)
+    }
 }
 
 final class LinearGradientStep: ExecutionStep, ParallelTask {

@@ -19,6 +19,13 @@ import Testing
         Case(n: 3, cin: 4, cout: 6, h: 8, w: 8, k: 3, stride: 1, pad: 1, dilation: 1, groups: 2),
         Case(n: 2, cin: 8, cout: 8, h: 8, w: 7, k: 3, stride: 2, pad: 1, dilation: 1, groups: 8),
         Case(n: 1, cin: 3, cout: 5, h: 4, w: 4, k: 7, stride: 2, pad: 3, dilation: 1, groups: 1),
+        // Shapes the AVX-512 direct kernels take (output channels a multiple of 16): widths not
+        // a multiple of 8, 48 channels (a 32 and a 16 block), stride 2, no padding, wide kernels.
+        Case(n: 3, cin: 16, cout: 16, h: 10, w: 13, k: 3, stride: 1, pad: 1, dilation: 1, groups: 1),
+        Case(n: 2, cin: 24, cout: 48, h: 9, w: 9, k: 3, stride: 2, pad: 1, dilation: 1, groups: 1),
+        Case(n: 1, cin: 5, cout: 64, h: 7, w: 20, k: 3, stride: 1, pad: 0, dilation: 1, groups: 1),
+        Case(n: 3, cin: 32, cout: 32, h: 6, w: 6, k: 5, stride: 1, pad: 2, dilation: 1, groups: 1),
+        Case(n: 2, cin: 16, cout: 32, h: 8, w: 8, k: 1, stride: 1, pad: 0, dilation: 1, groups: 1),
     ]
 
     func geometry(_ c: Case, transposed: Bool = false) -> ConvGeometry {
@@ -32,6 +39,10 @@ import Testing
 
     @Test(arguments: cases, [1, 2, 3])
     func conv2dMatchesReference(c: Case, threads: Int) {
+        for direct in [true, false] { checkConv2d(c, threads: threads, allowDirect: direct) }
+    }
+
+    func checkConv2d(_ c: Case, threads: Int, allowDirect: Bool) {
         let g = geometry(c)
         let x = Harness.random(g.inputCount, seed: 1)
         let w = Harness.random(c.cout * c.cin / c.groups * c.k * c.k, seed: 2)
@@ -39,7 +50,7 @@ import Testing
         let residual = Harness.random(g.outputCount, seed: 4)
         var expected = ReferenceKernels.conv2d(x, w, b, g)
         expected = ReferenceKernels.add(expected, residual).map { $0 < 0 ? 0.1 * $0 : $0 }
-        let kernel = Conv2D(geometry: g, weight: w, bias: b, activation: .leakyRelu(0.1))
+        let kernel = Conv2D(geometry: g, weight: w, bias: b, activation: .leakyRelu(0.1), allowDirect: allowDirect)
         let pool = ThreadPool(threads: threads)
         let xh = Harness.toNHWC(x, n: c.n, c: c.cin, plane: g.inPlane)
         let rh = Harness.toNHWC(residual, n: c.n, c: c.cout, plane: g.outPlane)
@@ -50,7 +61,68 @@ import Testing
                 kernel.run(x: xh, y: yp.baseAddress!, residual: rh, batch: c.n, pool: pool, workspace: sp.baseAddress!)
             }
         }
-        #expect(Harness.maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4, "\(c)")
+        #expect(Harness.maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4, "\(c) direct \(kernel.direct != nil)")
+    }
+
+    /// On an AVX-512 machine the direct kernels must really run where they apply, or the
+    /// tests above would only ever check sgemm.
+    @Test func directKernelsRunWhereTheyApply() {
+        for c in Self.cases {
+            let g = geometry(c)
+            let w = [Float](repeating: 0, count: c.cout * c.cin / c.groups * c.k * c.k)
+            let eligible = c.groups == 1 && c.dilation == 1 && c.cout % 16 == 0
+            #expect((Conv2D(geometry: g, weight: w, bias: nil, activation: .none).direct != nil) == (eligible && DirectConvPlan.cpuSupported), "\(c)")
+            #expect(Conv2D(geometry: g, weight: w, bias: nil, activation: .none, allowDirect: false).direct == nil)
+        }
+    }
+
+    @Test(arguments: cases, [1, 3])
+    func convWeightGradientMatchesReference(c: Case, threads: Int) {
+        let g = geometry(c)
+        let x = Harness.random(g.inputCount, seed: 11), dy = Harness.random(g.outputCount, seed: 12)
+        let expected = ReferenceKernels.conv2dGradWeight(x, dy, g)
+        let xh = Harness.toNHWC(x, n: c.n, c: c.cin, plane: g.inPlane), dyh = Harness.toNHWC(dy, n: c.n, c: c.cout, plane: g.outPlane)
+        for direct in [true, false] {
+            let kernel = ConvWeightGradient(geometry: g, allowDirect: direct)
+            var scratch = [Float](repeating: .nan, count: kernel.workspaceCount(parts: threads))
+            var dw = [Float](repeating: .nan, count: expected.count)
+            scratch.withUnsafeMutableBufferPointer { sp in
+                for t in 0..<threads { kernel.accumulate(part: t, parts: threads, x: xh, dy: dyh, batch: c.n, workspace: sp.baseAddress!) }
+                dw.withUnsafeMutableBufferPointer { kernel.finish(parts: threads, workspace: sp.baseAddress!, dw: $0.baseAddress!) }
+            }
+            #expect(Harness.maxDifference(dw, expected) < 1e-3 * max(1, Float(g.outPlane * c.n) / 64), "\(c) direct \(kernel.direct != nil)")
+        }
+    }
+
+    @Test(arguments: cases, [1, 2])
+    func convInputGradientMatchesReference(c: Case, threads: Int) {
+        let g = geometry(c)
+        let dy = Harness.random(g.outputCount, seed: 13), w = Harness.random(c.cout * c.cin / c.groups * c.k * c.k, seed: 14)
+        // dx is the transposed convolution of dy with the same weights.
+        let t = ConvGeometry(
+            batch: c.n, inChannels: c.cout, inHeight: g.outHeight, inWidth: g.outWidth, outChannels: c.cin, outHeight: c.h, outWidth: c.w,
+            kernelHeight: c.k, kernelWidth: c.k, strideH: c.stride, strideW: c.stride, padH: c.pad, padW: c.pad,
+            dilationH: c.dilation, dilationW: c.dilation, groups: c.groups)
+        let expected = ReferenceKernels.convTranspose2d(dy, w, nil, t)
+        let dyh = Harness.toNHWC(dy, n: c.n, c: c.cout, plane: g.outPlane)
+        for direct in [true, false] {
+            let kernel = ConvInputGradient(geometry: g, weight: w, allowDirect: direct)
+            // Repacking from other weights and back must give the same result.
+            kernel.repack(weight: Harness.random(w.count, seed: 99))
+            kernel.repack(weight: w)
+            var scratch = [Float](repeating: .nan, count: max(1, kernel.workspacePerThread * threads))
+            var dx = [Float](repeating: .nan, count: g.inputCount)
+            let chunks = kernel.chunking(batch: c.n, threads: threads)
+            scratch.withUnsafeMutableBufferPointer { sp in
+                dx.withUnsafeMutableBufferPointer { xp in
+                    ThreadPool(threads: threads).parallelFor(chunks.count) { chunk, worker in
+                        kernel.compute(chunk: chunk, of: chunks, dy: dyh, dx: xp.baseAddress!, worker: worker, workspace: sp.baseAddress!)
+                    }
+                }
+            }
+            #expect(Harness.maxDifference(Harness.toNCHW(dx, n: c.n, c: c.cin, plane: g.inPlane), expected) < 1e-4, "\(c) direct \(kernel.isDirect)")
+            if direct { #expect(kernel.isDirect == (DirectConvPlan.cpuSupported && c.stride == 1 && c.dilation == 1 && c.groups == 1 && c.cin % 16 == 0 && c.pad < c.k)) }
+        }
     }
 
     @Test func conv2dResidualMayBeTheOutputBuffer() {

@@ -9,6 +9,18 @@ static inline void scion_cpu_relax(void) {
 #endif
 }
 
+/// 1 when the CPU runs the AVX-512 instructions (F, BW, DQ, VL) the ScionAVX512 kernels are
+/// compiled for, else 0; always 0 off x86-64.
+static inline int scion_cpu_has_avx512(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+#else
+    return 0;
+#endif
+}
+
 /// Lays out `text` with stb_easy_font (Debian's libstb-dev) at (x, y), one unit per font pixel:
 /// writes up to `max_rects` axis-aligned rectangles as (x0, y0, x1, y1) into `rects` and returns
 /// how many it wrote. Used to draw labels on plots.

@@ -1,4 +1,5 @@
 import CBLAS
+import ScionAVX512
 
 /// The weight gradient of a convolution over NHWC tensors: `dW = Σ_rows im2col(x)ᵀ · dy`.
 ///
@@ -6,23 +7,36 @@ import CBLAS
 /// into its own packed `[group][kh·kw·ci][co]` partial with `cblas_sgemm` (beta 1), gathering
 /// patches chunk by chunk as the forward pass does; the partials are then summed in part order
 /// (deterministic) and unpacked to PyTorch's `[O, C/groups, kh, kw]`.
+///
+/// On AVX-512 CPUs, layers the direct microkernels suit skip the patch gathering: each part
+/// walks tiles of output rows and accumulates straight from a zero-padded window of input rows.
 public final class ConvWeightGradient: @unchecked Sendable {
     public let geometry: ConvGeometry
     /// The forward convolution, reused for its patch gathering.
     let forward: Conv2D
+    /// Set when the direct microkernels compute the gradient.
+    public let direct: DirectConvPlan?
+    /// Output rows per direct tile (all from one image).
+    let tileRows: Int
 
-    public init(geometry: ConvGeometry) {
+    public init(geometry: ConvGeometry, allowDirect: Bool = true) {
         self.geometry = geometry
         // Patch gathering does not read the weights; a zero weight keeps the packer happy.
         let zeros = [Float](repeating: 0, count: geometry.outChannels * geometry.inChannelsPerGroup * geometry.kernelHeight * geometry.kernelWidth)
-        forward = zeros.withUnsafeBufferPointer { Conv2D(geometry: geometry, weight: $0.baseAddress!, bias: nil, activation: .none) }
+        forward = zeros.withUnsafeBufferPointer { Conv2D(geometry: geometry, weight: $0.baseAddress!, bias: nil, activation: .none, allowDirect: false) }
+        direct = allowDirect && DirectConvPlan.cpuSupported ? DirectConvPlan(geometry) : nil
+        // Keep a tile's output gradient near 8K floats so it stays in L1 across the taps.
+        tileRows = max(1, min(geometry.outHeight, 8192 / max(geometry.outWidth * geometry.outChannels, 1)))
     }
 
     var depth: Int { forward.depth }
     var packedCount: Int { geometry.groups * depth * geometry.outChannelsPerGroup }
+    /// Input rows one direct tile reads.
+    var windowRows: Int { (tileRows - 1) * geometry.strideH + geometry.kernelHeight }
+    var scratchPerPart: Int { direct.map { windowRows * $0.paddedWidth * geometry.inChannels } ?? forward.workspacePerThread }
 
     /// Floats of scratch for `parts` parts: one packed partial and one patch chunk each.
-    public func workspaceCount(parts: Int) -> Int { parts * (packedCount + forward.workspacePerThread) }
+    public func workspaceCount(parts: Int) -> Int { parts * (packedCount + scratchPerPart) }
 
     /// Accumulates part `t` of `parts` (rows for `batch` images) into its partial.
     public func accumulate(
@@ -31,9 +45,13 @@ public final class ConvWeightGradient: @unchecked Sendable {
         let g = geometry
         let partition = StaticPartition(total: batch * g.outPlane, parts: parts)
         let partial = workspace + t * packedCount
-        let scratch = workspace + parts * packedCount + t * forward.workspacePerThread
+        let scratch = workspace + parts * packedCount + t * scratchPerPart
         partial.update(repeating: 0, count: packedCount)
         let range = t < partition.parts ? partition.range(t) : 0..<0
+        if let direct {
+            accumulateDirect(direct, pixels: range, x: x, dy: dy, window: scratch, into: partial)
+            return
+        }
         var r0 = range.lowerBound
         while r0 < range.upperBound {
             let n = min(forward.maxChunkRows, range.upperBound - r0)
@@ -54,6 +72,30 @@ public final class ConvWeightGradient: @unchecked Sendable {
                     partial + group * depth * g.outChannelsPerGroup, Int32(g.outChannelsPerGroup))
             }
             r0 += n
+        }
+    }
+
+    /// Direct tiles over the output pixels `pixels` (whole rows only: partitions are by pixel,
+    /// so a part's first and last rows may be partial and go through sgemm-free row pieces).
+    private func accumulateDirect(
+        _ plan: DirectConvPlan, pixels: Range<Int>, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, window: UnsafeMutablePointer<Float>,
+        into partial: UnsafeMutablePointer<Float>
+    ) {
+        let g = geometry
+        var p = pixels.lowerBound
+        while p < pixels.upperBound {
+            let row = p / g.outWidth, n = row / g.outHeight, oh = row % g.outHeight, ow = p % g.outWidth
+            // A tile: from p, whole rows of one image while they fit in the part, or a row piece.
+            let piece = ow != 0 || pixels.upperBound - p < g.outWidth
+            let rows = piece ? 1 : min(tileRows, g.outHeight - oh, (pixels.upperBound - p) / g.outWidth)
+            let count = piece ? min(g.outWidth - ow, pixels.upperBound - p) : g.outWidth
+            plan.fillWindow(x, image: n, firstInputRow: oh * g.strideH - g.padH, rows: (rows - 1) * g.strideH + g.kernelHeight, into: window)
+            let tile = GradientTile(
+                channels: g.inChannels, outChannels: g.outChannels, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, stride: g.strideW,
+                rowStride: plan.paddedWidth * g.inChannels, rows: rows, pixels: count)
+            DirectConvolution.weightGradient(
+                window: window + ow * g.strideW * g.inChannels, dy: dy + p * g.outChannels, tile: tile, dw: partial)
+            p += piece ? count : rows * g.outWidth
         }
     }
 
