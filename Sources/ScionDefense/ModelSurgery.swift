@@ -19,15 +19,23 @@ public enum ModelSurgery {
     }
 
     /// `stem` followed by `head`, their seam checked; the lineage is the stem's plus a graft step.
+    /// A head untouched since it was cut off a model is recorded as `reattached`: grafting it
+    /// back does not replace the head, so the result does not count as sanitized.
     public static func graft(stem: Model, head: Model, details: [String: JSONValue] = [:]) throws -> Model {
         let graph = try Graph.graft(stem: stem.graph, head: head.graph, name: stem.graph.name)
         var metadata = stem.metadata
         if !head.metadata.labels.isEmpty { metadata.labels = head.metadata.labels }
         let step = LineageStep(
             operation: LineageStep.graft, parents: [try ContentHash.of(stem), try ContentHash.of(head)],
-            details: details.merging(["seam": .string(stem.graph.outputs[0])]) { a, _ in a })
+            details: details.merging(["seam": .string(stem.graph.outputs[0]), "reattached": .bool(isUntouchedCutHead(head))]) { a, _ in a })
         let parameters = stem.parameters.merging(head.parameters) { a, _ in a }
         return Model(graph: graph, parameters: parameters, metadata: metadata, provenance: stem.provenance.appending(step))
+    }
+
+    /// True when `head`'s last lineage step is the cut that made it a head.
+    static func isUntouchedCutHead(_ head: Model) -> Bool {
+        guard let last = head.provenance.lineage.last else { return false }
+        return last.operation == LineageStep.cut && last.details["part"] == .string("head")
     }
 
     /// `model` with `graph` and only the parameters it declares.

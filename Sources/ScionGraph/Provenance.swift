@@ -8,9 +8,10 @@ public struct Provenance: Sendable, Equatable, Codable {
         self.lineage = lineage
     }
 
-    /// True once a head was grafted onto a stem, the step that removes a trapped backdoor.
+    /// True once a new head was grafted onto a stem, the step that removes a trapped backdoor.
+    /// Grafting back a head that was only cut off (`reattached`) does not count.
     public var headReplaced: Bool {
-        lineage.contains { $0.operation == LineageStep.graft }
+        lineage.contains { $0.operation == LineageStep.graft && $0.details["reattached"] != .bool(true) }
     }
 
     /// The same provenance with `step` appended.

@@ -104,6 +104,11 @@ import Testing
         let a = try ReferenceInterpreter(model: model).run(["image": x])["logits"]!
         let b = try ReferenceInterpreter(model: rejoined).run(["image": x])["logits"]!
         #expect(a == b)
+        // Reattaching the head that was cut off is not a head replacement; a new head is.
+        #expect(!rejoined.provenance.headReplaced)
+        var trained = head
+        trained.provenance = head.provenance.appending(LineageStep(operation: LineageStep.train))
+        #expect(try ModelSurgery.graft(stem: stem, head: trained).provenance.headReplaced)
         let (stem2, _) = try ModelSurgery.cut(model, at: "stem1")
         #expect(throws: GraphError.self) { try ModelSurgery.graft(stem: stem2, head: head) }
     }
