@@ -61,6 +61,9 @@ struct ModelReader {
         do { try graph.verify() } catch let error as GraphError {
             throw ModelFileError.invalidGraph(path: path, error: error)
         }
+        if let node = graph.nodes.first(where: { !ModelFile.storableOps.contains($0.op) }) {
+            throw ModelFileError.invalidGraph(path: path, error: .unknownOp(node: node.name, op: node.op.rawValue))
+        }
         let parameters = try readParameters(graph)
         let computed = ContentHash.compute(graphJSON: Array(graphText.utf8), graph: graph, parameters: parameters)
         let stored = try string("content_hash", on: root.object, object: "/")

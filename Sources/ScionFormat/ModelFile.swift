@@ -12,6 +12,9 @@ public enum ModelFile {
     public static let versionMajor = 1
     public static let versionMinor = 0
 
+    /// The ops a file may hold (the format's op table); compiler and training ops stay in memory.
+    static let storableOps = Set(OpRegistry.forwardOps)
+
     /// Upper bound on the graph and provenance JSON (bytes), against hostile sizes.
     static let maxTextBytes = 256 << 20
 
@@ -20,6 +23,9 @@ public enum ModelFile {
     public static func write(_ model: Model, to path: String, extra: ((HDF5Group) throws -> Void)? = nil) throws {
         try model.validateParameters()
         try model.graph.verify()
+        if let node = model.graph.nodes.first(where: { !ModelFile.storableOps.contains($0.op) }) {
+            throw ModelFileError.writeFailed(path: path, detail: "node '\(node.name)' uses '\(node.op.rawValue)', an in-memory op (compiler or training) that files do not hold")
+        }
         let graphJSON = try model.graph.canonicalJSON()
         let hash = ContentHash.compute(graphJSON: graphJSON, graph: model.graph, parameters: model.parameters)
         let lineage = try String(decoding: JSONEncoder.sorted.encode(model.provenance.lineage), as: UTF8.self)

@@ -1,6 +1,9 @@
+import Foundation
 import ScionCompiler
+import ScionFormat
 import ScionGraph
 import ScionRuntime
+import ScionTestSupport
 import ScionZoo
 import Testing
 
@@ -175,5 +178,10 @@ import Testing
         #expect(result.nodesBefore == 50)
         #expect(result.unit.graph.nodes.count < 25)
         #expect(result.fusedOps["fused_conv2d+residual"] == 6)
+        // Compiled graphs hold in-memory ops, which model files refuse to store.
+        let compiled = Model(graph: result.unit.graph, parameters: result.unit.parameters, metadata: m.metadata)
+        let dir = TemporaryDirectory()
+        #expect { try ModelFile.write(compiled, to: dir.file("compiled.h5")) } throws: { "\($0)".contains("in-memory op") }
+        #expect(!FileManager.default.fileExists(atPath: dir.file("compiled.h5")))
     }
 }
