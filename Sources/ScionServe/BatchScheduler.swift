@@ -5,6 +5,9 @@ import ScionRuntime
 
 /// Dynamic batching: concurrent requests to one model are coalesced into one executor run of
 /// up to `maxBatch` samples, or whatever has arrived `maxDelay` after the first waiting request.
+/// The wait is work-conserving: it lasts only while other requests to the model have arrived
+/// but are still being read and parsed (`announce()`d, not yet submitted), so a lone request
+/// runs at once instead of idling for `maxDelay`.
 ///
 /// One worker thread per model runs the batches. Each batch runs on an executor planned for
 /// its size bucket (1, 2, 4, ... up to `maxBatch`), so a lone request walks a small arena
@@ -27,6 +30,8 @@ final class BatchScheduler: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [Job] = []
     private var queuedSamples = 0
+    /// Requests announced but not yet submitted or withdrawn.
+    private var announced = 0
     private var stopping = false
     /// Called with each executed batch's size (for metrics).
     var onBatch: (@Sendable (Int) -> Void)?
@@ -51,11 +56,28 @@ final class BatchScheduler: @unchecked Sendable {
         thread.start()
     }
 
-    /// Runs `count` samples (NCHW floats) and returns each output's values for them.
+    /// Says a request for this model has arrived; it will `submit` or `withdraw`.
+    func announce() {
+        condition.lock()
+        announced += 1
+        condition.unlock()
+    }
+
+    /// An announced request that will not submit (it failed before reaching the model).
+    func withdraw() {
+        condition.lock()
+        announced = max(0, announced - 1)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Runs `count` samples (NCHW floats) and returns each output's values for them. Counts as
+    /// the arrival of an announced request.
     func submit(_ input: [Float], count: Int) async throws -> [String: [Float]] {
         try await withCheckedThrowingContinuation { continuation in
             condition.lock()
             defer { condition.unlock() }
+            announced = max(0, announced - 1)
             guard !stopping else {
                 continuation.resume(throwing: ServeError.unavailable("the server is shutting down"))
                 return
@@ -89,7 +111,7 @@ final class BatchScheduler: @unchecked Sendable {
             condition.wait()
         }
         let deadline = Date().addingTimeInterval(max(0, Self.seconds(queue[0].arrived + maxDelay - .now)))
-        while queuedSamples < maxBatch && !stopping && Date() < deadline {
+        while queuedSamples < maxBatch && announced > 0 && !stopping && Date() < deadline {
             _ = condition.wait(until: deadline)
         }
         var taken: [Job] = []

@@ -33,7 +33,9 @@ struct ResponseMiddleware: RouterMiddleware {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let path = request.uri.path
         let endpoint = Self.endpoint(path)
-        let model = path.hasPrefix("/v2/models/") ? String(path.dropFirst(11).split(separator: "/").first ?? "") : ""
+        // Only served names become label values, so clients cannot grow the metric series.
+        let named = path.hasPrefix("/v2/models/") ? String(path.dropFirst(11).split(separator: "/").first ?? "") : ""
+        let model = named.isEmpty || server.models.contains(where: { $0.name == named }) ? named : "unknown"
         server.metrics.record(endpoint: endpoint, model: model, status: Int(response.status.code), seconds: seconds)
         server.logger.info("request", metadata: [
             "method": "\(request.method)", "path": "\(path)", "status": "\(response.status.code)",

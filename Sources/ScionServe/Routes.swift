@@ -47,7 +47,12 @@ struct Routes {
     }
 
     func infer(_ request: Request, model: ServedModel) async throws -> Response {
-        let parsed = try InferenceCodec.parse(try await body(request), for: model)
+        model.scheduler.announce()
+        let parsed: InferenceCodec.Request
+        do { parsed = try InferenceCodec.parse(try await body(request), for: model) } catch {
+            model.scheduler.withdraw()
+            throw error
+        }
         let outputs = try await model.scheduler.submit(parsed.input, count: parsed.count)
         let data = try InferenceCodec.response(model, id: parsed.id, outputs: outputs, names: parsed.outputs, count: parsed.count)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
@@ -55,11 +60,11 @@ struct Routes {
 
     /// PNG, JPEG or PPM bytes in; the top-k labels with probabilities out (`?top=k`, default 3).
     func classify(_ request: Request, model: ServedModel) async throws -> Response {
-        let bytes = try await body(request)
+        model.scheduler.announce()
         let image: Image
-        do { image = try ImageCodec.decode(bytes, source: "the request body", maxPixels: server.settings.maxImagePixels) } catch let error as ImageError {
-            if case .tooLarge = error { throw ServeError.tooLarge("\(error)") }
-            throw ServeError.badRequest("\(error)")
+        do { image = try await decodeImage(request) } catch {
+            model.scheduler.withdraw()
+            throw error
         }
         let input = Preprocessing.input(from: image, spec: model.model.metadata.input)
         let outputs = try await model.scheduler.submit(input, count: 1)
@@ -74,5 +79,13 @@ struct Routes {
             "model_name": model.name, "model_version": model.version,
             "predictions": ranked.map { ["label": $0 < labels.count ? labels[$0] : String($0), "index": $0, "probability": Double(exp[$0] / sum)] },
         ])
+    }
+
+    func decodeImage(_ request: Request) async throws -> Image {
+        let bytes = try await body(request)
+        do { return try ImageCodec.decode(bytes, source: "the request body", maxPixels: server.settings.maxImagePixels) } catch let error as ImageError {
+            if case .tooLarge = error { throw ServeError.tooLarge("\(error)") }
+            throw ServeError.badRequest("\(error)")
+        }
     }
 }

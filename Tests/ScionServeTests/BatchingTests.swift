@@ -33,6 +33,21 @@ import Testing
         try await server.stop()
     }
 
+    /// With a 10-minute --max-delay-ms, a request alone must still be answered: the scheduler
+    /// waits only while other requests are arriving.
+    @Test func aLoneRequestDoesNotWaitForBatchMates() async throws {
+        let fixture = try ServeFixture()
+        let server = try await LiveServer.start([fixture.sanitizedPath], ServerSettings(maxBatch: 8, maxDelayMilliseconds: 600_000))
+        for seed in 0..<3 {
+            let reply = try await server.post("/v2/models/clean/infer", json: LiveServer.inferBody([fixture.sample(seed: UInt64(seed))], shape: [3, 16, 16]))
+            #expect(reply.status == 200)
+        }
+        // A request that fails to parse does not leave the scheduler waiting for it.
+        #expect(try await server.send("POST", "/v2/models/clean/infer", body: Data("{".utf8)).status == 400)
+        #expect(try await server.post("/v2/models/clean/infer", json: LiveServer.inferBody([fixture.sample(seed: 9)], shape: [3, 16, 16])).status == 200)
+        try await server.stop()
+    }
+
     @Test func shutdownFinishesRequestsInFlight() async throws {
         let fixture = try ServeFixture(arch: .wideResNet(depth: 16, widen: 1), input: [3, 32, 32], classes: 10)
         let server = try await LiveServer.start([fixture.sanitizedPath], ServerSettings(maxBatch: 4, maxDelayMilliseconds: 1))

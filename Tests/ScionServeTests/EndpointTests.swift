@@ -99,7 +99,7 @@ import Testing
         _ = try await server.get("/v2/models/nope")
         let text = String(decoding: try await server.get("/metrics").body, as: UTF8.self)
         #expect(text.contains("scion_requests_total{endpoint=\"infer\",model=\"clean\",status=\"200\"} 1"))
-        #expect(text.contains("scion_request_errors_total{endpoint=\"model_metadata\",model=\"nope\",status=\"404\"} 1"))
+        #expect(text.contains("scion_request_errors_total{endpoint=\"model_metadata\",model=\"unknown\",status=\"404\"} 1"))
         #expect(text.contains("scion_request_duration_seconds_bucket"))
         #expect(text.contains("scion_batch_size_count 1"))
         try await server.stop()
