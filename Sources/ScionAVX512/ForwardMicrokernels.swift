@@ -99,6 +99,61 @@ func forward8x32(
     store8(c0, c1, c2, c3, c4, c5, c6, c7, out + 16, stride: t.outStride, valid: valid, accumulate: accumulate)
 }
 
+/// 4 output pixels x 32 channels: row ends of up to 4 pixels (and rows of width 4) do not pay
+/// for 8.
+@inline(__always)
+func forward4x32(
+    _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ t: ForwardTile, _ out: UnsafeMutablePointer<Float>, valid: Int, accumulate: Bool
+) {
+    var a0 = Vector16(), a1 = Vector16(), a2 = Vector16(), a3 = Vector16()
+    var c0 = Vector16(), c1 = Vector16(), c2 = Vector16(), c3 = Vector16()
+    var wp = w
+    let ps = t.stride * t.channels
+    for kh in 0..<t.kernelHeight {
+        var xp = x + kh * t.rowStride
+        for _ in 0..<t.kernelWidth {
+            for ci in 0..<t.channels {
+                let wa = load(wp), wc = load(wp + 16)
+                wp += 32
+                let b = xp + ci
+                var v = Vector16(repeating: b[0]); a0.addProduct(v, wa); c0.addProduct(v, wc)
+                v = Vector16(repeating: b[ps]); a1.addProduct(v, wa); c1.addProduct(v, wc)
+                v = Vector16(repeating: b[2 * ps]); a2.addProduct(v, wa); c2.addProduct(v, wc)
+                v = Vector16(repeating: b[3 * ps]); a3.addProduct(v, wa); c3.addProduct(v, wc)
+            }
+            xp += t.channels
+        }
+    }
+    store8(a0, a1, a2, a3, a3, a3, a3, a3, out, stride: t.outStride, valid: valid, accumulate: accumulate)
+    store8(c0, c1, c2, c3, c3, c3, c3, c3, out + 16, stride: t.outStride, valid: valid, accumulate: accumulate)
+}
+
+/// 4 output pixels x 16 channels.
+@inline(__always)
+func forward4x16(
+    _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ t: ForwardTile, _ out: UnsafeMutablePointer<Float>, valid: Int, accumulate: Bool
+) {
+    var a0 = Vector16(), a1 = Vector16(), a2 = Vector16(), a3 = Vector16()
+    var wp = w
+    let ps = t.stride * t.channels
+    for kh in 0..<t.kernelHeight {
+        var xp = x + kh * t.rowStride
+        for _ in 0..<t.kernelWidth {
+            for ci in 0..<t.channels {
+                let wv = load(wp)
+                wp += 16
+                let b = xp + ci
+                a0.addProduct(Vector16(repeating: b[0]), wv)
+                a1.addProduct(Vector16(repeating: b[ps]), wv)
+                a2.addProduct(Vector16(repeating: b[2 * ps]), wv)
+                a3.addProduct(Vector16(repeating: b[3 * ps]), wv)
+            }
+            xp += t.channels
+        }
+    }
+    store8(a0, a1, a2, a3, a3, a3, a3, a3, out, stride: t.outStride, valid: valid, accumulate: accumulate)
+}
+
 /// Stores the first `valid` (1...8) of eight pixel vectors, `stride` floats apart.
 @inline(__always)
 func store8(
@@ -136,10 +191,12 @@ public enum DirectConvolution {
             while p < pixels {
                 let x = window + p * tile.stride * tile.channels
                 let valid = min(8, pixels - p)
-                if block == 32 {
-                    forward8x32(x, w, tile, out + p * tile.outStride + co, valid: valid, accumulate: accumulate)
-                } else {
-                    forward8x16(x, w, tile, out + p * tile.outStride + co, valid: valid, accumulate: accumulate)
+                let o = out + p * tile.outStride + co
+                switch (block, valid > 4) {
+                case (32, true): forward8x32(x, w, tile, o, valid: valid, accumulate: accumulate)
+                case (32, false): forward4x32(x, w, tile, o, valid: valid, accumulate: accumulate)
+                case (_, true): forward8x16(x, w, tile, o, valid: valid, accumulate: accumulate)
+                default: forward4x16(x, w, tile, o, valid: valid, accumulate: accumulate)
                 }
                 p += 8
             }

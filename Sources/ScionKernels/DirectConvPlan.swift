@@ -1,4 +1,5 @@
 import CScionSupport
+import Foundation
 import ScionAVX512
 
 /// How a convolution runs as a direct convolution on AVX-512: output rows are computed from a
@@ -6,8 +7,12 @@ import ScionAVX512
 /// test bounds. Chosen when the CPU has AVX-512, there is one group, no dilation, equal strides
 /// and the output channels are a multiple of 16; otherwise convolutions use im2col and sgemm.
 public struct DirectConvPlan: Sendable {
-    /// True when this CPU runs the AVX-512 microkernels.
-    public static let cpuSupported = scion_cpu_has_avx512() != 0
+    /// True when this CPU runs the AVX-512 microkernels and the environment does not turn them
+    /// off (`SCION_KERNELS=generic` forces im2col + sgemm everywhere, for comparisons).
+    public static let cpuSupported: Bool = {
+        if let value = getenv("SCION_KERNELS"), String(cString: value) == "generic" { return false }
+        return scion_cpu_has_avx512() != 0
+    }()
 
     public let geometry: ConvGeometry
     /// Window width: enough for the output row rounded up to the microkernels' 8 pixels.
