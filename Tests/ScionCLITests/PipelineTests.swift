@@ -62,7 +62,9 @@ struct PipelineTests {
         let graft = try ScionBinary.run(["graft", dir.file("stem.h5"), dir.file("head.h5"), "-o", dir.file("joined.h5")])
         #expect(graft.status == 0, "\(graft.stderr)")
         let joined = try ModelFile.read(dir.file("joined.h5"))
-        #expect(joined.provenance.headReplaced)
+        // Grafting back the very head that was cut is a reattachment, not a replacement.
+        #expect(!joined.provenance.headReplaced)
+        #expect(joined.provenance.lineage.last?.operation == "graft")
         _ = try ScionBinary.run(["cut", model, "--at", "stem4", "-o", dir.file("stem4.h5")])
         let bad = try ScionBinary.run(["graft", dir.file("stem4.h5"), dir.file("head.h5"), "-o", dir.file("bad.h5")])
         #expect(bad.status != 0 && bad.stderr.contains("the seam does not fit"))
