@@ -8,7 +8,7 @@ import ScionFormat
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval", abstract: "Clean accuracy and attack success rate, overall and per class.",
-        discussion: "ASR is the share of triggered test images of the non-target classes predicted as the target. JSON keys acc and asr are fractions in [0, 1].")
+        discussion: "ASR is the share of triggered test images of the non-target classes predicted as the target. JSON keys acc, asr and clean_to_target (the share of clean non-target images predicted as the target) are fractions in [0, 1].")
 
     @Argument(help: "Model file (.h5); its first output must be the logits.")
     var model: String
@@ -32,6 +32,9 @@ struct EvalCommand: ParsableCommand {
         if json { return try printJSON(metrics) }
         print(String(format: "%@ on %@ (%@, target %d): clean ACC %.2f%%, ASR %.2f%%", model as NSString, loaded.name.rawValue as NSString,
                      attack.pattern as NSString, attack.target, metrics.acc * 100, metrics.asr * 100))
+        if let floor = metrics.clean_to_target {
+            print(String(format: "  without the trigger, %.2f%% of clean non-target images are predicted as the target", floor * 100))
+        }
         for k in 0..<loaded.test.classes {
             guard let c = metrics.per_class[String(k)] else { continue }
             let name = k < loaded.test.classNames.count ? loaded.test.classNames[k] : String(k)

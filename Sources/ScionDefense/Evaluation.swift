@@ -9,6 +9,10 @@ import ScionTraining
 public struct Metrics: Codable, Sendable, Equatable {
     public var acc: Double
     public var asr: Double
+    /// The share of *clean* non-target test images predicted as the target: what the ASR would
+    /// be if the trigger did nothing, so a model's ASR cannot sensibly be read below it.
+    /// Nil when there is no attack (or in reports written before it was measured).
+    public var clean_to_target: Double?
     /// Per class: clean accuracy, and ASR over that class's triggered images.
     public var per_class: [String: ClassMetrics]
 
@@ -58,7 +62,10 @@ public enum Evaluation {
             perClass[String(k)] = .init(acc: members.isEmpty ? 0 : Double(right) / Double(members.count), asr: nil, images: members.count)
         }
         var asr = 0.0
+        var cleanToTarget: Double?
         if let triggered, triggered.count > 0 {
+            let others = clean.labels.indices.filter { clean.labels[$0] != Int32(target) }
+            cleanToTarget = Double(others.filter { predicted[$0] == target }.count) / Double(max(others.count, 1))
             let attacked = try predictions(model, triggered, threads: threads)
             asr = Double(attacked.filter { $0 == target }.count) / Double(triggered.count)
             for k in 0..<clean.classes where k != target {
@@ -67,6 +74,6 @@ public enum Evaluation {
                 perClass[String(k)]?.asr = Double(members.filter { attacked[$0] == target }.count) / Double(members.count)
             }
         }
-        return Metrics(acc: Double(correct) / Double(max(clean.count, 1)), asr: asr, per_class: perClass)
+        return Metrics(acc: Double(correct) / Double(max(clean.count, 1)), asr: asr, clean_to_target: cleanToTarget, per_class: perClass)
     }
 }

@@ -11,6 +11,8 @@ public struct RunReport: Codable, Sendable {
         public var model: String
         public var acc: Double
         public var asr: Double
+        /// Clean non-target test images predicted as the target: the ASR's floor without a trigger.
+        public var clean_to_target: Double?
         public var epochs: Int
         public var seconds: Double
         public var content_hash: String
@@ -38,6 +40,7 @@ public struct RunReport: Codable, Sendable {
             report.target = report.target ?? d["target"]?.numberValue.map { Int($0) }
             report.stages[name(stage)] = StageSummary(
                 model: stage.modelFile, acc: d["acc"]?.numberValue ?? .nan, asr: d["asr"]?.numberValue ?? .nan,
+                clean_to_target: d["clean_to_target"]?.numberValue,
                 epochs: Int(d["epochs"]?.numberValue ?? 0), seconds: d["seconds"]?.numberValue ?? 0,
                 content_hash: try ContentHash.of(model), head_replaced: model.provenance.headReplaced)
         }
@@ -66,13 +69,15 @@ public struct RunReport: Codable, Sendable {
     public var markdown: String {
         var lines = ["# Trap-and-Replace run: \(folder)", ""]
         if let dataset, let pattern, let target { lines += ["Dataset `\(dataset)`, attack `\(pattern)`, target label \(target).", ""] }
-        lines += ["| model | file | clean ACC | ASR | epochs | training time |", "|---|---|---|---|---|---|"]
+        lines += ["| model | file | clean ACC | ASR | no trigger | epochs | training time |", "|---|---|---|---|---|---|---|"]
         for stage in Stage.allCases {
             guard let s = stages[Self.name(stage)] else { continue }
-            lines.append(String(format: "| %@ | `%@` | %.2f%% | %.2f%% | %d | %@ |", Self.name(stage) as NSString, s.model as NSString,
-                                s.acc * 100, s.asr * 100, s.epochs, Self.duration(s.seconds) as NSString))
+            let floor = s.clean_to_target.map { String(format: "%.2f%%", $0 * 100) } ?? "-"
+            lines.append(String(format: "| %@ | `%@` | %.2f%% | %.2f%% | %@ | %d | %@ |", Self.name(stage) as NSString, s.model as NSString,
+                                s.acc * 100, s.asr * 100, floor as NSString, s.epochs, Self.duration(s.seconds) as NSString))
         }
         lines += ["", "ASR: the share of triggered test images of the non-target classes classified as the target.",
+                  "No trigger: the share of clean test images of the non-target classes classified as the target (the ASR's floor).",
                   "Curves of ACC and ASR over epochs: `curves.png`; per-epoch records: `*.jsonl`.", ""]
         return lines.joined(separator: "\n")
     }

@@ -111,7 +111,7 @@ public struct StageRunner {
         trainer.evaluate = { current, epoch in
             guard epoch % max(s.evalEvery, 1) == 0 || epoch == s.epochs else { return [:] }
             let m = try Evaluation.measure(current, clean: data.test, triggered: data.triggeredTest, target: data.target, threads: s.threads)
-            return ["acc": m.acc, "asr": m.asr]
+            return ["acc": m.acc, "asr": m.asr].merging(m.clean_to_target.map { ["clean_to_target": $0] } ?? [:]) { a, _ in a }
         }
         let started = Date()
         var start = 0
@@ -122,6 +122,7 @@ public struct StageRunner {
         var details = s.details.merging(context.details(data)) { a, _ in a }.merging(extra) { a, _ in a }
         details["acc"] = .number(metrics.acc)
         details["asr"] = .number(metrics.asr)
+        if let floor = metrics.clean_to_target { details["clean_to_target"] = .number(floor) }
         details["seconds"] = .number(history.reduce(0) { $0 + $1.seconds })
         details["wall_seconds"] = .number(Date().timeIntervalSince(started))
         details["training_images"] = .number(Double(trainingData.count))

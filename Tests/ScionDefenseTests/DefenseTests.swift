@@ -71,7 +71,9 @@ import Testing
         let report = try RunReport.collect(dir.path)
         try report.write()
         #expect(report.stages.count == 3)
-        #expect(try String(contentsOfFile: dir.file("report.md"), encoding: .utf8).contains("T&R, replaced head"))
+        let markdown = try String(contentsOfFile: dir.file("report.md"), encoding: .utf8)
+        #expect(markdown.contains("T&R, replaced head") && markdown.contains("| no trigger |"))
+        #expect(report.stages.values.allSatisfy { $0.clean_to_target != nil })
         #expect(FileManager.default.fileExists(atPath: dir.file("curves.png")))
         // The sanitized model compiles and serves like any other.
         _ = try Executor(model: try ModelFile.read(dir.file("sanitized.h5")), options: .init(maxBatch: 4, threads: 1))
@@ -89,6 +91,9 @@ import Testing
         let data = try Self.poisoned()
         let metrics = try Evaluation.measure(model, clean: data.test, triggered: data.triggeredTest, target: 1, threads: 2)
         #expect(metrics.acc == 0.25 && metrics.asr == 1)
+        // It calls every clean image the target too: the trigger adds nothing over that floor.
+        #expect(metrics.clean_to_target == 1)
+        #expect(try Evaluation.measure(model, clean: data.test, triggered: nil, target: 1, threads: 2).clean_to_target == nil)
         #expect(metrics.per_class["1"]?.acc == 1 && metrics.per_class["0"]?.asr == 1 && metrics.per_class["1"]?.asr == nil)
     }
 
