@@ -47,7 +47,7 @@ public final class ServedModel: Sendable {
     var inputShape: [Int] { model.graph.values[inputName]!.sampleShape }
 
     /// Model metadata as the Open Inference Protocol describes it, with the provenance in
-    /// `parameters`: sanitized or not, the lineage, the reported ACC and ASR.
+    /// `parameters`: sanitized or not, the lineage, the reported ACC, ASR and clean-to-target rate.
     var metadata: [String: Any] {
         let outputs: [[String: Any]] = model.graph.outputs.map { out in
             ["name": out, "datatype": "FP32", "shape": [-1] + (model.graph.values[out]?.sampleShape ?? [])]
@@ -60,6 +60,7 @@ public final class ServedModel: Sendable {
         if let step = model.provenance.lineage.last(where: { $0.details["acc"] != nil }) {
             parameters["acc"] = step.details["acc"]?.numberValue
             parameters["asr"] = step.details["asr"]?.numberValue
+            if let floor = step.details["clean_to_target"]?.numberValue { parameters["clean_to_target"] = floor }
             parameters["measured_by"] = step.operation
         }
         return [

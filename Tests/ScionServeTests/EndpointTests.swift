@@ -35,6 +35,7 @@ import Testing
             #expect(parameters["lineage"] as? [String] == ["init", "graft", "replace"])
             #expect((parameters["acc"] as? Double).map { abs($0 - 0.91) < 1e-9 } == true)
             #expect((parameters["asr"] as? Double).map { abs($0 - 0.012) < 1e-9 } == true)
+            #expect((parameters["clean_to_target"] as? Double).map { abs($0 - 0.008) < 1e-9 } == true)
             let ready = try await server.get(path + "/ready")
             #expect(ready.status == 200 && ready.json["ready"] as? Bool == true)
         }

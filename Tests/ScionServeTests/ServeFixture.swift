@@ -30,7 +30,7 @@ final class ServeFixture: @unchecked Sendable {
         try ModelFile.write(model, to: unsanitizedPath)
         model.provenance = model.provenance
             .appending(LineageStep(operation: LineageStep.graft))
-            .appending(LineageStep(operation: LineageStep.replace, details: ["acc": .number(0.91), "asr": .number(0.012)]))
+            .appending(LineageStep(operation: LineageStep.replace, details: ["acc": .number(0.91), "asr": .number(0.012), "clean_to_target": .number(0.008)]))
         sanitizedPath = directory.file("clean.h5")
         try ModelFile.write(model, to: sanitizedPath)
         self.model = model
