@@ -2,6 +2,7 @@ import Foundation
 import ScionGraph
 import ScionImage
 import ScionServe
+import ScionTestSupport
 import Testing
 
 /// Every endpoint of the Open Inference Protocol surface, over real HTTP on loopback.
@@ -113,6 +114,23 @@ import Testing
         #expect(try await server.get("/v2/models/b/ready").status == 200)
         let missing = try await server.get("/v2/models/a/versions/3")
         #expect(missing.status == 404 && missing.error?.contains("no model a version 3") == true)
+        try await server.stop()
+    }
+}
+
+/// The ready model committed in Models/ stays loadable and servable as the code changes.
+@Suite struct ReadyModelTests {
+    @Test func theCommittedSanitizedModelServes() async throws {
+        let path = SharedData.packageRoot + "/Models/cifar10-wrn16-1-badnet_grid-sanitized.h5"
+        let server = try await LiveServer.start(["wrn=\(path)"])
+        let meta = try await server.get("/v2/models/wrn")
+        let parameters = meta.json["parameters"] as? [String: Any] ?? [:]
+        #expect(parameters["sanitized"] as? Bool == true)
+        #expect((parameters["acc"] as? Double).map { abs($0 - 0.6823) < 1e-9 } == true)
+        let sample = [Float](repeating: 0.5, count: 3 * 32 * 32)
+        let reply = try await server.post("/v2/models/wrn/infer", json: LiveServer.inferBody([sample], shape: [3, 32, 32]))
+        #expect(reply.status == 200, "\(reply.error ?? "")")
+        #expect(logits(reply).count == 10 && logits(reply).allSatisfy(\.isFinite))
         try await server.stop()
     }
 }
