@@ -91,9 +91,12 @@ public struct RunReport: Codable, Sendable {
             let records = text.split(separator: "\n").compactMap { try? JSONDecoder().decode(EpochRecord.self, from: Data($0.utf8)) }
             let acc = records.compactMap { r in r.metrics["acc"].map { (x: Double(r.epoch), y: $0) } }
             let asr = records.compactMap { r in r.metrics["asr"].map { (x: Double(r.epoch), y: $0) } }
-            panels.append(LineChart.Panel(title: Self.name(stage), series: [
+            let floor = records.compactMap { r in r.metrics["clean_to_target"].map { (x: Double(r.epoch), y: $0) } }
+            var series: [LineChart.Series] = [
                 .init(label: "clean ACC", color: (31, 119, 180), points: acc), .init(label: "ASR", color: (214, 39, 40), points: asr),
-            ]))
+            ]
+            if !floor.isEmpty { series.append(.init(label: "no trigger", color: (127, 127, 127), points: floor)) }
+            panels.append(LineChart.Panel(title: Self.name(stage), series: series))
         }
         return LineChart(panels: panels).render()
     }
