@@ -111,7 +111,9 @@ public struct StageRunner {
         trainer.evaluate = { current, epoch in
             guard epoch % max(s.evalEvery, 1) == 0 || epoch == s.epochs else { return [:] }
             let m = try Evaluation.measure(current, clean: data.test, triggered: data.triggeredTest, target: data.target, threads: s.threads)
-            return ["acc": m.acc, "asr": m.asr].merging(m.clean_to_target.map { ["clean_to_target": $0] } ?? [:]) { a, _ in a }
+            var values = ["acc": m.acc, "asr": m.asr]
+            values["clean_to_target"] = m.clean_to_target
+            return values
         }
         let started = Date()
         var start = 0
