@@ -7,7 +7,9 @@ import ScionAVX512
 /// Output pixels are processed in chunks of rows spread over the thread pool. For each chunk a
 /// thread gathers the input patches (im2col) into its own scratch and multiplies them by the
 /// packed weights with `cblas_sgemm`; a 1x1 stride-1 convolution multiplies the input rows
-/// directly. Weights are packed once, at construction, as `[group][kh][kw][ci][co]`.
+/// directly. Weights are packed once, at construction, as `[group][kh][kw][ci][co]`. On AVX-512
+/// CPUs most layers run as direct convolutions (`DirectConvPlan`) and wide 3x3 stride-1 layers
+/// as Winograd F(2x2, 3x3) (`WinogradConvPlan`), each with its own weight packing.
 public final class Conv2D: @unchecked Sendable {
     public let geometry: ConvGeometry
     public let activation: KernelActivation
@@ -19,20 +21,24 @@ public final class Conv2D: @unchecked Sendable {
     let maxChunkRows: Int
     /// Set when the layer runs as a direct convolution (AVX-512), nil for im2col and sgemm.
     public let direct: DirectConvPlan?
+    /// Set when the layer runs as Winograd F(2x2, 3x3) (AVX-512); `direct` is then nil.
+    public let winograd: WinogradConvPlan?
 
     /// `weight` is PyTorch's `[O, C/groups, kh, kw]`; `geometry.batch` is the largest batch.
-    /// `allowDirect: false` forces im2col and sgemm (tests compare the two).
+    /// `allowDirect: false` forces im2col and sgemm, `allowWinograd: false` the direct kernels
+    /// where they apply (tests compare the three).
     public init(
         geometry g: ConvGeometry, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: KernelActivation,
-        allowDirect: Bool = true
+        allowDirect: Bool = true, allowWinograd: Bool = true
     ) {
         geometry = g
         self.activation = activation
         depth = g.kernelHeight * g.kernelWidth * g.inChannelsPerGroup
         pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0
-        direct = allowDirect && DirectConvPlan.cpuSupported ? DirectConvPlan(g) : nil
+        winograd = allowDirect && allowWinograd && WinogradConvPlan.enabled ? WinogradConvPlan(g) : nil
+        direct = winograd == nil && allowDirect && DirectConvPlan.cpuSupported ? DirectConvPlan(g) : nil
         maxChunkRows = min(1024, max(16, 32768 / max(depth, 1)))
-        packed = .allocate(capacity: g.groups * depth * g.outChannelsPerGroup)
+        packed = .allocate(capacity: winograd?.packedCount ?? g.groups * depth * g.outChannelsPerGroup)
         if let bias {
             self.bias = .allocate(capacity: g.outChannels)
             self.bias!.update(from: bias, count: g.outChannels)
@@ -54,10 +60,16 @@ public final class Conv2D: @unchecked Sendable {
     }
 
     /// Floats of scratch each thread needs.
-    public var workspacePerThread: Int { direct?.windowCount ?? (pointwise ? 0 : maxChunkRows * depth) }
+    public var workspacePerThread: Int { winograd?.workspaceCount ?? direct?.windowCount ?? (pointwise ? 0 : maxChunkRows * depth) }
 
     private func pack(_ weight: UnsafePointer<Float>) {
-        if let direct { direct.pack(weight, into: packed) } else { Conv2D.pack(weight, into: packed, geometry) }
+        if let winograd {
+            winograd.pack(weight, into: packed)
+        } else if let direct {
+            direct.pack(weight, into: packed)
+        } else {
+            Conv2D.pack(weight, into: packed, geometry)
+        }
     }
 
     static func pack(_ w: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
@@ -78,6 +90,7 @@ public final class Conv2D: @unchecked Sendable {
 
     /// How `batch` images split into chunks of output rows for `threads` threads.
     public func chunking(batch: Int, threads: Int) -> Chunking {
+        if let winograd { return winograd.chunking(batch: batch, threads: threads) }
         if direct != nil { return Chunking(rows: batch * geometry.outHeight, maxRows: 4, threads: threads) }
         return Chunking(rows: batch * geometry.outPlane, maxRows: maxChunkRows, threads: threads)
     }
@@ -89,6 +102,15 @@ public final class Conv2D: @unchecked Sendable {
         chunk: Int, of chunking: Chunking, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
         residual: UnsafePointer<Float>?, worker: Int, workspace: UnsafeMutablePointer<Float>?
     ) {
+        if let winograd, let workspace {
+            let (first, pixels) = winograd.compute(
+                chunk: chunk, of: chunking, x: x, y: y, residual: residual, weights: packed, workspace: workspace + worker * workspacePerThread)
+            if pixels > 0, bias != nil || activation != .none {
+                let g = geometry
+                Epilogue.apply(y + first * g.outChannels, rows: pixels, channels: g.outChannels, stride: g.outChannels, shift: bias.map { UnsafePointer($0) }, activation: activation)
+            }
+            return
+        }
         if let direct {
             computeDirect(direct, chunk: chunk, of: chunking, x: x, y: y, residual: residual, window: workspace! + worker * workspacePerThread)
             return

@@ -26,6 +26,11 @@ import Testing
         Case(n: 1, cin: 5, cout: 64, h: 7, w: 20, k: 3, stride: 1, pad: 0, dilation: 1, groups: 1),
         Case(n: 3, cin: 32, cout: 32, h: 6, w: 6, k: 5, stride: 1, pad: 2, dilation: 1, groups: 1),
         Case(n: 2, cin: 16, cout: 32, h: 8, w: 8, k: 1, stride: 1, pad: 0, dilation: 1, groups: 1),
+        // Shapes Winograd F(2x2, 3x3) takes: odd output sizes (partial tiles), 48 channels,
+        // no padding and padding 2.
+        Case(n: 3, cin: 32, cout: 48, h: 9, w: 11, k: 3, stride: 1, pad: 1, dilation: 1, groups: 1),
+        Case(n: 1, cin: 64, cout: 32, h: 10, w: 12, k: 3, stride: 1, pad: 0, dilation: 1, groups: 1),
+        Case(n: 2, cin: 32, cout: 32, h: 7, w: 7, k: 3, stride: 1, pad: 2, dilation: 1, groups: 1),
     ]
 
     func geometry(_ c: Case, transposed: Bool = false) -> ConvGeometry {
@@ -39,10 +44,12 @@ import Testing
 
     @Test(arguments: cases, [1, 2, 3])
     func conv2dMatchesReference(c: Case, threads: Int) {
-        for direct in [true, false] { checkConv2d(c, threads: threads, allowDirect: direct) }
+        for (direct, winograd) in [(true, true), (true, false), (false, false)] {
+            checkConv2d(c, threads: threads, allowDirect: direct, allowWinograd: winograd)
+        }
     }
 
-    func checkConv2d(_ c: Case, threads: Int, allowDirect: Bool) {
+    func checkConv2d(_ c: Case, threads: Int, allowDirect: Bool, allowWinograd: Bool) {
         let g = geometry(c)
         let x = Harness.random(g.inputCount, seed: 1)
         let w = Harness.random(c.cout * c.cin / c.groups * c.k * c.k, seed: 2)
@@ -50,7 +57,7 @@ import Testing
         let residual = Harness.random(g.outputCount, seed: 4)
         var expected = ReferenceKernels.conv2d(x, w, b, g)
         expected = ReferenceKernels.add(expected, residual).map { $0 < 0 ? 0.1 * $0 : $0 }
-        let kernel = Conv2D(geometry: g, weight: w, bias: b, activation: .leakyRelu(0.1), allowDirect: allowDirect)
+        let kernel = Conv2D(geometry: g, weight: w, bias: b, activation: .leakyRelu(0.1), allowDirect: allowDirect, allowWinograd: allowWinograd)
         let pool = ThreadPool(threads: threads)
         let xh = Harness.toNHWC(x, n: c.n, c: c.cin, plane: g.inPlane)
         let rh = Harness.toNHWC(residual, n: c.n, c: c.cout, plane: g.outPlane)
@@ -61,18 +68,27 @@ import Testing
                 kernel.run(x: xh, y: yp.baseAddress!, residual: rh, batch: c.n, pool: pool, workspace: sp.baseAddress!)
             }
         }
-        #expect(Harness.maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4, "\(c) direct \(kernel.direct != nil)")
+        #expect(
+            Harness.maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4,
+            "\(c) direct \(kernel.direct != nil) winograd \(kernel.winograd != nil)")
     }
 
-    /// On an AVX-512 machine the direct kernels must really run where they apply, or the
-    /// tests above would only ever check sgemm.
+    /// On an AVX-512 machine the direct and Winograd kernels must really run where they apply,
+    /// or the tests above would only ever check sgemm.
     @Test func directKernelsRunWhereTheyApply() {
         for c in Self.cases {
             let g = geometry(c)
             let w = [Float](repeating: 0, count: c.cout * c.cin / c.groups * c.k * c.k)
             let eligible = c.groups == 1 && c.dilation == 1 && c.cout % 16 == 0
-            #expect((Conv2D(geometry: g, weight: w, bias: nil, activation: .none).direct != nil) == (eligible && DirectConvPlan.cpuSupported), "\(c)")
-            #expect(Conv2D(geometry: g, weight: w, bias: nil, activation: .none, allowDirect: false).direct == nil)
+            let winograd = c.k == 3 && c.stride == 1 && c.dilation == 1 && c.groups == 1 && c.cin % 16 == 0 && c.cout % 16 == 0
+                && g.outPlane >= 64 && WinogradConvPlan.enabled
+            let kernel = Conv2D(geometry: g, weight: w, bias: nil, activation: .none)
+            #expect((kernel.winograd != nil) == winograd, "\(c)")
+            #expect((kernel.direct != nil) == (eligible && DirectConvPlan.cpuSupported && !winograd), "\(c)")
+            let direct = Conv2D(geometry: g, weight: w, bias: nil, activation: .none, allowWinograd: false)
+            #expect(direct.winograd == nil && (direct.direct != nil) == (eligible && DirectConvPlan.cpuSupported), "\(c)")
+            let generic = Conv2D(geometry: g, weight: w, bias: nil, activation: .none, allowDirect: false)
+            #expect(generic.direct == nil && generic.winograd == nil)
         }
     }
 
@@ -125,8 +141,9 @@ import Testing
         }
     }
 
-    @Test func conv2dResidualMayBeTheOutputBuffer() {
-        let c = ConvolutionKernelTests.cases[1]
+    /// In place: the residual is the output buffer (direct and Winograd layers).
+    @Test(arguments: [cases[1], cases[14]])
+    func conv2dResidualMayBeTheOutputBuffer(c: Case) {
         let g = geometry(c)
         let x = Harness.random(g.inputCount, seed: 5), w = Harness.random(c.cout * c.cin * 9, seed: 6)
         let residual = Harness.random(g.outputCount, seed: 7)
