@@ -29,6 +29,14 @@ public enum Compiler {
         public let nodesBefore: Int
         public let passes: [PassRecord]
 
+        /// The same record with the parameter data dropped, for holders that keep their own
+        /// copy of the weights (an executor's parameter store).
+        public func droppingParameterData() -> Result {
+            var stripped = unit
+            stripped.parameters = [:]
+            return Result(unit: stripped, nodesBefore: nodesBefore, passes: passes)
+        }
+
         /// Node counts of the compiled graph by op.
         public var opCounts: [String: Int] {
             Dictionary(unit.graph.nodes.map { ($0.op.rawValue, 1) }, uniquingKeysWith: +)

@@ -30,6 +30,7 @@ public final class Executor: @unchecked Sendable {
         }
     }
 
+    /// How the graph was compiled; its unit carries no parameter data (see `parameters`).
     public let compiled: Compiler.Result
     public let memoryPlan: MemoryPlan
     public let maxBatch: Int
@@ -50,13 +51,18 @@ public final class Executor: @unchecked Sendable {
     private var boundary: [String: BoundaryValue] = [:]
 
     public init(model: Model, options: Options = Options()) throws {
-        compiled = try Compiler.compile(model, passes: options.passes)
+        do {
+            let result = try Compiler.compile(model, passes: options.passes)
+            parameters = try ParameterStore(graph: result.unit.graph, parameters: result.unit.parameters)
+            // The store now holds the weights; a second copy in the compiler's record, alive
+            // while the kernels pack theirs, would raise peak memory by the model's size.
+            compiled = result.droppingParameterData()
+        }
         maxBatch = options.maxBatch
         pool = options.pool ?? ThreadPool(threads: options.threads)
         // GEMMs run inside Scion's pool, one per thread; OpenBLAS must not add threads of its own.
         openblas_set_num_threads(1)
         let unit = compiled.unit
-        parameters = try ParameterStore(graph: unit.graph, parameters: unit.parameters)
         var assignment = try BufferAssignment(graph: unit.graph, aliases: unit.aliases, maxBatch: maxBatch)
         let lowering = try Lowering(unit: unit, store: parameters, maxBatch: maxBatch, threads: options.threads)
         for (i, floats) in lowering.workspaceFloats.enumerated() { assignment.addWorkspace(node: i, floats: floats) }
