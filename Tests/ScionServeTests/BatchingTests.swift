@@ -61,6 +61,5 @@ import Testing
             #expect(logits(reply).count == 16 * 10)
         }
         await #expect(throws: (any Error).self) { _ = try await server.get("/v2/health/live") }
-        try await server.client.shutdown()
     }
 }

@@ -52,6 +52,8 @@ final class ServeFixture: @unchecked Sendable {
 /// A running server and a client talking to it.
 struct LiveServer {
     let running: RunningServer
+    /// The process-wide client: it needs no shutdown, so a test that throws before `stop()`
+    /// fails alone instead of trapping in a private client's deinit and taking every test down.
     let client: HTTPClient
     var base: String { "http://127.0.0.1:\(running.port)" }
 
@@ -59,7 +61,7 @@ struct LiveServer {
         var logger = Logger(label: "scion.serve.test")
         logger.logLevel = .error
         let server = try ScionServer(models: models, settings: settings, logger: logger)
-        return LiveServer(running: try await server.start(port: 0), client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(1)))))
+        return LiveServer(running: try await server.start(port: 0), client: HTTPClient.shared)
     }
 
     struct Reply {
@@ -89,7 +91,6 @@ struct LiveServer {
 
     func stop() async throws {
         try await running.shutdown()
-        try await client.shutdown()
     }
 
     /// An infer request body for `samples` of `shape` (per sample).
