@@ -85,4 +85,46 @@ public enum WinogradTransforms {
             c += 16
         }
     }
+
+    /// One row (or column) of A g for the weight gradient: `A = [[1,0],[1,1],[1,-1],[0,-1]]`.
+    @inline(__always)
+    static func ag(_ a: Vector16, _ b: Vector16) -> (Vector16, Vector16, Vector16, Vector16) {
+        (a, a + b, a - b, -b)
+    }
+
+    /// Transforms one 2x2 tile of output gradients for the weight gradient, `A dy Aᵀ`: dy (i, j)
+    /// is at `dy + i · rowStride + j · channels` for the `rows` x `columns` (1 or 2 each)
+    /// outputs inside the image, zero elsewhere. Position ξ goes to `v + ξ · matrixStride`.
+    /// (Since `y = Aᵀ (U ⊙ V) A`, the loss gradient with respect to `U` is `(A dy Aᵀ) ⊙ V`.)
+    @inline(__always)
+    public static func gradientTile(
+        _ dy: UnsafePointer<Float>, rowStride: Int, channels: Int, rows: Int, columns: Int, into v: UnsafeMutablePointer<Float>,
+        matrixStride m: Int
+    ) {
+        var c = 0
+        while c < channels {
+            let p = dy + c
+            let d00 = load(p)
+            let d01 = columns > 1 ? load(p + channels) : Vector16()
+            let d10 = rows > 1 ? load(p + rowStride) : Vector16()
+            let d11 = rows > 1 && columns > 1 ? load(p + rowStride + channels) : Vector16()
+            let (a00, a10, a20, a30) = ag(d00, d10)
+            let (a01, a11, a21, a31) = ag(d01, d11)
+            let q = v + c
+            storeRow(ag(a00, a01), q, m)
+            storeRow(ag(a10, a11), q + 4 * m, m)
+            storeRow(ag(a20, a21), q + 8 * m, m)
+            storeRow(ag(a30, a31), q + 12 * m, m)
+            c += 16
+        }
+    }
+
+    /// Stores one transformed row: positions ξ, ξ+1, ξ+2, ξ+3.
+    @inline(__always)
+    static func storeRow(_ v: (Vector16, Vector16, Vector16, Vector16), _ p: UnsafeMutablePointer<Float>, _ m: Int) {
+        store(v.0, p, accumulate: false)
+        store(v.1, p + m, accumulate: false)
+        store(v.2, p + 2 * m, accumulate: false)
+        store(v.3, p + 3 * m, accumulate: false)
+    }
 }

@@ -98,15 +98,21 @@ import Testing
         let x = Harness.random(g.inputCount, seed: 11), dy = Harness.random(g.outputCount, seed: 12)
         let expected = ReferenceKernels.conv2dGradWeight(x, dy, g)
         let xh = Harness.toNHWC(x, n: c.n, c: c.cin, plane: g.inPlane), dyh = Harness.toNHWC(dy, n: c.n, c: c.cout, plane: g.outPlane)
-        for direct in [true, false] {
-            let kernel = ConvWeightGradient(geometry: g, allowDirect: direct)
+        for (direct, winograd) in [(true, true), (true, false), (false, false)] {
+            let kernel = ConvWeightGradient(geometry: g, allowDirect: direct, allowWinograd: winograd)
             var scratch = [Float](repeating: .nan, count: kernel.workspaceCount(parts: threads))
             var dw = [Float](repeating: .nan, count: expected.count)
             scratch.withUnsafeMutableBufferPointer { sp in
                 for t in 0..<threads { kernel.accumulate(part: t, parts: threads, x: xh, dy: dyh, batch: c.n, workspace: sp.baseAddress!) }
                 dw.withUnsafeMutableBufferPointer { kernel.finish(parts: threads, workspace: sp.baseAddress!, dw: $0.baseAddress!) }
             }
-            #expect(Harness.maxDifference(dw, expected) < 1e-3 * max(1, Float(g.outPlane * c.n) / 64), "\(c) direct \(kernel.direct != nil)")
+            #expect(
+                Harness.maxDifference(dw, expected) < 1e-3 * max(1, Float(g.outPlane * c.n) / 64),
+                "\(c) direct \(kernel.direct != nil) winograd \(kernel.winograd != nil)")
+            if direct && winograd {
+                let expected = WinogradConvPlan.enabled && WinogradConvPlan(g) != nil && min(c.cin, c.cout) >= 32
+                #expect((kernel.winograd != nil) == expected, "\(c)")
+            }
         }
     }
 

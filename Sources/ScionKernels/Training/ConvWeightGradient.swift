@@ -9,31 +9,39 @@ import ScionAVX512
 /// (deterministic) and unpacked to PyTorch's `[O, C/groups, kh, kw]`.
 ///
 /// On AVX-512 CPUs, layers the direct microkernels suit skip the patch gathering: each part
-/// walks tiles of output rows and accumulates straight from a zero-padded window of input rows.
+/// walks tiles of output rows and accumulates straight from a zero-padded window of input rows;
+/// layers the forward pass runs as Winograd F(2x2, 3x3) accumulate in its transformed domain
+/// (see `WinogradWeightGradient.swift`), parts split by tile rows.
 public final class ConvWeightGradient: @unchecked Sendable {
     public let geometry: ConvGeometry
     /// The forward convolution, reused for its patch gathering.
     let forward: Conv2D
     /// Set when the direct microkernels compute the gradient.
     public let direct: DirectConvPlan?
+    /// Set when the gradient is computed in Winograd's transformed domain; `direct` is then nil.
+    public let winograd: WinogradConvPlan?
     /// Output rows per direct tile (all from one image).
     let tileRows: Int
 
-    public init(geometry: ConvGeometry, allowDirect: Bool = true) {
+    public init(geometry: ConvGeometry, allowDirect: Bool = true, allowWinograd: Bool = true) {
         self.geometry = geometry
         // Patch gathering does not read the weights; a zero weight keeps the packer happy.
         let zeros = [Float](repeating: 0, count: geometry.outChannels * geometry.inChannelsPerGroup * geometry.kernelHeight * geometry.kernelWidth)
         forward = zeros.withUnsafeBufferPointer { Conv2D(geometry: geometry, weight: $0.baseAddress!, bias: nil, activation: .none, allowDirect: false) }
-        direct = allowDirect && DirectConvPlan.cpuSupported ? DirectConvPlan(geometry) : nil
+        // With 16 channels a side the transformed-domain GEMMs are too thin to pay for the
+        // transforms (measured on the stage-1 WRN-16-1: 7.8 against 6.8 ms per step and layer).
+        let wide = min(geometry.inChannels, geometry.outChannels) >= 32
+        winograd = allowDirect && allowWinograd && wide && WinogradConvPlan.enabled ? WinogradConvPlan(geometry) : nil
+        direct = winograd == nil && allowDirect && DirectConvPlan.cpuSupported ? DirectConvPlan(geometry) : nil
         // Keep a tile's output gradient near 8K floats so it stays in L1 across the taps.
         tileRows = max(1, min(geometry.outHeight, 8192 / max(geometry.outWidth * geometry.outChannels, 1)))
     }
 
     var depth: Int { forward.depth }
-    var packedCount: Int { geometry.groups * depth * geometry.outChannelsPerGroup }
+    var packedCount: Int { winograd?.packedCount ?? geometry.groups * depth * geometry.outChannelsPerGroup }
     /// Input rows one direct tile reads.
     var windowRows: Int { (tileRows - 1) * geometry.strideH + geometry.kernelHeight }
-    var scratchPerPart: Int { direct.map { windowRows * $0.paddedWidth * geometry.inChannels } ?? forward.workspacePerThread }
+    var scratchPerPart: Int { winograd?.workspaceCount ?? direct.map { windowRows * $0.paddedWidth * geometry.inChannels } ?? forward.workspacePerThread }
 
     /// Floats of scratch for `parts` parts: one packed partial and one patch chunk each.
     public func workspaceCount(parts: Int) -> Int { parts * (packedCount + scratchPerPart) }
@@ -43,10 +51,16 @@ public final class ConvWeightGradient: @unchecked Sendable {
         part t: Int, parts: Int, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, batch: Int, workspace: UnsafeMutablePointer<Float>
     ) {
         let g = geometry
-        let partition = StaticPartition(total: batch * g.outPlane, parts: parts)
         let partial = workspace + t * packedCount
         let scratch = workspace + parts * packedCount + t * scratchPerPart
         partial.update(repeating: 0, count: packedCount)
+        if let winograd {
+            let tileRows = StaticPartition(total: batch * winograd.tilesHigh, parts: parts)
+            let range = t < tileRows.parts ? tileRows.range(t) : 0..<0
+            winograd.accumulateWeightGradient(x: x, dy: dy, tileRows: range, into: partial, workspace: scratch)
+            return
+        }
+        let partition = StaticPartition(total: batch * g.outPlane, parts: parts)
         let range = t < partition.parts ? partition.range(t) : 0..<0
         if let direct {
             accumulateDirect(direct, pixels: range, x: x, dy: dy, window: scratch, into: partial)
@@ -104,6 +118,10 @@ public final class ConvWeightGradient: @unchecked Sendable {
         let g = geometry
         let total = workspace  // partial 0 collects the sum
         for t in 1..<max(parts, 1) { Elementwise.add(total, workspace + t * packedCount, total, count: packedCount) }
+        if let winograd {
+            winograd.weightGradient(fromTransformed: total, into: dw)
+            return
+        }
         let cinG = g.inChannelsPerGroup, coutG = g.outChannelsPerGroup, kh = g.kernelHeight, kw = g.kernelWidth
         for o in 0..<g.outChannels {
             let group = o / coutG, co = o % coutG
