@@ -155,16 +155,27 @@ extension WinogradConvPlan {
     }
 
     func transformOutput(_ m: UnsafePointer<Float>, tileRows: Range<Int>, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let o = geometry.outChannels
+        forEachOutputTile(tileRows) { tile, offset, rows, columns in
+            WinogradTransforms.outputTile(
+                m + tile * o, matrixStride: paddedTiles * o, channels: o, to: y + offset, rowStride: geometry.outWidth * o, rows: rows,
+                columns: columns, accumulate: accumulate)
+        }
+    }
+
+    /// Calls `body(tile, offset, rows, columns)` for each tile of `tileRows` in order: its index
+    /// in the chunk, the float offset of its first output in an NHWC output (or output
+    /// gradient), and how many of its 2 x 2 outputs lie inside the image.
+    @inline(__always)
+    func forEachOutputTile(_ tileRows: Range<Int>, _ body: (Int, Int, Int, Int) -> Void) {
         let g = geometry, o = g.outChannels
         var tile = 0
         for t in tileRows {
             let n = t / tilesHigh, oh = t % tilesHigh * 2
-            let rowStart = y + (n * g.outHeight + oh) * g.outWidth * o
+            let rowStart = (n * g.outHeight + oh) * g.outWidth * o
             let rows = min(2, g.outHeight - oh)
             for tw in 0..<tilesWide {
-                WinogradTransforms.outputTile(
-                    m + tile * o, matrixStride: paddedTiles * o, channels: o, to: rowStart + tw * 2 * o, rowStride: g.outWidth * o,
-                    rows: rows, columns: min(2, g.outWidth - tw * 2), accumulate: accumulate)
+                body(tile, rowStart + tw * 2 * o, rows, min(2, g.outWidth - tw * 2))
                 tile += 1
             }
         }

@@ -33,18 +33,11 @@ extension WinogradConvPlan {
 
     /// `A dy Aᵀ` of every tile in `tileRows`, position ξ of tile t at `d + (ξ · paddedTiles + t) · O`.
     func transformGradient(_ dy: UnsafePointer<Float>, tileRows: Range<Int>, into d: UnsafeMutablePointer<Float>) {
-        let g = geometry, o = g.outChannels
-        var tile = 0
-        for t in tileRows {
-            let n = t / tilesHigh, oh = t % tilesHigh * 2
-            let rowStart = dy + (n * g.outHeight + oh) * g.outWidth * o
-            let rows = min(2, g.outHeight - oh)
-            for tw in 0..<tilesWide {
-                WinogradTransforms.gradientTile(
-                    rowStart + tw * 2 * o, rowStride: g.outWidth * o, channels: o, rows: rows, columns: min(2, g.outWidth - tw * 2),
-                    into: d + tile * o, matrixStride: paddedTiles * o)
-                tile += 1
-            }
+        let o = geometry.outChannels
+        forEachOutputTile(tileRows) { tile, offset, rows, columns in
+            WinogradTransforms.gradientTile(
+                dy + offset, rowStride: geometry.outWidth * o, channels: o, rows: rows, columns: columns, into: d + tile * o,
+                matrixStride: paddedTiles * o)
         }
     }
 
