@@ -8,8 +8,9 @@ import ScionAVX512
 /// thread gathers the input patches (im2col) into its own scratch and multiplies them by the
 /// packed weights with `cblas_sgemm`; a 1x1 stride-1 convolution multiplies the input rows
 /// directly. Weights are packed once, at construction, as `[group][kh][kw][ci][co]`. On AVX-512
-/// CPUs most layers run as direct convolutions (`DirectConvPlan`) and wide 3x3 stride-1 layers
-/// as Winograd F(2x2, 3x3) (`WinogradConvPlan`), each with its own weight packing.
+/// CPUs 3x3 stride-1 layers with at least 8x8 outputs run as Winograd F(2x2, 3x3)
+/// (`WinogradConvPlan`) and most others as direct convolutions (`DirectConvPlan`), each with
+/// its own weight packing.
 public final class Conv2D: @unchecked Sendable {
     public let geometry: ConvGeometry
     public let activation: KernelActivation

@@ -1,4 +1,3 @@
-import CScionSupport
 import Foundation
 import ScionAVX512
 
