@@ -72,6 +72,8 @@ def training(args):
             if engine not in rounds:
                 continue
             run = subprocess.run(command, capture_output=True, text=True)
+            if run.returncode != 0 and engine == "scion":
+                sys.exit(f"scion bench --train failed:\n{run.stderr}")
             if run.returncode != 0:
                 print(f"{engine}: skipped ({run.stderr.strip().splitlines()[-1] if run.stderr.strip() else 'failed'})", file=sys.stderr)
                 del rounds[engine]
