@@ -74,15 +74,16 @@ extension WinogradConvPlan {
     /// way the direct microkernels read weights: blocks of output channels, `[C][block]` each.
     public func pack(_ w: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>) {
         let c = geometry.inChannels, o = geometry.outChannels
-        for co in 0..<o {
-            let block0 = co < o - o % 32 ? co / 32 * 32 : o - o % 32
-            let block = DirectConvolution.blockSize(remaining: o - block0)
-            for ci in 0..<c {
-                let u = Self.transform(w + (co * c + ci) * 9)
-                for xi in 0..<16 {
-                    p[xi * c * o + block0 * c + ci * block + (co - block0)] = u[xi]
+        var co0 = 0
+        while co0 < o {
+            let block = DirectConvolution.blockSize(remaining: o - co0)
+            for j in 0..<block {
+                for ci in 0..<c {
+                    let u = Self.transform(w + ((co0 + j) * c + ci) * 9)
+                    for xi in 0..<16 { p[xi * c * o + co0 * c + ci * block + j] = u[xi] }
                 }
             }
+            co0 += block
         }
     }
 
