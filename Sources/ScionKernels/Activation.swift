@@ -17,7 +17,8 @@ public enum KernelActivation: Equatable, Sendable {
         case .none: return v
         case .relu: return v.replacing(with: 0, where: v .< 0)
         case .leakyRelu(let slope): return v.replacing(with: v * slope, where: v .< 0)
-        case .sigmoid, .tanh:
+        case .sigmoid: return VectorMath.sigmoid(v)
+        case .tanh:
             var out = v
             for i in 0..<16 { out[i] = apply(v[i]) }
             return out

@@ -1,3 +1,4 @@
+import Foundation
 import ScionKernels
 import Testing
 
@@ -47,6 +48,39 @@ import Testing
         #expect(Harness.maxDifference(Harness.toNCHW(y, n: batch, c: c, plane: plane), expected) < 1e-4)
     }
 
+    @Test(arguments: [3, 10, 16, 100, 1100])
+    func channelSumsMatchDoubleLoop(channels c: Int) {
+        // Rows 5..<(5 + 203): a partial part, with whole periods and a scalar remainder.
+        let rows = 5..<208
+        let x = Harness.random(208 * c, seed: UInt64(c))
+        var partial = [Double](repeating: .nan, count: c)
+        partial.withUnsafeMutableBufferPointer { Reductions.channelSums(x, rows: rows, channels: c, into: $0.baseAddress!) }
+        for ch in 0..<c {
+            let expected = rows.reduce(0.0) { $0 + Double(x[$1 * c + ch]) }
+            #expect(abs(partial[ch] - expected) < 1e-5, "channel \(ch) of \(c)")
+        }
+    }
+
+    @Test func vectorExpMatchesExpfAcrossTheFloatRange() {
+        // Every 16th of a unit from -87 to 88, plus both clamps and zero.
+        var xs = stride(from: Float(-87), through: 88, by: 1.0 / 16).map { $0 }
+        xs += [-1000, -87.33654, 0, 88, 1000]
+        var worst: Float = 0
+        for start in stride(from: 0, to: xs.count, by: 16) {
+            var v = SIMD16<Float>(repeating: 0)
+            for i in 0..<16 { v[i] = xs[min(start + i, xs.count - 1)] }
+            let e = VectorMath.exp(v)
+            for i in 0..<16 {
+                let x = min(max(v[i], -87.33654), 88)
+                worst = max(worst, abs(e[i] - expf(x)) / expf(x))
+            }
+        }
+        #expect(worst < 3e-7)
+        let s = VectorMath.sigmoid(SIMD16(repeating: -100))
+        #expect(s[0] >= 0 && s[0] < 1e-37)
+        #expect(VectorMath.sigmoid(SIMD16(repeating: 100))[0] == 1)
+    }
+
     @Test func elementwiseAndEpilogueMatchScalarLoops() {
         let n = 53
         let a = Harness.random(n, seed: 51), b = Harness.random(n, seed: 52)
@@ -61,6 +95,11 @@ import Testing
         }
         y.withUnsafeMutableBufferPointer { Elementwise.activate(a, $0.baseAddress!, count: n, .sigmoid) }
         #expect(Harness.maxDifference(y, ReferenceKernels.sigmoid(a)) < 1e-6)
+        let dy = Harness.random(n, seed: 56), sig = ReferenceKernels.sigmoid(a)
+        for (kind, f) in [(ActivationGradient.Kind.sigmoid, { (g: Float, v: Float) in g * v * (1 - v) }), (.tanh, { $0 * (1 - $1 * $1) })] {
+            y.withUnsafeMutableBufferPointer { ActivationGradient.apply(kind, dy: dy, y: sig, dx: $0.baseAddress!, count: n) }
+            #expect(y == zip(dy, sig).map(f))
+        }
         // Per-channel affine over 3 rows of 19 channels.
         let scale = Harness.random(19, seed: 53), shift = Harness.random(19, seed: 54)
         var rows = Harness.random(57, seed: 55)

@@ -23,9 +23,25 @@ public enum ActivationGradient {
                 i += 1
             }
         case .sigmoid:
-            for j in 0..<count { dx[j] = dy[j] * y[j] * (1 - y[j]) }
+            while i + 16 <= count {
+                let v = load16(y + i)
+                store16(load16(dy + i) * v * (1 - v), dx + i)
+                i += 16
+            }
+            while i < count {
+                dx[i] = dy[i] * y[i] * (1 - y[i])
+                i += 1
+            }
         case .tanh:
-            for j in 0..<count { dx[j] = dy[j] * (1 - y[j] * y[j]) }
+            while i + 16 <= count {
+                let v = load16(y + i)
+                store16(load16(dy + i) * (1 - v * v), dx + i)
+                i += 16
+            }
+            while i < count {
+                dx[i] = dy[i] * (1 - y[i] * y[i])
+                i += 1
+            }
         }
     }
 }
