@@ -4,21 +4,29 @@ import CBLAS
 ///
 /// Per image, a GEMM forms every input pixel's contribution to each kernel tap,
 /// `col[pixel][kh][kw][co] = Σ_ci x[pixel][ci] · W[ci][co][kh][kw]`; each output pixel then
-/// gathers the taps that land on it. Images are spread over the thread pool.
+/// gathers the taps that land on it. On AVX-512 CPUs strided layers with a multiple of 16
+/// output channels run instead as one direct convolution per output phase
+/// (`PhasedTransposedConvPlan`). Images are spread over the thread pool.
 public final class ConvTranspose2D: @unchecked Sendable {
     public let geometry: ConvGeometry
     public let activation: KernelActivation
     let packed: UnsafeMutablePointer<Float>
     let bias: UnsafeMutablePointer<Float>?
     let taps: Int
+    /// Set when the layer runs on the direct microkernels, phase by phase.
+    public let phased: PhasedTransposedConvPlan?
 
-    /// `weight` is PyTorch's `[C, O/groups, kh, kw]`.
-    public init(geometry g: ConvGeometry, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: KernelActivation) {
+    /// `weight` is PyTorch's `[C, O/groups, kh, kw]`. `allowDirect: false` forces the GEMM and
+    /// gather (tests compare the two).
+    public init(
+        geometry g: ConvGeometry, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: KernelActivation, allowDirect: Bool = true
+    ) {
         geometry = g
         self.activation = activation
         taps = g.kernelHeight * g.kernelWidth
-        packed = .allocate(capacity: g.inChannels * taps * g.outChannelsPerGroup)
-        ConvTranspose2D.pack(weight, into: packed, g)
+        phased = allowDirect ? PhasedTransposedConvPlan(g) : nil
+        packed = .allocate(capacity: phased?.packedCount ?? g.inChannels * taps * g.outChannelsPerGroup)
+        if let phased { phased.pack(weight, into: packed) } else { ConvTranspose2D.pack(weight, into: packed, g) }
         if let bias {
             self.bias = .allocate(capacity: g.outChannels)
             self.bias!.update(from: bias, count: g.outChannels)
@@ -44,12 +52,12 @@ public final class ConvTranspose2D: @unchecked Sendable {
 
     /// Re-packs after the weights (and bias) changed.
     public func repack(weight: UnsafePointer<Float>, bias newBias: UnsafePointer<Float>?) {
-        ConvTranspose2D.pack(weight, into: packed, geometry)
+        if let phased { phased.pack(weight, into: packed) } else { ConvTranspose2D.pack(weight, into: packed, geometry) }
         if let bias, let newBias { bias.update(from: newBias, count: geometry.outChannels) }
     }
 
     /// Floats of scratch each thread needs (one image's tap contributions).
-    public var workspacePerThread: Int { geometry.inPlane * taps * geometry.outChannelsPerGroup }
+    public var workspacePerThread: Int { phased?.windowCount ?? geometry.inPlane * taps * geometry.outChannelsPerGroup }
 
     /// Computes image `n` of `y` from `x`, using thread `worker`'s part of `workspace`.
     public func compute(image n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, worker: Int, workspace: UnsafeMutablePointer<Float>) {
@@ -57,7 +65,10 @@ public final class ConvTranspose2D: @unchecked Sendable {
         let col = workspace + worker * workspacePerThread
         let xn = x + n * g.inPlane * g.inChannels
         let yn = y + n * g.outPlane * g.outChannels
-        for group in 0..<g.groups {
+        if let phased {
+            for oh in 0..<g.outHeight { phased.computeRow(image: n, row: oh, x: x, y: y, weights: packed, window: col) }
+        }
+        for group in 0..<g.groups where phased == nil {
             cblas_sgemm(
                 CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(g.inPlane), Int32(taps * g.outChannelsPerGroup),
                 Int32(g.inChannelsPerGroup), 1, xn + group * g.inChannelsPerGroup, Int32(g.inChannels),

@@ -31,6 +31,9 @@ import Testing
         Case(n: 3, cin: 32, cout: 48, h: 9, w: 11, k: 3, stride: 1, pad: 1, dilation: 1, groups: 1),
         Case(n: 1, cin: 64, cout: 32, h: 10, w: 12, k: 3, stride: 1, pad: 0, dilation: 1, groups: 1),
         Case(n: 2, cin: 32, cout: 32, h: 7, w: 7, k: 3, stride: 1, pad: 2, dilation: 1, groups: 1),
+        // Strided layers whose input gradient runs phase by phase on the direct kernels (16
+        // input channels): odd sizes, so the phases have different output counts.
+        Case(n: 2, cin: 16, cout: 32, h: 9, w: 11, k: 3, stride: 2, pad: 1, dilation: 1, groups: 1),
     ]
 
     func geometry(_ c: Case, transposed: Bool = false) -> ConvGeometry {
@@ -171,14 +174,28 @@ import Testing
         Case(n: 3, cin: 32, cout: 3, h: 5, w: 6, k: 3, stride: 1, pad: 1, dilation: 1, groups: 1),
         Case(n: 2, cin: 6, cout: 5, h: 3, w: 4, k: 3, stride: 2, pad: 0, dilation: 2, groups: 1),
         Case(n: 3, cin: 4, cout: 6, h: 4, w: 4, k: 4, stride: 2, pad: 1, dilation: 1, groups: 2),
+        // Phase by phase on the direct kernels: stride 3 (three phases of two, two and one
+        // taps), 48 output channels, and a 1x1 stride-2 layer (phases with no taps are zeros).
+        Case(n: 2, cin: 16, cout: 48, h: 3, w: 5, k: 5, stride: 3, pad: 2, dilation: 1, groups: 1),
+        Case(n: 2, cin: 32, cout: 16, h: 3, w: 4, k: 1, stride: 2, pad: 0, dilation: 1, groups: 1),
+        // Padding beyond the kernel leaves a phase with negative padding: the plan must not fire.
+        Case(n: 1, cin: 16, cout: 16, h: 6, w: 6, k: 2, stride: 2, pad: 3, dilation: 1, groups: 1),
     ], [1, 2])
     func convTransposeMatchesReference(c: Case, threads: Int) {
+        for direct in [true, false] { checkConvTranspose(c, threads: threads, direct: direct) }
+    }
+
+    func checkConvTranspose(_ c: Case, threads: Int, direct: Bool) {
         let g = geometry(c, transposed: true)
         let x = Harness.random(g.inputCount, seed: 11)
         let w = Harness.random(c.cin * c.cout / c.groups * c.k * c.k, seed: 12)
         let b = Harness.random(c.cout, seed: 13)
         let expected = ReferenceKernels.convTranspose2d(x, w, b, g)
-        let kernel = ConvTranspose2D(geometry: g, weight: w, bias: b, activation: .none)
+        let kernel = ConvTranspose2D(geometry: g, weight: w, bias: b, activation: .none, allowDirect: direct)
+        kernel.repack(weight: Harness.random(w.count, seed: 98), bias: b)
+        kernel.repack(weight: w, bias: b)
+        let phased = direct && DirectConvPlan.cpuSupported && c.stride >= 2 && c.dilation == 1 && c.groups == 1 && c.cout % 16 == 0 && c.pad < c.k
+        #expect((kernel.phased != nil) == phased, "\(c)")
         var y = [Float](repeating: .nan, count: g.outputCount)
         var scratch = [Float](repeating: 0, count: kernel.workspacePerThread * threads)
         let xh = Harness.toNHWC(x, n: c.n, c: c.cin, plane: g.inPlane)
@@ -187,7 +204,7 @@ import Testing
                 kernel.run(x: xh, y: yp.baseAddress!, batch: c.n, pool: ThreadPool(threads: threads), workspace: sp.baseAddress!)
             }
         }
-        #expect(Harness.maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4, "\(c)")
+        #expect(Harness.maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4, "\(c) phased \(kernel.phased != nil)")
     }
 
     @Test(arguments: [(1, 64, 10), (3, 17, 5), (7, 33, 40)], [1, 2])

@@ -2,7 +2,8 @@
 ///
 /// A stride-1 layer on an AVX-512 CPU runs it as a direct convolution of `dy` with the weights
 /// transposed and flipped (padding `k - 1 - pad`), which reads `dy` once and writes `dx` once.
-/// Other layers run the transposed convolution (a GEMM per image, then a scatter of the taps).
+/// Other layers run the transposed convolution: for strided layers with a multiple of 16 input
+/// channels, the direct kernels phase by phase; otherwise a GEMM per image, then a gather.
 public final class ConvInputGradient: @unchecked Sendable {
     /// The forward convolution's geometry.
     public let geometry: ConvGeometry
@@ -34,7 +35,7 @@ public final class ConvInputGradient: @unchecked Sendable {
                     batch: g.batch, inChannels: g.outChannels, inHeight: g.outHeight, inWidth: g.outWidth, outChannels: g.inChannels,
                     outHeight: g.inHeight, outWidth: g.inWidth, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, strideH: g.strideH,
                     strideW: g.strideW, padH: g.padH, padW: g.padW, dilationH: g.dilationH, dilationW: g.dilationW, groups: g.groups),
-                weight: weight, bias: nil, activation: .none)
+                weight: weight, bias: nil, activation: .none, allowDirect: allowDirect)
         }
     }
 
