@@ -61,6 +61,28 @@ import Testing
         }
     }
 
+    /// Sizes around the 16-lane vectors: rows of 3·5 floats (no full vector), 3·32 (the
+    /// decoder's), 1·33 and 16·2.
+    @Test(arguments: [(2, 3, 4, 5), (2, 3, 6, 32), (1, 1, 3, 33), (3, 16, 2, 2)])
+    func totalVariationAndMeanErrorMatchReference(shape: (n: Int, c: Int, h: Int, w: Int)) {
+        let (n, c, h, w) = shape
+        let x = Harness.random(n * c * h * w, seed: 61), t = Harness.random(x.count, seed: 62)
+        let xh = Harness.toNHWC(x, n: n, c: c, plane: h * w)
+        let value = Losses.totalVariation(xh, n: n, h: h, w: w, c: c)
+        #expect(abs(value - ReferenceKernels.totalVariation(x, n: n, c: c, h: h, w: w)) < 1e-5)
+        var g = [Float](repeating: .nan, count: x.count)
+        g.withUnsafeMutableBufferPointer { Losses.totalVariationGradient(xh, $0.baseAddress!, n: n, h: h, w: w, c: c, scale: 1.5) }
+        let expected = ReferenceKernels.totalVariationGrad(x, n: n, c: c, h: h, w: w, scale: 1.5)
+        #expect(Harness.maxDifference(Harness.toNCHW(g, n: n, c: c, plane: h * w), expected) < 1e-6)
+        for squared in [true, false] {
+            let mean = zip(x, t).reduce(0.0) { $0 + Double(squared ? ($1.0 - $1.1) * ($1.0 - $1.1) : abs($1.0 - $1.1)) } / Double(x.count)
+            #expect(abs(Double(Losses.meanError(x, t, count: x.count, squared: squared)) - mean) < 1e-6)
+            g.withUnsafeMutableBufferPointer { Losses.meanErrorGradient(x, t, $0.baseAddress!, count: x.count, squared: squared, scale: 2) }
+            let f = 2 / Float(x.count)
+            #expect(Harness.maxDifference(g, zip(x, t).map { squared ? 2 * f * ($0 - $1) : ($0 > $1 ? f : $0 < $1 ? -f : 0) }) < 1e-7)
+        }
+    }
+
     @Test func vectorExpMatchesExpfAcrossTheFloatRange() {
         // Every 16th of a unit from -87 to 88, plus both clamps and zero.
         var xs = stride(from: Float(-87), through: 88, by: 1.0 / 16).map { $0 }
