@@ -18,9 +18,11 @@ public final class TrainingSession: @unchecked Sendable {
     private var model: Model
     private var inputBuffers: [String: [Float]] = [:]
 
-    /// Passes for training graphs: the graph is already minimal, so only dead-node
-    /// elimination and in-place planning apply (folding BatchNorm would freeze its statistics).
-    public static let passes: [any CompilerPass] = [DeadNodeEliminationPass(), InPlacePass()]
+    /// Passes for training graphs: the graph is already minimal, so dead-node elimination,
+    /// epilogue fusion (a convolution's residual add or activation, where the convolution's
+    /// output has no other reader, forward or backward) and in-place planning apply. Folding
+    /// BatchNorm would freeze its statistics.
+    public static let passes: [any CompilerPass] = [DeadNodeEliminationPass(), EpilogueFusionPass(), InPlacePass()]
 
     public init(model: Model, spec: TrainingSpec, optimizer: Optimizer, batchSize: Int, threads: Int) throws {
         training = try Autodiff.trainingGraph(for: model.graph, spec: spec)
