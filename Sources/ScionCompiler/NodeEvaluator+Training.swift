@@ -14,7 +14,7 @@ extension NodeEvaluator {
             let r = ReferenceKernels.batchNormTrain(
                 a[0], channels: xs[1], plane: plane(xs), scale: a[1], bias: a[2], runningMean: a[3], runningVar: a[4],
                 epsilon: Float(node.float("epsilon") ?? 1e-5), momentum: Float(node.float("momentum") ?? 0.1))
-            return [r.y, r.mean, r.invstd, r.runningMean, r.runningVar]
+            return [epilogue(node, r.y), r.mean, r.invstd, r.runningMean, r.runningVar]
         case .dropoutTrain:
             let p = Float(node.float("p") ?? 0.5), key = dropoutKey(seed: seed, node: node.name)
             let mask = a[0].indices.map { ReferenceKernels.dropoutMask(key: key, index: $0, p: p) }

@@ -42,7 +42,7 @@ extension OpRegistry {
 
     static let trainingSchemas: [OpSchema] = [
         OpSchema(.batchNormTrain, inputs: ["x", "scale", "bias", "running_mean", "running_var"], outputs: 5,
-                 attributes: batchNorm.attributes, trainingOnly: true) { c in
+                 attributes: batchNorm.attributes + epilogueAttributes.prefix(2), trainingOnly: true) { c in
             let y = try batchNorm.infer(c)[0]
             let channel = TensorType(.float32, [y.shape[1]])
             return [y, channel, channel, channel, channel]

@@ -12,10 +12,10 @@ extension Lowering {
         case .batchNormTrain:
             let c = shape(ins[1])[0], rows = type(x).elementsPerSample / c
             let eps = Float(node.float("epsilon") ?? 1e-5), momentum = Float(node.float("momentum") ?? 0.1)
-            let params = ins[1...4].map(parameter)
+            let params = ins[1...4].map(parameter), act = activation(node)
             return ({ r in
                 BatchNormTrainStep(x: r[x], outputs: outs.map { r[$0] }, parameters: params, channels: c, rowsPerSample: rows,
-                                   epsilon: eps, momentum: momentum, workspace: r.workspace(i)!)
+                                   epsilon: eps, momentum: momentum, activation: act, workspace: r.workspace(i)!)
             }, BatchNormTrainStep.workspaceFloats(channels: c, threads: threads))
         case .batchNormTrainGrad:
             let c = shape(ins[2])[0], rows = type(x).elementsPerSample / c

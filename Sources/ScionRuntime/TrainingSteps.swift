@@ -6,14 +6,16 @@ final class BatchNormTrainStep: ExecutionStep, ParallelTask {
     let x: FloatPointer, y: FloatPointer, mean: FloatPointer, invstd: FloatPointer, newMean: FloatPointer, newVar: FloatPointer
     let scale: FloatPointer, bias: FloatPointer, runningMean: FloatPointer, runningVar: FloatPointer
     let channels: Int, rowsPerSample: Int, epsilon: Float, momentum: Float
+    let activation: KernelActivation
     let scratch: UnsafeMutableRawPointer
     private var phase = 0, partition = StaticPartition(total: 0, parts: 1)
 
     init(x: FloatPointer, outputs: [FloatPointer], parameters: [FloatPointer], channels: Int, rowsPerSample: Int,
-         epsilon: Float, momentum: Float, workspace: FloatPointer) {
+         epsilon: Float, momentum: Float, activation: KernelActivation, workspace: FloatPointer) {
         (self.x, y, mean, invstd, newMean, newVar) = (x, outputs[0], outputs[1], outputs[2], outputs[3], outputs[4])
         (scale, bias, runningMean, runningVar) = (parameters[0], parameters[1], parameters[2], parameters[3])
         (self.channels, self.rowsPerSample, self.epsilon, self.momentum) = (channels, rowsPerSample, epsilon, momentum)
+        self.activation = activation
         scratch = UnsafeMutableRawPointer(workspace)
     }
 
@@ -44,7 +46,7 @@ final class BatchNormTrainStep: ExecutionStep, ParallelTask {
             BatchNormTraining.partialMoments(x, rows: rows, channels: channels, scratch: moments + index * 2 * channels)
         } else {
             BatchNormTraining.normalize(x, y, rows: rows, channels: channels, mean: mean, invstd: invstd, scale: scale, bias: bias,
-                                        coefficients: coefficients(worker))
+                                        activation: activation, coefficients: coefficients(worker))
         }
     }
 }

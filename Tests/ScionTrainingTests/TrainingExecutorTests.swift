@@ -8,7 +8,7 @@ import Testing
 /// The compiled executor runs training graphs as the reference interpreter does: losses,
 /// every parameter gradient and the updated BatchNorm statistics.
 @Suite struct TrainingExecutorTests {
-    static let trainingPasses: [any CompilerPass] = [DeadNodeEliminationPass(), InPlacePass()]
+    static let trainingPasses = TrainingSession.passes
 
     func compare(_ net: NetworkDefinition, spec: TrainingSpec, input: [Int], classes: Int, batch: Int = 3, label: String) throws {
         let training = try Autodiff.trainingGraph(for: net.graph, spec: spec)
@@ -66,5 +66,32 @@ import Testing
         #expect(training.parameterGradients["stem.weight"] == nil)
         #expect(training.parameterGradients["head.weight"] != nil)
         #expect(!training.graph.nodes.contains { $0.op == .conv2dGradInput && $0.inputs[1] == "stem.weight" })
+    }
+
+    /// Epilogue fusion on a training graph: a train-mode BatchNorm absorbs the activation after
+    /// it (its backward reads its input), but not when its output has a second reader. The
+    /// executor runs the fused graph; the reference interpreter the unfused one.
+    @Test func batchNormTrainAbsorbsItsActivationOnlyWhenItIsTheSoleReader() throws {
+        func net(shared: Bool) throws -> NetworkDefinition {
+            var b = GraphBuilder(name: "bn-act")
+            let x = b.input("image", .batched([2, 8, 8]))
+            // No conv bias: BatchNorm cancels it, so its true gradient is 0 and the computed one
+            // only rounding noise, which no relative tolerance can compare.
+            let y = b.batchNorm(b.conv2d(x, out: 16, kernel: 3, padding: 1, bias: false, name: "conv"), name: "bn")
+            var h = b.leakyRelu(y, slope: 0.1)
+            if shared { h = b.add(h, y) }
+            b.output(b.linear(b.flatten(b.globalAvgPool(h)), out: 3, name: "fc"), as: "logits")
+            return try b.finish()
+        }
+        let spec = TrainingSpec(losses: [LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target"))])
+        for shared in [false, true] {
+            let training = try Autodiff.trainingGraph(for: try net(shared: shared).graph, spec: spec)
+            var unit = CompilationUnit(graph: training.graph, parameters: [:])
+            _ = try EpilogueFusionPass().run(&unit)
+            let bn = try #require(unit.graph.nodes.first { $0.op == .batchNormTrain })
+            #expect((bn.string("activation") == "leaky_relu") == !shared, "shared \(shared)")
+            #expect(unit.graph.nodes.contains { $0.op == .leakyRelu } == shared)
+            try compare(try net(shared: shared), spec: spec, input: [2, 8, 8], classes: 3, label: "bn-act shared \(shared)")
+        }
     }
 }

@@ -1,13 +1,14 @@
 import ScionGraph
 
 /// Fuses bias, a residual `add` and an activation into the conv2d or linear that produces
-/// their input, so the result is written once; also fuses an activation into an `affine`.
+/// their input, so the result is written once; also fuses an activation into an `affine` or a
+/// train-mode BatchNorm (whose backward reads its input, not its output).
 ///
 /// A consumer is fused only when it is the producer's sole reader, the producer's output is not
 /// a graph output, and (for `add`) the other operand already exists when the producer runs.
 public struct EpilogueFusionPass: CompilerPass {
     public let name = "epilogue-fusion"
-    public let summary = "fuse bias, residual add and activation into conv2d/linear; activation into affine"
+    public let summary = "fuse bias, residual add and activation into conv2d/linear; activation into affine and batch_norm_train"
 
     public init() {}
 
@@ -56,7 +57,7 @@ public struct EpilogueFusionPass: CompilerPass {
 
     private func fuseActivation(at i: Int, _ g: inout Graph) -> Bool {
         let node = g.nodes[i]
-        guard [.fusedConv2d, .fusedLinear, .affine].contains(node.op), (node.string("activation") ?? "none") == "none",
+        guard [.fusedConv2d, .fusedLinear, .affine, .batchNormTrain].contains(node.op), (node.string("activation") ?? "none") == "none",
             let r = soleReader(of: i, g), let activation = Activation(op: g.nodes[r].op)
         else { return false }
         g.nodes[i].attributes["activation"] = .string(activation.rawValue)
