@@ -6,7 +6,8 @@ import CBLAS
 /// `col[pixel][kh][kw][co] = Σ_ci x[pixel][ci] · W[ci][co][kh][kw]`; each output pixel then
 /// gathers the taps that land on it. On AVX-512 CPUs strided layers with a multiple of 16
 /// output channels run instead as one direct convolution per output phase
-/// (`PhasedTransposedConvPlan`). Images are spread over the thread pool.
+/// (`PhasedTransposedConvPlan`), and those with fewer than 16 output channels phase by phase
+/// along rows of pixels (`PlanarTransposedConvPlan`). Images are spread over the thread pool.
 public final class ConvTranspose2D: @unchecked Sendable {
     public let geometry: ConvGeometry
     public let activation: KernelActivation
@@ -15,6 +16,8 @@ public final class ConvTranspose2D: @unchecked Sendable {
     let taps: Int
     /// Set when the layer runs on the direct microkernels, phase by phase.
     public let phased: PhasedTransposedConvPlan?
+    /// Set when the layer runs phase by phase along rows of output pixels (few output channels).
+    public let planar: PlanarTransposedConvPlan?
 
     /// `weight` is PyTorch's `[C, O/groups, kh, kw]`. `allowDirect: false` forces the GEMM and
     /// gather (tests compare the two).
@@ -25,19 +28,30 @@ public final class ConvTranspose2D: @unchecked Sendable {
         self.activation = activation
         taps = g.kernelHeight * g.kernelWidth
         phased = allowDirect ? PhasedTransposedConvPlan(g) : nil
-        packed = .allocate(capacity: phased?.packedCount ?? g.inChannels * taps * g.outChannelsPerGroup)
-        if let phased { phased.pack(weight, into: packed) } else { ConvTranspose2D.pack(weight, into: packed, g) }
+        planar = allowDirect && phased == nil ? PlanarTransposedConvPlan(g) : nil
+        packed = .allocate(capacity: phased?.packedCount ?? planar?.packedCount ?? g.inChannels * taps * g.outChannelsPerGroup)
         if let bias {
             self.bias = .allocate(capacity: g.outChannels)
             self.bias!.update(from: bias, count: g.outChannels)
         } else {
             self.bias = nil
         }
+        pack(weight)
     }
 
     deinit {
         packed.deallocate()
         bias?.deallocate()
+    }
+
+    private func pack(_ weight: UnsafePointer<Float>) {
+        if let phased {
+            phased.pack(weight, into: packed)
+        } else if let planar {
+            planar.pack(weight, into: packed)
+        } else {
+            ConvTranspose2D.pack(weight, into: packed, geometry)
+        }
     }
 
     /// packed[c][tap][co] = W[c][co][tap].
@@ -52,12 +66,14 @@ public final class ConvTranspose2D: @unchecked Sendable {
 
     /// Re-packs after the weights (and bias) changed.
     public func repack(weight: UnsafePointer<Float>, bias newBias: UnsafePointer<Float>?) {
-        if let phased { phased.pack(weight, into: packed) } else { ConvTranspose2D.pack(weight, into: packed, geometry) }
+        pack(weight)
         if let bias, let newBias { bias.update(from: newBias, count: geometry.outChannels) }
     }
 
     /// Floats of scratch each thread needs (one image's tap contributions).
-    public var workspacePerThread: Int { phased?.windowCount ?? geometry.inPlane * taps * geometry.outChannelsPerGroup }
+    public var workspacePerThread: Int {
+        phased?.windowCount ?? planar?.workspaceCount ?? geometry.inPlane * taps * geometry.outChannelsPerGroup
+    }
 
     /// Computes image `n` of `y` from `x`, using thread `worker`'s part of `workspace`.
     public func compute(image n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, worker: Int, workspace: UnsafeMutablePointer<Float>) {
@@ -67,8 +83,12 @@ public final class ConvTranspose2D: @unchecked Sendable {
         let yn = y + n * g.outPlane * g.outChannels
         if let phased {
             for oh in 0..<g.outHeight { phased.computeRow(image: n, row: oh, x: x, y: y, weights: packed, window: col) }
+        } else if let planar {
+            planar.compute(image: n, x: x, y: y, weights: packed, bias: bias.map { UnsafePointer($0) }, planar: col)
+            if activation != .none { Epilogue.apply(yn, rows: g.outPlane, channels: g.outChannels, stride: g.outChannels, activation: activation) }
+            return
         }
-        for group in 0..<g.groups where phased == nil {
+        for group in 0..<g.groups where phased == nil && planar == nil {
             cblas_sgemm(
                 CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(g.inPlane), Int32(taps * g.outChannelsPerGroup),
                 Int32(g.inChannelsPerGroup), 1, xn + group * g.inChannelsPerGroup, Int32(g.inChannels),

@@ -178,6 +178,10 @@ import Testing
         // taps), 48 output channels, and a 1x1 stride-2 layer (phases with no taps are zeros).
         Case(n: 2, cin: 16, cout: 48, h: 3, w: 5, k: 5, stride: 3, pad: 2, dilation: 1, groups: 1),
         Case(n: 2, cin: 32, cout: 16, h: 3, w: 4, k: 1, stride: 2, pad: 0, dilation: 1, groups: 1),
+        // Few output channels, phase by phase along rows of pixels: the decoder's last layer,
+        // and 6 channels (two groups of 4) over 20 outputs a phase (a full and a partial vector).
+        Case(n: 2, cin: 32, cout: 3, h: 5, w: 7, k: 4, stride: 2, pad: 1, dilation: 1, groups: 1),
+        Case(n: 1, cin: 5, cout: 6, h: 9, w: 20, k: 3, stride: 2, pad: 1, dilation: 1, groups: 1),
         // Padding beyond the kernel leaves a phase with negative padding: the plan must not fire.
         Case(n: 1, cin: 16, cout: 16, h: 6, w: 6, k: 2, stride: 2, pad: 3, dilation: 1, groups: 1),
     ], [1, 2])
@@ -194,8 +198,9 @@ import Testing
         let kernel = ConvTranspose2D(geometry: g, weight: w, bias: b, activation: .none, allowDirect: direct)
         kernel.repack(weight: Harness.random(w.count, seed: 98), bias: b)
         kernel.repack(weight: w, bias: b)
-        let phased = direct && DirectConvPlan.cpuSupported && c.stride >= 2 && c.dilation == 1 && c.groups == 1 && c.cout % 16 == 0 && c.pad < c.k
-        #expect((kernel.phased != nil) == phased, "\(c)")
+        let phases = direct && DirectConvPlan.cpuSupported && c.stride >= 2 && c.dilation == 1 && c.groups == 1 && c.pad < c.k
+        #expect((kernel.phased != nil) == (phases && c.cout % 16 == 0), "\(c)")
+        #expect((kernel.planar != nil) == (phases && c.cout < 16), "\(c)")
         var y = [Float](repeating: .nan, count: g.outputCount)
         var scratch = [Float](repeating: 0, count: kernel.workspacePerThread * threads)
         let xh = Harness.toNHWC(x, n: c.n, c: c.cin, plane: g.inPlane)
@@ -204,7 +209,7 @@ import Testing
                 kernel.run(x: xh, y: yp.baseAddress!, batch: c.n, pool: ThreadPool(threads: threads), workspace: sp.baseAddress!)
             }
         }
-        #expect(Harness.maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4, "\(c) phased \(kernel.phased != nil)")
+        #expect(Harness.maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4, "\(c) phased \(kernel.phased != nil) planar \(kernel.planar != nil)")
     }
 
     @Test(arguments: [(1, 64, 10), (3, 17, 5), (7, 33, 40)], [1, 2])
