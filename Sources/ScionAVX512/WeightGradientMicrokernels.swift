@@ -12,10 +12,18 @@ public struct GradientTile {
     public var rowStride: Int
     public var rows: Int
     public var pixels: Int
+    /// Floats from one output pixel's inputs to the next's: `stride · channels`, unless the
+    /// caller folds the kernel's width into the channels (`channels = kw · C`, `kernelWidth =
+    /// 1`, `pixelStep = stride · C`), which keeps the vectors full when C is small.
+    public var pixelStep: Int
 
-    public init(channels: Int, outChannels: Int, kernelHeight: Int, kernelWidth: Int, stride: Int, rowStride: Int, rows: Int, pixels: Int) {
+    public init(
+        channels: Int, outChannels: Int, kernelHeight: Int, kernelWidth: Int, stride: Int, rowStride: Int, rows: Int, pixels: Int,
+        pixelStep: Int? = nil
+    ) {
         (self.channels, self.outChannels, self.kernelHeight, self.kernelWidth, self.stride, self.rowStride, self.rows, self.pixels) =
             (channels, outChannels, kernelHeight, kernelWidth, stride, rowStride, rows, pixels)
+        self.pixelStep = pixelStep ?? stride * channels
     }
 }
 
@@ -53,7 +61,7 @@ func gradient8x16(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ t: Gr
     let o = t.outChannels
     var a0 = load(dw), a1 = load(dw + o), a2 = load(dw + 2 * o), a3 = load(dw + 3 * o)
     var a4 = load(dw + 4 * o), a5 = load(dw + 5 * o), a6 = load(dw + 6 * o), a7 = load(dw + 7 * o)
-    let ps = t.stride * t.channels
+    let ps = t.pixelStep
     for r in 0..<t.rows {
         var xp = x + r * t.stride * t.rowStride
         var dp = dy + r * t.pixels * o
@@ -82,7 +90,7 @@ func gradient8x32(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ t: Gr
     var a4 = load(dw + 4 * o), a5 = load(dw + 5 * o), a6 = load(dw + 6 * o), a7 = load(dw + 7 * o)
     var c0 = load(dw + 16), c1 = load(dw + o + 16), c2 = load(dw + 2 * o + 16), c3 = load(dw + 3 * o + 16)
     var c4 = load(dw + 4 * o + 16), c5 = load(dw + 5 * o + 16), c6 = load(dw + 6 * o + 16), c7 = load(dw + 7 * o + 16)
-    let ps = t.stride * t.channels
+    let ps = t.pixelStep
     for r in 0..<t.rows {
         var xp = x + r * t.stride * t.rowStride
         var dp = dy + r * t.pixels * o
@@ -109,7 +117,7 @@ func gradient8x32(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ t: Gr
 func gradient1x16(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ t: GradientTile, _ dw: UnsafeMutablePointer<Float>) {
     let o = t.outChannels
     var a = load(dw)
-    let ps = t.stride * t.channels
+    let ps = t.pixelStep
     for r in 0..<t.rows {
         var xp = x + r * t.stride * t.rowStride
         var dp = dy + r * t.pixels * o

@@ -104,9 +104,12 @@ public final class ConvWeightGradient: @unchecked Sendable {
             let rows = piece ? 1 : min(tileRows, g.outHeight - oh, (pixels.upperBound - p) / g.outWidth)
             let count = piece ? min(g.outWidth - ow, pixels.upperBound - p) : g.outWidth
             plan.fillWindow(x, image: n, firstInputRow: oh * g.strideH - g.padH, rows: (rows - 1) * g.strideH + g.kernelHeight, into: window)
+            // Fewer than 8 input channels would leave the 8-channel microkernels idle: the
+            // kernel's width is folded into the channels, which are contiguous in the window.
+            let fold = g.inChannels < 8 ? g.kernelWidth : 1
             let tile = GradientTile(
-                channels: g.inChannels, outChannels: g.outChannels, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, stride: g.strideW,
-                rowStride: plan.paddedWidth * g.inChannels, rows: rows, pixels: count)
+                channels: g.inChannels * fold, outChannels: g.outChannels, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth / fold,
+                stride: g.strideW, rowStride: plan.paddedWidth * g.inChannels, rows: rows, pixels: count, pixelStep: g.strideW * g.inChannels)
             DirectConvolution.weightGradient(
                 window: window + ow * g.strideW * g.inChannels, dy: dy + p * g.outChannels, tile: tile, dw: partial)
             p += piece ? count : rows * g.outWidth
