@@ -59,13 +59,22 @@ public enum WinogradTransforms {
     }
 
     /// Transforms one output tile back: reads position ξ at `m + ξ · matrixStride` and writes
-    /// output (i, j) to `out + i · rowStride + j · channels` (adding to what is there when
-    /// `accumulate`) for the `rows` x `columns` (1 or 2 each) outputs inside the image.
+    /// output (i, j) to `out + i · rowStride + j · channels` for the `rows` x `columns` (1 or 2
+    /// each) outputs inside the image: the product, plus what is there when `accumulate`, plus
+    /// the per-channel `bias` when given, through a ReLU-family activation when `slope` is set
+    /// (0 for ReLU).
     @inline(__always)
     public static func outputTile(
         _ m: UnsafePointer<Float>, matrixStride s: Int, channels: Int, to out: UnsafeMutablePointer<Float>, rowStride: Int,
-        rows: Int, columns: Int, accumulate: Bool
+        rows: Int, columns: Int, accumulate: Bool, bias: UnsafePointer<Float>? = nil, slope: Float? = nil
     ) {
+        @inline(__always)
+        func emit(_ y: Vector16, _ o: UnsafeMutablePointer<Float>, _ b: Vector16) {
+            var v = accumulate ? load(o) + y : y
+            if bias != nil { v += b }
+            if let slope { v = v.replacing(with: slope == 0 ? Vector16() : v * slope, where: v .< 0) }
+            store(v, o, accumulate: false)
+        }
         var c = 0
         while c < channels {
             let p = m + c
@@ -76,13 +85,37 @@ public enum WinogradTransforms {
             let (y00, y10) = at(s00, s10, s20, s30)
             let (y01, y11) = at(s01, s11, s21, s31)
             let o = out + c
-            store(y00, o, accumulate: accumulate)
-            if columns > 1 { store(y01, o + channels, accumulate: accumulate) }
+            let b = bias.map { load($0 + c) } ?? Vector16()
+            emit(y00, o, b)
+            if columns > 1 { emit(y01, o + channels, b) }
             if rows > 1 {
-                store(y10, o + rowStride, accumulate: accumulate)
-                if columns > 1 { store(y11, o + rowStride + channels, accumulate: accumulate) }
+                emit(y10, o + rowStride, b)
+                if columns > 1 { emit(y11, o + rowStride + channels, b) }
             }
             c += 16
+        }
+    }
+
+    /// Transforms the `tiles` input tiles of one tile row: tile `t` starts `2t` pixels into the
+    /// window and goes to `v + t · channels`.
+    public static func inputTileRow(
+        _ window: UnsafePointer<Float>, rowStride: Int, channels: Int, tiles: Int, into v: UnsafeMutablePointer<Float>, matrixStride: Int
+    ) {
+        for t in 0..<tiles {
+            inputTile(window + t * 2 * channels, rowStride: rowStride, channels: channels, into: v + t * channels, matrixStride: matrixStride)
+        }
+    }
+
+    /// Transforms one tile row back into `rows` (1 or 2) output rows of `width` pixels starting
+    /// at `out`, reading tile `t` at `m + t · channels` (the rest as `outputTile`).
+    public static func outputTileRow(
+        _ m: UnsafePointer<Float>, matrixStride: Int, channels: Int, to out: UnsafeMutablePointer<Float>, rowStride: Int, rows: Int,
+        width: Int, accumulate: Bool, bias: UnsafePointer<Float>?, slope: Float?
+    ) {
+        for t in 0..<(width + 1) / 2 {
+            outputTile(
+                m + t * channels, matrixStride: matrixStride, channels: channels, to: out + t * 2 * channels, rowStride: rowStride, rows: rows,
+                columns: min(2, width - 2 * t), accumulate: accumulate, bias: bias, slope: slope)
         }
     }
 

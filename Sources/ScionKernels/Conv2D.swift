@@ -104,9 +104,17 @@ public final class Conv2D: @unchecked Sendable {
         residual: UnsafePointer<Float>?, worker: Int, workspace: UnsafeMutablePointer<Float>?
     ) {
         if let winograd, let workspace {
+            // Bias and ReLU-family activations run inside the output transform, on pixels in L1.
+            let slope: Float? = switch activation {
+            case .relu: 0
+            case .leakyRelu(let s): s
+            default: nil
+            }
+            let inTransform = activation == .none || slope != nil
             let (first, pixels) = winograd.compute(
-                chunk: chunk, of: chunking, x: x, y: y, residual: residual, weights: packed, workspace: workspace + worker * workspacePerThread)
-            if pixels > 0, bias != nil || activation != .none {
+                chunk: chunk, of: chunking, x: x, y: y, residual: residual, weights: packed, workspace: workspace + worker * workspacePerThread,
+                bias: inTransform ? bias.map { UnsafePointer($0) } : nil, slope: slope)
+            if pixels > 0, !inTransform {
                 let g = geometry
                 Epilogue.apply(y + first * g.outChannels, rows: pixels, channels: g.outChannels, stride: g.outChannels, shift: bias.map { UnsafePointer($0) }, activation: activation)
             }

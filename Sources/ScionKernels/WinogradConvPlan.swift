@@ -20,7 +20,7 @@ public struct WinogradConvPlan: Sendable {
 
     /// Floats of transformed input and output a chunk may hold: about the size of L2, so the
     /// 16 GEMMs read what the input transform just wrote from cache.
-    static let chunkFloats = 16_384
+    public static let defaultChunkFloats = 16_384
 
     public let geometry: ConvGeometry
     public let tilesHigh: Int
@@ -31,7 +31,7 @@ public struct WinogradConvPlan: Sendable {
     let window: DirectConvPlan
 
     /// Nil when `g` does not suit F(2x2, 3x3) or it would not pay.
-    public init?(_ g: ConvGeometry) {
+    public init?(_ g: ConvGeometry, chunkFloats: Int = WinogradConvPlan.defaultChunkFloats) {
         guard Self.suits(g), g.outHeight * g.outWidth >= 64, let window = DirectConvPlan(g) else {
             return nil
         }
@@ -39,7 +39,7 @@ public struct WinogradConvPlan: Sendable {
         self.window = window
         tilesHigh = (g.outHeight + 1) / 2
         tilesWide = (g.outWidth + 1) / 2
-        maxTileRows = max(1, Self.chunkFloats / (tilesWide * (g.inChannels + g.outChannels)))
+        maxTileRows = max(1, chunkFloats / (tilesWide * (g.inChannels + g.outChannels)))
     }
 
     /// The shapes the transforms handle at all: 3x3, stride 1, no dilation, one group,
@@ -51,8 +51,13 @@ public struct WinogradConvPlan: Sendable {
 
     /// Tiles of one chunk, rounded up to the microkernels' 8 pixels.
     var paddedTiles: Int { (maxTileRows * tilesWide + 7) / 8 * 8 }
-    var transformedInputCount: Int { 16 * paddedTiles * geometry.inChannels }
-    var transformedOutputCount: Int { 16 * paddedTiles * geometry.outChannels }
+    /// Floats from one position ξ's matrix to the next. One cache line more than the matrix:
+    /// a power-of-two stride would put the 16 lines a tile transform reads or writes in one
+    /// L1 set (8 ways), and the transforms would run from L2.
+    var inputMatrixStride: Int { paddedTiles * geometry.inChannels + 16 }
+    var outputMatrixStride: Int { paddedTiles * geometry.outChannels + 16 }
+    var transformedInputCount: Int { 16 * inputMatrixStride }
+    var transformedOutputCount: Int { 16 * outputMatrixStride }
 
     /// Floats of the four-row input window: its width covers every tile of the row.
     var windowCount: Int { 4 * window.paddedWidth * geometry.inChannels }
@@ -110,12 +115,13 @@ extension WinogradConvPlan {
 }
 
 extension WinogradConvPlan {
-    /// Computes chunk `chunk` of `y = conv(x) [+ residual]` (NHWC) from weights packed by
-    /// `pack`. The chunk's tile rows cover a contiguous run of output rows, returned for the
-    /// caller's epilogue as (first pixel, pixel count). `residual` may be `y` itself.
+    /// Computes chunk `chunk` of `y = act(conv(x) [+ residual] [+ bias])` (NHWC) from weights
+    /// packed by `pack`, the activation a ReLU with `slope` 0 or a leaky ReLU (none without).
+    /// The chunk's tile rows cover a contiguous run of output rows, returned for any further
+    /// epilogue as (first pixel, pixel count). `residual` may be `y` itself.
     public func compute(
         chunk: Int, of chunking: Chunking, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
-        weights: UnsafePointer<Float>, workspace: UnsafeMutablePointer<Float>
+        weights: UnsafePointer<Float>, workspace: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil, slope: Float? = nil
     ) -> (firstPixel: Int, pixels: Int) {
         let g = geometry
         let first = chunk * chunking.rows, last = min(first + chunking.rows, chunking.total)
@@ -131,10 +137,10 @@ extension WinogradConvPlan {
         let gemm = ForwardTile(channels: g.inChannels, kernelHeight: 1, kernelWidth: 1, stride: 1, rowStride: 0, outStride: g.outChannels)
         for xi in 0..<16 {
             DirectConvolution.forwardRow(
-                window: v + xi * paddedTiles * g.inChannels, weights: weights + xi * g.inChannels * g.outChannels, tile: gemm,
-                outChannels: g.outChannels, pixels: tiles, out: m + xi * paddedTiles * g.outChannels, accumulate: false)
+                window: v + xi * inputMatrixStride, weights: weights + xi * g.inChannels * g.outChannels, tile: gemm,
+                outChannels: g.outChannels, pixels: tiles, out: m + xi * outputMatrixStride, accumulate: false)
         }
-        transformOutput(m, tileRows: first..<last, into: y, accumulate: residual != nil)
+        transformOutput(m, tileRows: first..<last, into: y, accumulate: residual != nil, bias: bias, slope: slope)
         return (firstPixel, pixels)
     }
 
@@ -143,23 +149,25 @@ extension WinogradConvPlan {
 
     func transformInput(_ x: UnsafePointer<Float>, tileRows: Range<Int>, into v: UnsafeMutablePointer<Float>, window rows: UnsafeMutablePointer<Float>) {
         let g = geometry, c = g.inChannels
-        let rowStride = window.paddedWidth * c
-        var tile = 0
-        for t in tileRows {
+        for (k, t) in tileRows.enumerated() {
             window.fillWindow(x, image: t / tilesHigh, firstInputRow: t % tilesHigh * 2 - g.padH, rows: 4, into: rows)
-            for tw in 0..<tilesWide {
-                WinogradTransforms.inputTile(rows + tw * 2 * c, rowStride: rowStride, channels: c, into: v + tile * c, matrixStride: paddedTiles * c)
-                tile += 1
-            }
+            WinogradTransforms.inputTileRow(
+                rows, rowStride: window.paddedWidth * c, channels: c, tiles: tilesWide, into: v + k * tilesWide * c, matrixStride: inputMatrixStride)
         }
     }
 
-    func transformOutput(_ m: UnsafePointer<Float>, tileRows: Range<Int>, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        let o = geometry.outChannels
-        forEachOutputTile(tileRows) { tile, offset, rows, columns in
-            WinogradTransforms.outputTile(
-                m + tile * o, matrixStride: paddedTiles * o, channels: o, to: y + offset, rowStride: geometry.outWidth * o, rows: rows,
-                columns: columns, accumulate: accumulate)
+    /// Transforms the products of `tileRows` back into output rows of `y`, adding to what `y`
+    /// holds when `accumulate`, then adds `bias` and applies a ReLU-family activation (`slope`).
+    func transformOutput(
+        _ m: UnsafePointer<Float>, tileRows: Range<Int>, into y: UnsafeMutablePointer<Float>, accumulate: Bool,
+        bias: UnsafePointer<Float>? = nil, slope: Float? = nil
+    ) {
+        let g = geometry, o = g.outChannels
+        for (k, t) in tileRows.enumerated() {
+            let n = t / tilesHigh, oh = t % tilesHigh * 2
+            WinogradTransforms.outputTileRow(
+                m + k * tilesWide * o, matrixStride: outputMatrixStride, channels: o, to: y + (n * g.outHeight + oh) * g.outWidth * o,
+                rowStride: g.outWidth * o, rows: min(2, g.outHeight - oh), width: g.outWidth, accumulate: accumulate, bias: bias, slope: slope)
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import ScionKernels
 import Testing
 
@@ -148,6 +149,38 @@ import Testing
             #expect(Harness.maxDifference(Harness.toNCHW(dx, n: c.n, c: c.cin, plane: g.inPlane), expected) < 1e-4, "\(c) direct \(kernel.isDirect)")
             if direct { #expect(kernel.isDirect == (DirectConvPlan.cpuSupported && c.stride == 1 && c.dilation == 1 && c.groups == 1 && c.cin % 16 == 0 && c.pad < c.k)) }
         }
+    }
+
+    /// Winograd's output transform applies bias and ReLU-family activations itself, with or
+    /// without a residual; other activations run as a separate epilogue. Each against the
+    /// reference on a layer with partial tiles.
+    @Test(arguments: [KernelActivation.none, .relu, .leakyRelu(0.2), .sigmoid], [false, true])
+    func winogradEpilogues(activation: KernelActivation, withResidual: Bool) throws {
+        let c = Case(n: 2, cin: 16, cout: 32, h: 9, w: 11, k: 3, stride: 1, pad: 1, dilation: 1, groups: 1)
+        let g = geometry(c)
+        let x = Harness.random(g.inputCount, seed: 8), w = Harness.random(c.cout * c.cin * 9, seed: 9), b = Harness.random(c.cout, seed: 10)
+        let residual = Harness.random(g.outputCount, seed: 11)
+        var expected = ReferenceKernels.conv2d(x, w, b, g)
+        if withResidual { expected = ReferenceKernels.add(expected, residual) }
+        expected = expected.map { v in
+            switch activation {
+            case .relu: max(v, 0)
+            case .leakyRelu(let slope): v < 0 ? v * slope : v
+            case .sigmoid: 1 / (1 + expf(-v))
+            default: v
+            }
+        }
+        let kernel = Conv2D(geometry: g, weight: w, bias: b, activation: activation)
+        try #require(kernel.winograd != nil || !WinogradConvPlan.enabled)
+        var y = [Float](repeating: .nan, count: g.outputCount)
+        var scratch = [Float](repeating: 0, count: kernel.workspacePerThread * 2)
+        let xh = Harness.toNHWC(x, n: c.n, c: c.cin, plane: g.inPlane), rh = Harness.toNHWC(residual, n: c.n, c: c.cout, plane: g.outPlane)
+        y.withUnsafeMutableBufferPointer { yp in
+            scratch.withUnsafeMutableBufferPointer { sp in
+                kernel.run(x: xh, y: yp.baseAddress!, residual: withResidual ? rh : nil, batch: c.n, pool: ThreadPool(threads: 2), workspace: sp.baseAddress!)
+            }
+        }
+        #expect(Harness.maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4, "\(activation) residual \(withResidual)")
     }
 
     /// In place: the residual is the output buffer (direct and Winograd layers).

@@ -24,20 +24,20 @@ extension WinogradConvPlan {
                 pixels: (last - first) * tilesWide)
             for xi in 0..<16 {
                 DirectConvolution.weightGradient(
-                    window: v + xi * paddedTiles * g.inChannels, dy: d + xi * paddedTiles * g.outChannels, tile: tile,
+                    window: v + xi * inputMatrixStride, dy: d + xi * outputMatrixStride, tile: tile,
                     dw: du + xi * g.inChannels * g.outChannels)
             }
             first = last
         }
     }
 
-    /// `A dy Aᵀ` of every tile in `tileRows`, position ξ of tile t at `d + (ξ · paddedTiles + t) · O`.
+    /// `A dy Aᵀ` of every tile in `tileRows`, position ξ of tile t at `d + ξ · outputMatrixStride + t · O`.
     func transformGradient(_ dy: UnsafePointer<Float>, tileRows: Range<Int>, into d: UnsafeMutablePointer<Float>) {
         let o = geometry.outChannels
         forEachOutputTile(tileRows) { tile, offset, rows, columns in
             WinogradTransforms.gradientTile(
                 dy + offset, rowStride: geometry.outWidth * o, channels: o, rows: rows, columns: columns, into: d + tile * o,
-                matrixStride: paddedTiles * o)
+                matrixStride: outputMatrixStride)
         }
     }
 
