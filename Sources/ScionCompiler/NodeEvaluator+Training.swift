@@ -48,7 +48,17 @@ extension NodeEvaluator {
         case .channelSum:
             return [ReferenceKernels.channelSum(a[0], channels: xs[1], plane: plane(xs))]
         case .batchNormTrainGrad:
-            let r = ReferenceKernels.batchNormTrainGrad(a[0], a[1], channels: xs[1], plane: plane(xs), scale: a[2], mean: a[3], invstd: a[4])
+            var dy = a[0]
+            if let activation = node.string("activation"), activation != "none" {
+                // The forward activation's mask, from the BatchNorm output as the reference computes it.
+                let slope = activation == "relu" ? 0 : Float(node.float("slope") ?? 0.01), p = plane(xs)
+                for i in dy.indices {
+                    let ch = (i / p) % xs[1]
+                    if (a[1][i] - a[3][ch]) * a[4][ch] * a[2][ch] + a[5][ch] <= 0 { dy[i] *= slope }
+                }
+            }
+            var r = ReferenceKernels.batchNormTrainGrad(dy, a[1], channels: xs[1], plane: plane(xs), scale: a[2], mean: a[3], invstd: a[4])
+            if node.bool("has_residual") == true, let residual = a.last { r.dx = zip(residual, r.dx).map(+) }
             return [r.dx, r.dscale, r.dbias]
         case .batchNormEvalGrad:
             let eps = Float(node.float("epsilon") ?? 1e-5), p = plane(xs)

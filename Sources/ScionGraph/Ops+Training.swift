@@ -38,6 +38,14 @@ extension OpRegistry {
         return nil
     })
     /// Gradient ops scale their result by `scale` (the loss term's weight).
+    static let batchNormGradAttributes: [AttributeSpec] = [
+        AttributeSpec("activation", .string, default: "none", check: { v in
+            guard case .string(let s) = v, ["none", "relu", "leaky_relu"].contains(s) else { return "expected none, relu or leaky_relu" }
+            return nil
+        }),
+        AttributeSpec("slope", .float, default: 0.01, check: Checks.finite),
+        AttributeSpec("has_residual", .bool, default: false),
+    ]
     static let gradScale = AttributeSpec("scale", .float, default: 1.0, check: Checks.finite)
 
     static let trainingSchemas: [OpSchema] = [
@@ -79,8 +87,19 @@ extension OpRegistry {
             guard x.rank >= 2 else { throw c.fail("x must be [N, C, ...]") }
             return [TensorType(.float32, [x.shape[1]])]
         },
-        OpSchema(.batchNormTrainGrad, inputs: ["dy", "x", "scale", "saved_mean", "saved_invstd"], outputs: 3, trainingOnly: true) { c in
+        // With `activation` (relu or leaky_relu) the incoming gradient is first masked by the
+        // activation that followed the forward BatchNorm, recomputed from x and `bias`; with
+        // `has_residual` the result is added to `residual` (the last input). The gradient fusion
+        // pass sets both; Autodiff emits the plain form.
+        OpSchema(.batchNormTrainGrad, inputs: ["dy", "x", "scale", "saved_mean", "saved_invstd", "bias", "residual"], minInputs: 5,
+                 outputs: 3, attributes: batchNormGradAttributes, trainingOnly: true) { c in
             let channel = TensorType(.float32, [c.inputs[0].shape[1]])
+            let masked = c.string("activation") != "none", residual = c.bool("has_residual")
+            guard c.inputs.count == 5 + (masked ? 1 : 0) + (residual ? 1 : 0) else {
+                throw c.fail("expected 5 inputs, plus bias with an activation and residual with has_residual")
+            }
+            if masked, c.inputs[5] != c.inputs[2] { throw c.fail("bias must match scale, got \(c.inputs[5])") }
+            if residual, c.inputs[c.inputs.count - 1] != c.inputs[0] { throw c.fail("residual must match dy, got \(c.inputs[c.inputs.count - 1])") }
             return [c.inputs[0], channel, channel]
         },
         OpSchema(.batchNormEvalGrad, inputs: ["dy", "scale", "running_var"],

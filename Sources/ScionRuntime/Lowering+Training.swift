@@ -19,9 +19,16 @@ extension Lowering {
             }, BatchNormTrainStep.workspaceFloats(channels: c, threads: threads))
         case .batchNormTrainGrad:
             let c = shape(ins[2])[0], rows = type(x).elementsPerSample / c
+            let slope: Float? = switch activation(node) {
+            case .relu: 0
+            case .leakyRelu(let s): s
+            default: nil
+            }
+            let residual = node.bool("has_residual") == true
             return ({ r in
-                BatchNormTrainGradStep(inputs: ins.map { r[$0] }, outputs: outs.map { r[$0] }, channels: c, rowsPerSample: rows, workspace: r.workspace(i)!)
-            }, 4 * c * threads)
+                BatchNormTrainGradStep(inputs: ins.map { r[$0] }, outputs: outs.map { r[$0] }, slope: slope, hasResidual: residual, channels: c,
+                                       rowsPerSample: rows, workspace: r.workspace(i)!)
+            }, BatchNormTrainGradStep.workspaceFloats(channels: c, threads: threads))
         case .batchNormEvalGrad:
             let c = shape(ins[1])[0], rows = type(x).elementsPerSample / c, eps = Float(node.float("epsilon") ?? 1e-5)
             return ({ r in

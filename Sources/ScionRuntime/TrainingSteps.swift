@@ -51,23 +51,42 @@ final class BatchNormTrainStep: ExecutionStep, ParallelTask {
     }
 }
 
-/// Backward of train-mode BatchNorm.
+/// Backward of train-mode BatchNorm, optionally through the activation after it (`slope`: the
+/// mask is recomputed from x and `bias`) and into a residual gradient.
 final class BatchNormTrainGradStep: ExecutionStep, ParallelTask {
     let dy: FloatPointer, x: FloatPointer, scale: FloatPointer, mean: FloatPointer, invstd: FloatPointer
     let dx: FloatPointer, dscale: FloatPointer, dbias: FloatPointer
+    let bias: FloatPointer?, slope: Float, residual: FloatPointer?
     let channels: Int, rowsPerSample: Int
     let scratch: UnsafeMutablePointer<Double>
     private var phase = 0, partition = StaticPartition(total: 0, parts: 1)
 
-    init(inputs: [FloatPointer], outputs: [FloatPointer], channels: Int, rowsPerSample: Int, workspace: FloatPointer) {
+    /// `inputs` as the op's: dy, x, scale, mean, invstd, then bias when `slope` is set, then the
+    /// residual when `hasResidual`.
+    init(inputs: [FloatPointer], outputs: [FloatPointer], slope: Float?, hasResidual: Bool, channels: Int, rowsPerSample: Int, workspace: FloatPointer) {
         (dy, x, scale, mean, invstd) = (inputs[0], inputs[1], inputs[2], inputs[3], inputs[4])
         (dx, dscale, dbias) = (outputs[0], outputs[1], outputs[2])
+        bias = slope == nil ? nil : inputs[5]
+        self.slope = slope ?? 1
+        residual = hasResidual ? inputs.last : nil
         (self.channels, self.rowsPerSample) = (channels, rowsPerSample)
         scratch = UnsafeMutableRawPointer(workspace).assumingMemoryBound(to: Double.self)
     }
 
+    /// Doubles of partial sums per thread, then the mask's coefficients.
+    static func workspaceFloats(channels: Int, threads: Int) -> Int { 4 * channels * threads + 2 * channels }
+
+    private var mask: ActivationMask? {
+        guard bias != nil else { return nil }
+        let coefficients = UnsafeMutableRawPointer(scratch + 2 * channels * partition.parts).assumingMemoryBound(to: Float.self)
+        return ActivationMask(coefficients: coefficients, channels: channels, slope: slope)
+    }
+
     func run(batch: Int, pool: ThreadPool) {
         partition = StaticPartition(total: batch * rowsPerSample, parts: pool.threads)
+        if let bias, let mask {
+            ActivationMask.fill(UnsafeMutablePointer(mutating: mask.coefficients), channels: channels, mean: mean, invstd: invstd, scale: scale, bias: bias)
+        }
         phase = 0
         pool.parallelFor(partition.parts, self)
         BatchNormTraining.finishGradientSums(scratch: scratch, parts: partition.parts, channels: channels, dscale: dscale, dbias: dbias)
@@ -78,10 +97,12 @@ final class BatchNormTrainGradStep: ExecutionStep, ParallelTask {
     func runChunk(_ index: Int, worker: Int) {
         let rows = partition.range(index)
         if phase == 0 {
-            BatchNormTraining.partialGradientSums(dy, x, rows: rows, channels: channels, mean: mean, invstd: invstd, scratch: scratch + index * 2 * channels)
+            BatchNormTraining.partialGradientSums(
+                dy, x, rows: rows, channels: channels, mean: mean, invstd: invstd, scratch: scratch + index * 2 * channels, mask: mask)
         } else {
-            BatchNormTraining.inputGradient(dy, x, dx, rows: rows, channels: channels, totalRows: partition.total, scale: scale, mean: mean,
-                                            invstd: invstd, dscale: dscale, dbias: dbias)
+            BatchNormTraining.inputGradient(
+                dy, x, dx, rows: rows, channels: channels, totalRows: partition.total, scale: scale, mean: mean, invstd: invstd,
+                dscale: dscale, dbias: dbias, mask: mask, residual: residual.map { UnsafePointer($0) })
         }
     }
 }

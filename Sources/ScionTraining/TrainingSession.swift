@@ -20,9 +20,10 @@ public final class TrainingSession: @unchecked Sendable {
 
     /// Passes for training graphs: the graph is already minimal, so dead-node elimination,
     /// epilogue fusion (a convolution's residual add or activation, where the convolution's
-    /// output has no other reader, forward or backward) and in-place planning apply. Folding
+    /// output has no other reader, forward or backward), gradient fusion (activation gradients
+    /// and gradient sums into BatchNorm's backward) and in-place planning apply. Folding
     /// BatchNorm would freeze its statistics.
-    public static let passes: [any CompilerPass] = [DeadNodeEliminationPass(), EpilogueFusionPass(), InPlacePass()]
+    public static let passes: [any CompilerPass] = [DeadNodeEliminationPass(), EpilogueFusionPass(), GradientFusionPass(), InPlacePass()]
 
     public init(model: Model, spec: TrainingSpec, optimizer: Optimizer, batchSize: Int, threads: Int) throws {
         training = try Autodiff.trainingGraph(for: model.graph, spec: spec)

@@ -44,6 +44,17 @@ import Testing
             LossTerm("tv", .totalVariation, prediction: "reconstruction", target: .none, weight: 1),
         ], keepOutputs: ["logits"])
         try compare(net, spec: spec, input: [3, 16, 16], classes: 10, label: "stage1")
+        // Where BatchNorm's input gradient has other readers (the last BatchNorm's feeds the
+        // head's convolution gradients too), or the gradient it would be summed with comes
+        // later, gradient fusion leaves the sum alone.
+        let training = try Autodiff.trainingGraph(for: net.graph, spec: spec)
+        var unit = CompilationUnit(graph: training.graph, parameters: [:])
+        for pass in Self.trainingPasses { _ = try pass.run(&unit) }
+        let grads = Dictionary(uniqueKeysWithValues: unit.graph.nodes.filter { $0.op == .batchNormTrainGrad }.map { ($0.name, $0) })
+        #expect(grads["grad:bn1"]?.bool("has_residual") != true)
+        #expect(grads["grad:block3.1.bn1"]?.bool("has_residual") != true)
+        #expect(grads["grad:block1.1.bn1"]?.bool("has_residual") == true)
+        #expect(grads.values.allSatisfy { $0.string("activation") == "leaky_relu" })
     }
 
     @Test func frozenStemWithDropoutHeadMatchesReference() throws {
@@ -92,6 +103,63 @@ import Testing
             #expect((bn.string("activation") == "leaky_relu") == !shared, "shared \(shared)")
             #expect(unit.graph.nodes.contains { $0.op == .leakyRelu } == shared)
             try compare(try net(shared: shared), spec: spec, input: [2, 8, 8], classes: 3, label: "bn-act shared \(shared)")
+        }
+    }
+
+    /// Gradient fusion: BatchNorm's backward absorbs the gradient of the activation fused into
+    /// its forward pass and the sum with a residual branch's gradient. The fused executor gives
+    /// bit-identical gradients to the unfused one; where the forward BatchNorm did not absorb
+    /// the activation (its output has a second reader) the activation gradient stays.
+    @Test func batchNormGradientAbsorbsActivationGradientAndGradientSum() throws {
+        func net(activation: String, shared: Bool, channels: Int) throws -> NetworkDefinition {
+            var b = GraphBuilder(name: "bn-grad")
+            let x = b.input("image", .batched([2, 8, 8]))
+            let stem = b.conv2d(x, out: channels, kernel: 3, padding: 1, bias: false, name: "stem")
+            let y = b.batchNorm(stem, name: "bn")
+            var h = activation == "relu" ? b.relu(y) : b.leakyRelu(y, slope: 0.1)
+            if shared { h = b.add(h, y) }
+            h = b.add(b.conv2d(h, out: channels, kernel: 3, padding: 1, bias: false, name: "conv"), stem)
+            b.output(b.linear(b.flatten(b.globalAvgPool(h)), out: 3, name: "fc"), as: "logits")
+            return try b.finish()
+        }
+        let spec = TrainingSpec(losses: [LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target"))])
+        // 16 channels take the kernels' vector path, 6 their scalar one.
+        for (activation, channels) in [("relu", 16), ("leaky_relu", 16), ("leaky_relu", 6)] {
+            for shared in [false, true] {
+                let label = "\(activation) \(channels) channels shared \(shared)"
+                let network = try net(activation: activation, shared: shared, channels: channels)
+                let training = try Autodiff.trainingGraph(for: network.graph, spec: spec)
+                var unit = CompilationUnit(graph: training.graph, parameters: [:])
+                _ = try EpilogueFusionPass().run(&unit)
+                _ = try GradientFusionPass().run(&unit)
+                try unit.graph.verify()
+                let grad = try #require(unit.graph.nodes.first { $0.op == .batchNormTrainGrad })
+                #expect((grad.string("activation") == activation) == !shared, "\(label)")
+                #expect(unit.graph.nodes.contains { $0.op == .reluGrad || $0.op == .leakyReluGrad } == shared, "\(label)")
+                // The stem's gradient sums the residual branch's and the BatchNorm's.
+                #expect(grad.bool("has_residual") == true, "\(label)")
+                try compare(network, spec: spec, input: [2, 8, 8], classes: 3, label: label)
+                try expectBitIdenticalGradients(network, spec: spec, label: label)
+            }
+        }
+    }
+
+    /// Runs the training graph with and without `GradientFusionPass` and expects every output
+    /// to be bit-identical.
+    func expectBitIdenticalGradients(_ net: NetworkDefinition, spec: TrainingSpec, label: String) throws {
+        let training = try Autodiff.trainingGraph(for: net.graph, spec: spec)
+        let parameters = net.initialParameters(seed: 1).merging(training.constants) { a, _ in a }
+        let model = Model(graph: training.graph, parameters: parameters, metadata: ModelMetadata(modelName: label, labels: [], input: InputSpec(channels: 2, height: 8, width: 8)))
+        var rng = SeededGenerator(seed: 5)
+        let feeds: [String: Tensor] = [
+            "image": Tensor(shape: [4, 2, 8, 8], values: (0..<(4 * 128)).map { _ in Float(rng.nextDouble()) - 0.5 }),
+            "target": Tensor(shape: [4, 3], values: (0..<12).map { $0 % 3 == $0 / 3 % 3 ? 1 : 0 }),
+        ]
+        let unfused: [any CompilerPass] = Self.trainingPasses.filter { !($0 is GradientFusionPass) }
+        let plain = try Executor(model: model, options: .init(maxBatch: 4, threads: 2, passes: unfused)).run(feeds, seed: 3)
+        let fused = try Executor(model: model, options: .init(maxBatch: 4, threads: 2, passes: Self.trainingPasses)).run(feeds, seed: 3)
+        for name in training.graph.outputs {
+            #expect(plain[name]?.floats == fused[name]?.floats, "\(label): \(name) differs")
         }
     }
 }

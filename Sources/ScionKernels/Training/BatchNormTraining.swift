@@ -87,18 +87,16 @@ public enum BatchNormTraining {
         mean: UnsafePointer<Float>, invstd: UnsafePointer<Float>, scale: UnsafePointer<Float>, bias: UnsafePointer<Float>,
         activation: KernelActivation = .none, coefficients: UnsafeMutablePointer<Float>
     ) {
-        let a = coefficients, b = coefficients + c
-        for ch in 0..<c {
-            a[ch] = invstd[ch] * scale[ch]
-            b[ch] = bias[ch] - mean[ch] * a[ch]
-        }
-        Epilogue.apply(y + rows.lowerBound * c, rows: rows.count, channels: c, stride: c, scale: a, shift: b, activation: activation, input: x + rows.lowerBound * c)
+        ActivationMask.fill(coefficients, channels: c, mean: mean, invstd: invstd, scale: scale, bias: bias)
+        Epilogue.apply(
+            y + rows.lowerBound * c, rows: rows.count, channels: c, stride: c, scale: coefficients, shift: coefficients + c, activation: activation,
+            input: x + rows.lowerBound * c)
     }
 
-    /// Backward phase 1 for part `t`: Σ dy and Σ dy·x̂ per channel.
+    /// Backward phase 1 for part `t`: Σ dy and Σ dy·x̂ per channel (dy masked by `mask` first).
     public static func partialGradientSums(
         _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Range<Int>, channels c: Int,
-        mean: UnsafePointer<Float>, invstd: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Double>
+        mean: UnsafePointer<Float>, invstd: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Double>, mask: ActivationMask? = nil
     ) {
         let sumDy = scratch, sumDyXhat = scratch + c
         sumDy.update(repeating: 0, count: 2 * c)
@@ -106,10 +104,18 @@ public enum BatchNormTraining {
             for r in rows {
                 let g = dy + r * c, v = x + r * c
                 for ch in 0..<c {
-                    let d = Double(g[ch])
+                    let d = Double(mask?.apply(g[ch], x: v[ch], channel: ch) ?? g[ch])
                     sumDy[ch] += d
                     sumDyXhat[ch] += d * Double((v[ch] - mean[ch]) * invstd[ch])
                 }
+            }
+            return
+        }
+        if let mask {
+            blockedSums(rows: rows, channels: c, into: sumDy, sumDyXhat) { r, ch in
+                let v = load16(x + r * c + ch)
+                let d = mask.apply(load16(dy + r * c + ch), x: v, channel: ch)
+                return (d, d * ((v - load16(mean + ch)) * load16(invstd + ch)))
             }
             return
         }
@@ -134,21 +140,27 @@ public enum BatchNormTraining {
         }
     }
 
-    /// Backward phase 3: `dx = scale·invstd/m · (m·dy − Σdy − x̂·Σdy·x̂)` for `rows`.
+    /// Backward phase 3: `dx = scale·invstd/m · (m·dy − Σdy − x̂·Σdy·x̂)` for `rows`, with dy
+    /// masked by `mask` and the result added to `residual` when given (`dx` may be `residual`).
     public static func inputGradient(
         _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, rows: Range<Int>, channels c: Int,
         totalRows m: Int, scale: UnsafePointer<Float>, mean: UnsafePointer<Float>, invstd: UnsafePointer<Float>,
-        dscale: UnsafePointer<Float>, dbias: UnsafePointer<Float>
+        dscale: UnsafePointer<Float>, dbias: UnsafePointer<Float>, mask: ActivationMask? = nil, residual: UnsafePointer<Float>? = nil
     ) {
         let inverseM = 1 / Float(m)
         if c % 16 == 0 {
             for r in rows {
-                let g = dy + r * c, v = x + r * c, out = dx + r * c
+                let g = dy + r * c, v = x + r * c, out = dx + r * c, res = residual.map { $0 + r * c }
                 var ch = 0
                 while ch < c {
-                    let xhat = (load16(v + ch) - load16(mean + ch)) * load16(invstd + ch)
-                    let inner = load16(g + ch) - inverseM * load16(dbias + ch) - xhat * inverseM * load16(dscale + ch)
-                    store16(load16(scale + ch) * load16(invstd + ch) * inner, out + ch)
+                    let xv = load16(v + ch)
+                    var d = load16(g + ch)
+                    if let mask { d = mask.apply(d, x: xv, channel: ch) }
+                    let xhat = (xv - load16(mean + ch)) * load16(invstd + ch)
+                    let inner = d - inverseM * load16(dbias + ch) - xhat * inverseM * load16(dscale + ch)
+                    var result = load16(scale + ch) * load16(invstd + ch) * inner
+                    if let res { result = load16(res + ch) + result }
+                    store16(result, out + ch)
                     ch += 16
                 }
             }
@@ -157,9 +169,53 @@ public enum BatchNormTraining {
         for r in rows {
             let g = dy + r * c, v = x + r * c, out = dx + r * c
             for ch in 0..<c {
+                let d = mask?.apply(g[ch], x: v[ch], channel: ch) ?? g[ch]
                 let xhat = (v[ch] - mean[ch]) * invstd[ch]
-                out[ch] = scale[ch] * invstd[ch] * (g[ch] - inverseM * dbias[ch] - xhat * inverseM * dscale[ch])
+                let result = scale[ch] * invstd[ch] * (d - inverseM * dbias[ch] - xhat * inverseM * dscale[ch])
+                out[ch] = residual.map { $0[r * c + ch] + result } ?? result
             }
         }
+    }
+}
+
+/// The derivative of a ReLU or leaky ReLU that followed a train-mode BatchNorm, recomputed from
+/// the BatchNorm's input with the coefficients its forward pass used (`normalize`), so the mask
+/// is exactly the one the stored activation would give: the gradient is scaled by `slope`
+/// where the BatchNorm output `x · a + b` is not positive.
+public struct ActivationMask {
+    /// Per channel: `a = invstd · scale` and `b = bias − mean · a`, `2 · channels` floats.
+    public let coefficients: UnsafePointer<Float>
+    public let channels: Int
+    public let slope: Float
+
+    public init(coefficients: UnsafePointer<Float>, channels: Int, slope: Float) {
+        (self.coefficients, self.channels, self.slope) = (coefficients, channels, slope)
+    }
+
+    /// Fills `coefficients` (2 · channels floats) as `BatchNormTraining.normalize` does.
+    public static func fill(
+        _ coefficients: UnsafeMutablePointer<Float>, channels c: Int, mean: UnsafePointer<Float>, invstd: UnsafePointer<Float>,
+        scale: UnsafePointer<Float>, bias: UnsafePointer<Float>
+    ) {
+        for ch in 0..<c {
+            coefficients[ch] = invstd[ch] * scale[ch]
+            coefficients[c + ch] = bias[ch] - mean[ch] * coefficients[ch]
+        }
+    }
+
+    @inline(__always)
+    func apply(_ d: SIMD16<Float>, x: SIMD16<Float>, channel ch: Int) -> SIMD16<Float> {
+        var v = x
+        v *= load16(coefficients + ch)
+        v += load16(coefficients + channels + ch)
+        return d.replacing(with: d * slope, where: v .<= 0)
+    }
+
+    @inline(__always)
+    func apply(_ d: Float, x: Float, channel ch: Int) -> Float {
+        var v = x
+        v *= coefficients[ch]
+        v += coefficients[channels + ch]
+        return v <= 0 ? d * slope : d
     }
 }
