@@ -29,10 +29,11 @@ extension NodeEvaluator {
                 outWidth: dx[3], kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, strideH: g.strideH, strideW: g.strideW,
                 padH: g.padH, padW: g.padW, dilationH: g.dilationH, dilationW: g.dilationW, groups: g.groups)
             return [ReferenceKernels.convTranspose2d(a[0], a[1], nil, transposed)]
-        case .conv2dGradWeight:
+        case .conv2dGradWeight, .conv2dGradWeightBias:
             let dy = t[1].resolvedShape(batch: batch), k = node.ints("kernel") ?? [1, 1]
             let w = TensorType(.float32, [.fixed(dy[1]), .fixed(xs[1] / (node.int("groups") ?? 1)), .fixed(k[0]), .fixed(k[1])])
-            return [ReferenceKernels.conv2dGradWeight(a[0], a[1], Geometry.conv(node, xs, dy, w))]
+            let dw = ReferenceKernels.conv2dGradWeight(a[0], a[1], Geometry.conv(node, xs, dy, w))
+            return node.op == .conv2dGradWeight ? [dw] : [dw, ReferenceKernels.channelSum(a[1], channels: dy[1], plane: plane(dy))]
         case .linearGradInput:
             let outF = xs[1], inF = t[1].resolvedShape(batch: batch)[1]
             return [(0..<(xs[0] * inF)).map { idx in

@@ -5,6 +5,9 @@ extension OpType {
     public static let dropoutTrain: OpType = "dropout_train"
     public static let conv2dGradInput: OpType = "conv2d_grad_input"
     public static let conv2dGradWeight: OpType = "conv2d_grad_weight"
+    /// `conv2d_grad_weight` and the bias gradient (the channel sums of dy) in one pass over dy;
+    /// made by the gradient fusion pass.
+    public static let conv2dGradWeightBias: OpType = "conv2d_grad_weight_bias"
     public static let linearGradInput: OpType = "linear_grad_input"
     public static let linearGradWeight: OpType = "linear_grad_weight"
     public static let channelSum: OpType = "channel_sum"
@@ -38,6 +41,21 @@ extension OpRegistry {
         return nil
     })
     /// Gradient ops scale their result by `scale` (the loss term's weight).
+    static let weightGradientAttributes: [AttributeSpec] = windowAttributes + [
+        AttributeSpec("groups", .int, default: 1, check: Checks.int(min: 1)),
+        AttributeSpec("kernel", .ints, check: Checks.ints(count: 2, min: 1)),
+    ]
+
+    /// `[O, C/groups, kh, kw]` from x `[N, C, H, W]` and dy `[N, O, H', W']`.
+    static func weightGradientType(_ c: ShapeContext) throws -> TensorType {
+        let x = try c.input(0, rank: 4), dy = try c.input(1, rank: 4)
+        let k = c.ints("kernel"), g = c.int("groups")
+        guard let cin = x.shape[1].fixedValue, let cout = dy.shape[1].fixedValue, cin % g == 0 else {
+            throw c.fail("channels must be fixed and divisible by groups")
+        }
+        return TensorType(.float32, [.fixed(cout), .fixed(cin / g), .fixed(k[0]), .fixed(k[1])])
+    }
+
     static let batchNormGradAttributes: [AttributeSpec] = [
         AttributeSpec("activation", .string, default: "none", check: { v in
             guard case .string(let s) = v, ["none", "relu", "leaky_relu"].contains(s) else { return "expected none, relu or leaky_relu" }
@@ -63,16 +81,12 @@ extension OpRegistry {
         ], trainingOnly: true) { c in
             [TensorType(.float32, [c.inputs[0].shape[0]] + c.ints("input_shape").map { .fixed($0) })]
         },
-        OpSchema(.conv2dGradWeight, inputs: ["x", "dy"], attributes: windowAttributes + [
-            AttributeSpec("groups", .int, default: 1, check: Checks.int(min: 1)),
-            AttributeSpec("kernel", .ints, check: Checks.ints(count: 2, min: 1)),
-        ], trainingOnly: true) { c in
-            let x = try c.input(0, rank: 4), dy = try c.input(1, rank: 4)
-            let k = c.ints("kernel"), g = c.int("groups")
-            guard let cin = x.shape[1].fixedValue, let cout = dy.shape[1].fixedValue, cin % g == 0 else {
-                throw c.fail("channels must be fixed and divisible by groups")
-            }
-            return [TensorType(.float32, [.fixed(cout), .fixed(cin / g), .fixed(k[0]), .fixed(k[1])])]
+        OpSchema(.conv2dGradWeight, inputs: ["x", "dy"], attributes: weightGradientAttributes, trainingOnly: true) { c in
+            [try weightGradientType(c)]
+        },
+        OpSchema(.conv2dGradWeightBias, inputs: ["x", "dy"], outputs: 2, attributes: weightGradientAttributes, trainingOnly: true) { c in
+            let weight = try weightGradientType(c)
+            return [weight, TensorType(.float32, [weight.shape[0]])]
         },
         OpSchema(.linearGradInput, inputs: ["dy", "weight"], trainingOnly: true) { c in
             let dy = try c.input(0, rank: 2), w = try c.input(1, rank: 2)

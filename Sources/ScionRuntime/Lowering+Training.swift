@@ -38,12 +38,13 @@ extension Lowering {
         case .channelSum:
             let c = shape(x)[1], rows = type(x).elementsPerSample / c
             return ({ r in ChannelSumStep(x: r[x], y: r[outs[0]], channels: c, rowsPerSample: rows, workspace: r.workspace(i)!) }, 2 * c * threads)
-        case .conv2dGradWeight:
+        case .conv2dGradWeight, .conv2dGradWeightBias:
             let xs = shape(ins[0]), dys = shape(ins[1]), k = node.ints("kernel") ?? [1, 1]
             let weight = TensorType(.float32, [.fixed(dys[1]), .fixed(xs[1] / (node.int("groups") ?? 1)), .fixed(k[0]), .fixed(k[1])])
             let kernel = ConvWeightGradient(geometry: Geometry.conv(node, xs, dys, weight))
-            return ({ r in ConvWeightGradientStep(kernel, x: r[ins[0]], dy: r[ins[1]], dw: r[outs[0]], workspace: r.workspace(i)!) },
-                    kernel.workspaceCount(parts: threads))
+            return ({ r in
+                ConvWeightGradientStep(kernel, x: r[ins[0]], dy: r[ins[1]], dw: r[outs[0]], db: outs.count > 1 ? r[outs[1]] : nil, workspace: r.workspace(i)!)
+            }, kernel.workspaceCount(parts: threads))
         case .conv2dGradInput:
             let dys = shape(ins[0]), dxs = shape(outs[0])
             let g = Geometry.conv(node, dxs, dys, type(ins[1]))

@@ -130,25 +130,26 @@ final class ChannelSumStep: ExecutionStep, ParallelTask {
     }
 }
 
-/// dW of a convolution: static parts accumulate partials, summed in order.
+/// dW (and db, the channel sums of dy, when set) of a convolution: static parts accumulate
+/// partials, summed in order.
 final class ConvWeightGradientStep: ExecutionStep, ParallelTask {
     let kernel: ConvWeightGradient
-    let x: FloatPointer, dy: FloatPointer, dw: FloatPointer, workspace: FloatPointer
+    let x: FloatPointer, dy: FloatPointer, dw: FloatPointer, db: FloatPointer?, workspace: FloatPointer
     private var batch = 0, parts = 1
 
-    init(_ kernel: ConvWeightGradient, x: FloatPointer, dy: FloatPointer, dw: FloatPointer, workspace: FloatPointer) {
-        (self.kernel, self.x, self.dy, self.dw, self.workspace) = (kernel, x, dy, dw, workspace)
+    init(_ kernel: ConvWeightGradient, x: FloatPointer, dy: FloatPointer, dw: FloatPointer, db: FloatPointer?, workspace: FloatPointer) {
+        (self.kernel, self.x, self.dy, self.dw, self.db, self.workspace) = (kernel, x, dy, dw, db, workspace)
     }
 
     func run(batch: Int, pool: ThreadPool) {
         self.batch = batch
         parts = pool.threads
         pool.parallelFor(parts, self)
-        kernel.finish(parts: parts, workspace: workspace, dw: dw)
+        kernel.finish(parts: parts, workspace: workspace, dw: dw, db: db)
     }
 
     func runChunk(_ index: Int, worker: Int) {
-        kernel.accumulate(part: index, parts: parts, x: x, dy: dy, batch: batch, workspace: workspace)
+        kernel.accumulate(part: index, parts: parts, x: x, dy: dy, batch: batch, workspace: workspace, withBias: db != nil)
     }
 }
 

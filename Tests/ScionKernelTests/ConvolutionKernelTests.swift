@@ -105,14 +105,24 @@ import Testing
         for (direct, winograd) in [(true, true), (true, false), (false, false)] {
             let kernel = ConvWeightGradient(geometry: g, allowDirect: direct, allowWinograd: winograd)
             var scratch = [Float](repeating: .nan, count: kernel.workspaceCount(parts: threads))
-            var dw = [Float](repeating: .nan, count: expected.count)
+            var dw = [Float](repeating: .nan, count: expected.count), db = [Float](repeating: .nan, count: c.cout)
+            // The bias gradient (channel sums of dy) rides along on every other check.
+            let withBias = threads == 3
             scratch.withUnsafeMutableBufferPointer { sp in
-                for t in 0..<threads { kernel.accumulate(part: t, parts: threads, x: xh, dy: dyh, batch: c.n, workspace: sp.baseAddress!) }
-                dw.withUnsafeMutableBufferPointer { kernel.finish(parts: threads, workspace: sp.baseAddress!, dw: $0.baseAddress!) }
+                for t in 0..<threads {
+                    kernel.accumulate(part: t, parts: threads, x: xh, dy: dyh, batch: c.n, workspace: sp.baseAddress!, withBias: withBias)
+                }
+                dw.withUnsafeMutableBufferPointer { w in
+                    db.withUnsafeMutableBufferPointer { kernel.finish(parts: threads, workspace: sp.baseAddress!, dw: w.baseAddress!, db: withBias ? $0.baseAddress! : nil) }
+                }
             }
             #expect(
                 Harness.maxDifference(dw, expected) < 1e-3 * max(1, Float(g.outPlane * c.n) / 64),
                 "\(c) direct \(kernel.direct != nil) winograd \(kernel.winograd != nil)")
+            if withBias {
+                let sums = ReferenceKernels.channelSum(dy, channels: c.cout, plane: g.outPlane)
+                #expect(Harness.maxDifference(db, sums) < 1e-4 * Float(g.outPlane * c.n), "\(c) bias, direct \(kernel.direct != nil) winograd \(kernel.winograd != nil)")
+            }
             if direct && winograd {
                 let expected = WinogradConvPlan.enabled && WinogradConvPlan(g) != nil && min(c.cin, c.cout) >= 32
                 #expect((kernel.winograd != nil) == expected, "\(c)")

@@ -55,6 +55,12 @@ import Testing
         #expect(grads["grad:block3.1.bn1"]?.bool("has_residual") != true)
         #expect(grads["grad:block1.1.bn1"]?.bool("has_residual") == true)
         #expect(grads.values.allSatisfy { $0.string("activation") == "leaky_relu" })
+        // Convolutions' bias gradients ride on their weight gradients; a transposed
+        // convolution's (the decoder's: its weight gradient reads that dy as x) and the linear
+        // layer's stay separate sums.
+        let sums = unit.graph.nodes.filter { $0.op == .channelSum }.map(\.name).sorted()
+        #expect(sums == ["grad:decoder.0:b", "grad:decoder.2:b", "grad:fc:b"], "\(sums)")
+        #expect(unit.graph.nodes.filter { $0.op == .conv2dGradWeightBias }.count == 15)
     }
 
     @Test func frozenStemWithDropoutHeadMatchesReference() throws {

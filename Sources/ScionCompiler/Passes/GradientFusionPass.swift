@@ -10,11 +10,14 @@ import ScionGraph
 /// - the `add` that sums its input gradient with another gradient of the same value (a
 ///   residual branch): the backward writes the sum directly.
 ///
-/// Results are bit-identical to the unfused graph: the mask is computed with the coefficients
-/// the forward pass used. Run after `EpilogueFusionPass`.
+/// Both are bit-identical to the unfused graph: the mask is computed with the coefficients the
+/// forward pass used. It also gives a convolution's weight gradient the bias gradient, the
+/// channel sums of the same dy (`conv2d_grad_weight_bias`), summed while each piece of dy is in
+/// cache; that sum may differ from the separate one in the last bit (Double partial sums
+/// grouped differently). Run after `EpilogueFusionPass`.
 public struct GradientFusionPass: CompilerPass {
     public let name = "gradient-fusion"
-    public let summary = "fuse activation gradients and gradient sums into batch_norm_train_grad"
+    public let summary = "fuse activation gradients and gradient sums into batch_norm_train_grad, bias gradients into conv2d_grad_weight"
 
     public init() {}
 
@@ -35,8 +38,30 @@ public struct GradientFusionPass: CompilerPass {
             if fuseGradientSum(at: i, &g) { rewrites += 1 }
             i += 1
         }
+        i = 0
+        while i < g.nodes.count {
+            if fuseBiasGradient(at: i, &g) { rewrites += 1 }
+            i += 1
+        }
         unit.graph = g
         return rewrites
+    }
+
+    /// Makes weight gradient `i` also produce the output of a `channel_sum` of its dy, when
+    /// nothing reads that sum before `i`.
+    private func fuseBiasGradient(at i: Int, _ g: inout Graph) -> Bool {
+        let node = g.nodes[i]
+        guard node.op == .conv2dGradWeight,
+            let s = g.nodes.firstIndex(where: { $0.op == .channelSum && $0.inputs == [node.inputs[1]] }),
+            g.readers(of: g.nodes[s].output).allSatisfy({ $0 > i })
+        else { return false }
+        let sum = g.nodes[s].output, type = g.values[sum]
+        g.removeNode(at: s)
+        g.values[sum] = type
+        let w = s < i ? i - 1 : i
+        g.nodes[w].op = .conv2dGradWeightBias
+        g.nodes[w].outputs.append(sum)
+        return true
     }
 
     /// The indices of the relu/leaky-relu gradient feeding BatchNorm backward `i` and of the

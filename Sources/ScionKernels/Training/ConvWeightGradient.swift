@@ -6,7 +6,8 @@ import ScionAVX512
 /// Rows of output pixels are split statically into one part per thread; each part accumulates
 /// into its own packed `[group][kh·kw·ci][co]` partial with `cblas_sgemm` (beta 1), gathering
 /// patches chunk by chunk as the forward pass does; the partials are then summed in part order
-/// (deterministic) and unpacked to PyTorch's `[O, C/groups, kh, kw]`.
+/// (deterministic) and unpacked to PyTorch's `[O, C/groups, kh, kw]`. On request a part also
+/// sums its output gradient per channel (a bias gradient) while each piece of dy is in cache.
 ///
 /// On AVX-512 CPUs, layers the direct microkernels suit skip the patch gathering: each part
 /// walks tiles of output rows and accumulates straight from a zero-padded window of input rows;
@@ -43,27 +44,38 @@ public final class ConvWeightGradient: @unchecked Sendable {
     var windowRows: Int { (tileRows - 1) * geometry.strideH + geometry.kernelHeight }
     var scratchPerPart: Int { winograd?.workspaceCount ?? direct.map { windowRows * $0.paddedWidth * geometry.inChannels } ?? forward.workspacePerThread }
 
-    /// Floats of scratch for `parts` parts: one packed partial and one patch chunk each.
-    public func workspaceCount(parts: Int) -> Int { parts * (packedCount + scratchPerPart) }
+    /// Floats of scratch for `parts` parts: one packed partial and one patch chunk each, then
+    /// each part's bias sums (Doubles, 8-byte aligned).
+    public func workspaceCount(parts: Int) -> Int { biasOffset(parts: parts) + parts * 2 * geometry.outChannels }
 
-    /// Accumulates part `t` of `parts` (rows for `batch` images) into its partial.
+    func biasOffset(parts: Int) -> Int { (parts * (packedCount + scratchPerPart) + 1) / 2 * 2 }
+
+    func biasPartial(part t: Int, parts: Int, workspace: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Double> {
+        UnsafeMutableRawPointer(workspace + biasOffset(parts: parts)).assumingMemoryBound(to: Double.self) + t * geometry.outChannels
+    }
+
+    /// Accumulates part `t` of `parts` (rows for `batch` images) into its partial, and with
+    /// `withBias` the part's channel sums of dy into its bias partial.
     public func accumulate(
-        part t: Int, parts: Int, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, batch: Int, workspace: UnsafeMutablePointer<Float>
+        part t: Int, parts: Int, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, batch: Int, workspace: UnsafeMutablePointer<Float>,
+        withBias: Bool = false
     ) {
         let g = geometry
         let partial = workspace + t * packedCount
         let scratch = workspace + parts * packedCount + t * scratchPerPart
+        let bias = withBias ? biasPartial(part: t, parts: parts, workspace: workspace) : nil
         partial.update(repeating: 0, count: packedCount)
+        bias?.update(repeating: 0, count: g.outChannels)
         if let winograd {
             let tileRows = StaticPartition(total: batch * winograd.tilesHigh, parts: parts)
             let range = t < tileRows.parts ? tileRows.range(t) : 0..<0
-            winograd.accumulateWeightGradient(x: x, dy: dy, tileRows: range, into: partial, workspace: scratch)
+            winograd.accumulateWeightGradient(x: x, dy: dy, tileRows: range, into: partial, bias: bias, workspace: scratch)
             return
         }
         let partition = StaticPartition(total: batch * g.outPlane, parts: parts)
         let range = t < partition.parts ? partition.range(t) : 0..<0
         if let direct {
-            accumulateDirect(direct, pixels: range, x: x, dy: dy, window: scratch, into: partial)
+            accumulateDirect(direct, pixels: range, x: x, dy: dy, window: scratch, into: partial, bias: bias)
             return
         }
         var r0 = range.lowerBound
@@ -85,6 +97,7 @@ public final class ConvWeightGradient: @unchecked Sendable {
                     a, Int32(lda), dy + r0 * g.outChannels + group * g.outChannelsPerGroup, Int32(g.outChannels), 1,
                     partial + group * depth * g.outChannelsPerGroup, Int32(g.outChannelsPerGroup))
             }
+            if let bias { Reductions.addChannelSums(dy, rows: r0..<(r0 + n), channels: g.outChannels, into: bias) }
             r0 += n
         }
     }
@@ -93,7 +106,7 @@ public final class ConvWeightGradient: @unchecked Sendable {
     /// so a part's first and last rows may be partial and go through sgemm-free row pieces).
     private func accumulateDirect(
         _ plan: DirectConvPlan, pixels: Range<Int>, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, window: UnsafeMutablePointer<Float>,
-        into partial: UnsafeMutablePointer<Float>
+        into partial: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Double>?
     ) {
         let g = geometry
         var p = pixels.lowerBound
@@ -112,13 +125,17 @@ public final class ConvWeightGradient: @unchecked Sendable {
                 stride: g.strideW, rowStride: plan.paddedWidth * g.inChannels, rows: rows, pixels: count, pixelStep: g.strideW * g.inChannels)
             DirectConvolution.weightGradient(
                 window: window + ow * g.strideW * g.inChannels, dy: dy + p * g.outChannels, tile: tile, dw: partial)
-            p += piece ? count : rows * g.outWidth
+            let tilePixels = piece ? count : rows * g.outWidth
+            if let bias { Reductions.addChannelSums(dy, rows: p..<(p + tilePixels), channels: g.outChannels, into: bias) }
+            p += tilePixels
         }
     }
 
-    /// Sums the partials in order and writes dW as `[O, C/groups, kh, kw]`.
-    public func finish(parts: Int, workspace: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>) {
+    /// Sums the partials in order and writes dW as `[O, C/groups, kh, kw]` (and the bias
+    /// gradient into `db`, when the parts summed it).
+    public func finish(parts: Int, workspace: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>? = nil) {
         let g = geometry
+        if let db { Reductions.combine(biasPartial(part: 0, parts: parts, workspace: workspace), parts: parts, count: g.outChannels, into: db) }
         let total = workspace  // partial 0 collects the sum
         for t in 1..<max(parts, 1) { Elementwise.add(total, workspace + t * packedCount, total, count: packedCount) }
         if let winograd {

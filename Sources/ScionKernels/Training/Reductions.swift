@@ -26,6 +26,11 @@ public enum Reductions {
     /// precision of a Double sum.
     public static func channelSums(_ x: UnsafePointer<Float>, rows: Range<Int>, channels c: Int, into partial: UnsafeMutablePointer<Double>) {
         partial.update(repeating: 0, count: c)
+        addChannelSums(x, rows: rows, channels: c, into: partial)
+    }
+
+    /// `channelSums` added to what `partial` holds.
+    public static func addChannelSums(_ x: UnsafePointer<Float>, rows: Range<Int>, channels c: Int, into partial: UnsafeMutablePointer<Double>) {
         let period = lcm(c, 16), rowsPerPeriod = period / c
         guard period <= 1024 else { return scalarSums(x, rows: rows, channels: c, into: partial) }
         let periods = rows.count / rowsPerPeriod

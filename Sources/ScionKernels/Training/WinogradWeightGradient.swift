@@ -7,10 +7,11 @@ import ScionAVX512
 /// per 4 outputs and channel pair instead of 36, as in the forward pass.
 extension WinogradConvPlan {
     /// Adds the contribution of tile rows `tileRows` to `du`, 16 matrices `[C][O]`, in chunks of
-    /// at most `maxTileRows`. `workspace` holds `workspaceCount` floats.
+    /// at most `maxTileRows`, and the channel sums of their dy to `bias` when given.
+    /// `workspace` holds `workspaceCount` floats.
     func accumulateWeightGradient(
         x: UnsafePointer<Float>, dy: UnsafePointer<Float>, tileRows: Range<Int>, into du: UnsafeMutablePointer<Float>,
-        workspace: UnsafeMutablePointer<Float>
+        bias: UnsafeMutablePointer<Double>? = nil, workspace: UnsafeMutablePointer<Float>
     ) {
         let g = geometry
         let v = workspace, d = workspace + transformedInputCount, rows = d + transformedOutputCount
@@ -19,6 +20,11 @@ extension WinogradConvPlan {
             let last = min(first + maxTileRows, tileRows.upperBound)
             transformInput(x, tileRows: first..<last, into: v, window: rows)
             transformGradient(dy, tileRows: first..<last, into: d)
+            if let bias {
+                let firstPixel = outputRow(first) * g.outWidth
+                let endPixel = (outputRow(last - 1) + min(2, g.outHeight - (last - 1) % tilesHigh * 2)) * g.outWidth
+                Reductions.addChannelSums(dy, rows: firstPixel..<endPixel, channels: g.outChannels, into: bias)
+            }
             let tile = GradientTile(
                 channels: g.inChannels, outChannels: g.outChannels, kernelHeight: 1, kernelWidth: 1, stride: 1, rowStride: 0, rows: 1,
                 pixels: (last - first) * tilesWide)
