@@ -1,20 +1,19 @@
 import ScionGraph
 
-/// Fuses the memory-bound neighbours of a train-mode BatchNorm's backward into it, for
-/// training graphs:
+/// Fuses memory-bound passes of a training graph's backward half into the kernels next to
+/// them, so each large gradient is read and written fewer times:
 ///
-/// - the gradient of the ReLU or leaky ReLU that followed the BatchNorm (fused into it by
-///   `EpilogueFusionPass`): the BatchNorm backward recomputes the activation's mask from its
-///   input x, which it reads anyway, instead of a separate pass reading the gradient and the
-///   activation output and writing a masked copy;
-/// - the `add` that sums its input gradient with another gradient of the same value (a
-///   residual branch): the backward writes the sum directly.
+/// - BatchNorm's backward absorbs the gradient of the ReLU or leaky ReLU that followed the
+///   forward BatchNorm (fused into it by `EpilogueFusionPass`): it recomputes the activation's
+///   mask from its input x, which it reads anyway, with the coefficients the forward pass used,
+///   so the result is bit-identical;
+/// - BatchNorm's backward absorbs the `add` that sums its input gradient with another gradient
+///   of the same value that already exists (a residual branch's), also bit-identical;
+/// - a convolution's weight gradient also produces its bias gradient, the channel sums of the
+///   same dy (`conv2d_grad_weight_bias`), summed while each piece of dy is in cache; Double
+///   partial sums grouped otherwise may round differently in the last bit.
 ///
-/// Both are bit-identical to the unfused graph: the mask is computed with the coefficients the
-/// forward pass used. It also gives a convolution's weight gradient the bias gradient, the
-/// channel sums of the same dy (`conv2d_grad_weight_bias`), summed while each piece of dy is in
-/// cache; that sum may differ from the separate one in the last bit (Double partial sums
-/// grouped differently). Run after `EpilogueFusionPass`.
+/// Run after `EpilogueFusionPass`.
 public struct GradientFusionPass: CompilerPass {
     public let name = "gradient-fusion"
     public let summary = "fuse activation gradients and gradient sums into batch_norm_train_grad, bias gradients into conv2d_grad_weight"
