@@ -7,8 +7,10 @@ import PackageDescription
 
 #if arch(x86_64)
     let avx512Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx512"])]
+    let avx2Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"]), .define("SCION_AVX2")]
 #else
     let avx512Settings: [SwiftSetting] = []
+    let avx2Settings: [SwiftSetting] = [.define("SCION_AVX2")]
 #endif
 
 let package = Package(
@@ -60,11 +62,15 @@ let package = Package(
         // Graph-to-graph passes, the static memory planner, and the reference semantics of each
         // node (which constant folding evaluates with).
         .target(name: "ScionCompiler", dependencies: ["ScionGraph", "ScionKernels"]),
-        // Direct-convolution microkernels compiled for AVX-512; ScionKernels calls them only
-        // when the CPU has it (scion_cpu_has_avx512), so the binary still runs elsewhere.
-        .target(name: "ScionAVX512", swiftSettings: avx512Settings),
+        // Convolution microkernels, compiled once per instruction set from the same files
+        // (Sources/ScionAVX2 holds symlinks to Sources/ScionAVX512); ScionKernels calls the copy
+        // the CPU runs (scion_cpu_has_avx512, scion_cpu_has_avx2), so the binary runs anywhere.
+        // ScionTiles holds the geometry structs both copies take.
+        .target(name: "ScionTiles"),
+        .target(name: "ScionAVX512", dependencies: ["ScionTiles"], swiftSettings: avx512Settings),
+        .target(name: "ScionAVX2", dependencies: ["ScionTiles"], swiftSettings: avx2Settings),
         // Kernels over unsafe pointers; they know nothing of graphs.
-        .target(name: "ScionKernels", dependencies: ["CBLAS", "CScionSupport", "ScionAVX512"]),
+        .target(name: "ScionKernels", dependencies: ["CBLAS", "CScionSupport", "ScionTiles", "ScionAVX512", "ScionAVX2"]),
         // Executors: the plain reference interpreter and the compiled, planned executor.
         .target(
             name: "ScionRuntime",

@@ -1,13 +1,16 @@
-/// Direct-convolution microkernels, compiled for AVX-512 (`-target-cpu skylake-avx512`): call
-/// them only when `scion_cpu_has_avx512()` says the CPU runs them.
-///
-/// Layouts (channels last):
-/// - `window`: the input rows one output row reads, zero-padded: `[kh][paddedWidth][C]`, row
-///   stride `rowStride` floats. Reads may run past the last valid output pixel up to the next
-///   multiple of 8, so the window is padded that far too.
-/// - `weights`: for each block of 16·V output channels, `[kh][kw][C][16·V]`.
-/// - `out`: `[pixel][outStride]`, starting at the block's first channel.
-public typealias Vector16 = SIMD16<Float>
+// Direct-convolution microkernels. This file is compiled twice: as ScionAVX512 (`-target-cpu
+// skylake-avx512`) and, through the symlinks in Sources/ScionAVX2, as ScionAVX2 (`-target-cpu
+// haswell`, `SCION_AVX2` defined), whose kernels keep fewer accumulators because AVX2 has 16
+// vector registers of 8 floats where AVX-512 has 32 of 16. ScionKernels' `Microkernels` calls
+// the copy the CPU runs.
+//
+// Layouts (channels last):
+// - `window`: the input rows one output row reads, zero-padded: `[kh][paddedWidth][C]`, row
+//   stride `rowStride` floats. Reads may run past the last valid output pixel up to the next
+//   multiple of 8, so the window is padded that far too.
+// - `weights`: for each block of 16·V output channels, `[kh][kw][C][16·V]`.
+// - `out`: `[pixel][outStride]`, starting at the block's first channel.
+import ScionTiles
 
 @inline(__always)
 func load(_ p: UnsafePointer<Float>) -> Vector16 { UnsafeRawPointer(p).loadUnaligned(as: Vector16.self) }
@@ -16,21 +19,6 @@ func load(_ p: UnsafePointer<Float>) -> Vector16 { UnsafeRawPointer(p).loadUnali
 func store(_ v: Vector16, _ p: UnsafeMutablePointer<Float>, accumulate: Bool) {
     let raw = UnsafeMutableRawPointer(p)
     raw.storeBytes(of: accumulate ? v + raw.loadUnaligned(as: Vector16.self) : v, as: Vector16.self)
-}
-
-/// The geometry a forward microkernel call needs.
-public struct ForwardTile {
-    public var channels: Int
-    public var kernelHeight: Int
-    public var kernelWidth: Int
-    public var stride: Int
-    public var rowStride: Int
-    public var outStride: Int
-
-    public init(channels: Int, kernelHeight: Int, kernelWidth: Int, stride: Int, rowStride: Int, outStride: Int) {
-        (self.channels, self.kernelHeight, self.kernelWidth, self.stride, self.rowStride, self.outStride) =
-            (channels, kernelHeight, kernelWidth, stride, rowStride, outStride)
-    }
 }
 
 /// 8 output pixels x 16 channels. Stores the first `valid` pixels (adding to what is there
@@ -170,12 +158,19 @@ func store8(
     if valid > 7 { store(a7, out + 7 * o, accumulate: accumulate) }
 }
 
-/// Direct convolution of whole output rows on AVX-512.
+/// Direct convolution of whole output rows.
 public enum DirectConvolution {
     /// Output channels in the weight block that starts `remaining` channels before the end
-    /// (channels are a multiple of 16): blocks of 32 while they fit, then one of 16.
+    /// (channels are a multiple of 16): on AVX-512 blocks of 32 while they fit, then one of 16;
+    /// on AVX2 always 16 (its 16 registers hold 4 pixels x 16 channels of accumulators).
     @inline(__always)
-    public static func blockSize(remaining: Int) -> Int { remaining >= 32 ? 32 : 16 }
+    public static func blockSize(remaining: Int) -> Int {
+        #if SCION_AVX2
+            16
+        #else
+            remaining >= 32 ? 32 : 16
+        #endif
+    }
 
     /// Computes `pixels` output pixels of one row for every output channel.
     public static func forwardRow(
@@ -188,6 +183,13 @@ public enum DirectConvolution {
         while co < outChannels {
             let block = blockSize(remaining: outChannels - co)
             var p = 0
+            #if SCION_AVX2
+                while p < pixels {
+                    let o = out + p * tile.outStride + co
+                    forward4x16(window + p * tile.stride * tile.channels, w, tile, o, valid: min(4, pixels - p), accumulate: accumulate)
+                    p += 4
+                }
+            #endif
             while p < pixels {
                 let x = window + p * tile.stride * tile.channels
                 let valid = min(8, pixels - p)

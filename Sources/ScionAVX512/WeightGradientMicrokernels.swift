@@ -1,31 +1,10 @@
-/// Weight-gradient microkernels on AVX-512: `dW[kh][kw][ci][co] += Σ x[r·s+kh][p·s+kw][ci] · dy[r][p][co]`
-/// over a tile of output rows, accumulating in registers across the tile.
-///
-/// `window` holds the tile's zero-padded input rows, `[(rows-1)·s + kh][paddedWidth][C]` with
-/// row stride `rowStride`; `dy` is `[rows][pixels][outChannels]`; `dw` is `[kh][kw][C][outChannels]`.
-public struct GradientTile {
-    public var channels: Int
-    public var outChannels: Int
-    public var kernelHeight: Int
-    public var kernelWidth: Int
-    public var stride: Int
-    public var rowStride: Int
-    public var rows: Int
-    public var pixels: Int
-    /// Floats from one output pixel's inputs to the next's: `stride · channels`, unless the
-    /// caller folds the kernel's width into the channels (`channels = kw · C`, `kernelWidth =
-    /// 1`, `pixelStep = stride · C`), which keeps the vectors full when C is small.
-    public var pixelStep: Int
-
-    public init(
-        channels: Int, outChannels: Int, kernelHeight: Int, kernelWidth: Int, stride: Int, rowStride: Int, rows: Int, pixels: Int,
-        pixelStep: Int? = nil
-    ) {
-        (self.channels, self.outChannels, self.kernelHeight, self.kernelWidth, self.stride, self.rowStride, self.rows, self.pixels) =
-            (channels, outChannels, kernelHeight, kernelWidth, stride, rowStride, rows, pixels)
-        self.pixelStep = pixelStep ?? stride * channels
-    }
-}
+// Weight-gradient microkernels (compiled twice, as ForwardMicrokernels.swift explains):
+// `dW[kh][kw][ci][co] += Σ x[r·s+kh][p·s+kw][ci] · dy[r][p][co]` over a tile of output rows,
+// accumulating in registers across the tile.
+//
+// `window` holds the tile's zero-padded input rows, `[(rows-1)·s + kh][paddedWidth][C]` with
+// row stride `rowStride`; `dy` is `[rows][pixels][outChannels]`; `dw` is `[kh][kw][C][outChannels]`.
+import ScionTiles
 
 extension DirectConvolution {
     /// Adds one tile's contribution to `dw` (output channels a multiple of 16).
@@ -35,6 +14,21 @@ extension DirectConvolution {
                 let x = window + kh * t.rowStride + kw * t.channels
                 let tap = dw + (kh * t.kernelWidth + kw) * t.channels * t.outChannels
                 var ci = 0
+                #if SCION_AVX2
+                    // AVX2's 16 registers hold up to 6 input x 16 output channels of accumulators.
+                    while t.channels - ci >= 6 {
+                        for co in stride(from: 0, to: t.outChannels, by: 16) {
+                            gradient6x16(x + ci, dy + co, t, tap + ci * t.outChannels + co)
+                        }
+                        ci += 6
+                    }
+                    while t.channels - ci >= 4 {
+                        for co in stride(from: 0, to: t.outChannels, by: 16) {
+                            gradient4x16(x + ci, dy + co, t, tap + ci * t.outChannels + co)
+                        }
+                        ci += 4
+                    }
+                #endif
                 while ci < t.channels {
                     let wide = t.channels - ci >= 8
                     var co = 0
@@ -80,6 +74,55 @@ func gradient8x16(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ t: Gr
         }
     }
     store8(a0, a1, a2, a3, a4, a5, a6, a7, dw, stride: o, valid: 8, accumulate: false)
+}
+
+/// 6 input channels x 16 output channels over the whole tile (AVX2: 12 of its 16 registers).
+@inline(__always)
+func gradient6x16(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ t: GradientTile, _ dw: UnsafeMutablePointer<Float>) {
+    let o = t.outChannels
+    var a0 = load(dw), a1 = load(dw + o), a2 = load(dw + 2 * o), a3 = load(dw + 3 * o), a4 = load(dw + 4 * o), a5 = load(dw + 5 * o)
+    let ps = t.pixelStep
+    for r in 0..<t.rows {
+        var xp = x + r * t.stride * t.rowStride
+        var dp = dy + r * t.pixels * o
+        for _ in 0..<t.pixels {
+            let d = load(dp)
+            a0.addProduct(Vector16(repeating: xp[0]), d)
+            a1.addProduct(Vector16(repeating: xp[1]), d)
+            a2.addProduct(Vector16(repeating: xp[2]), d)
+            a3.addProduct(Vector16(repeating: xp[3]), d)
+            a4.addProduct(Vector16(repeating: xp[4]), d)
+            a5.addProduct(Vector16(repeating: xp[5]), d)
+            xp += ps
+            dp += o
+        }
+    }
+    store8(a0, a1, a2, a3, a4, a5, a5, a5, dw, stride: o, valid: 6, accumulate: false)
+}
+
+/// 4 input channels x 16 output channels over the whole tile.
+@inline(__always)
+func gradient4x16(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ t: GradientTile, _ dw: UnsafeMutablePointer<Float>) {
+    let o = t.outChannels
+    var a0 = load(dw), a1 = load(dw + o), a2 = load(dw + 2 * o), a3 = load(dw + 3 * o)
+    let ps = t.pixelStep
+    for r in 0..<t.rows {
+        var xp = x + r * t.stride * t.rowStride
+        var dp = dy + r * t.pixels * o
+        for _ in 0..<t.pixels {
+            let d = load(dp)
+            a0.addProduct(Vector16(repeating: xp[0]), d)
+            a1.addProduct(Vector16(repeating: xp[1]), d)
+            a2.addProduct(Vector16(repeating: xp[2]), d)
+            a3.addProduct(Vector16(repeating: xp[3]), d)
+            xp += ps
+            dp += o
+        }
+    }
+    store(a0, dw, accumulate: false)
+    store(a1, dw + o, accumulate: false)
+    store(a2, dw + 2 * o, accumulate: false)
+    store(a3, dw + 3 * o, accumulate: false)
 }
 
 /// 8 input channels x 32 output channels: each broadcast feeds two FMAs.

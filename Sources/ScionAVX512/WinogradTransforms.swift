@@ -1,5 +1,7 @@
-/// The tile transforms of Winograd's F(2x2, 3x3) convolution (Lavin & Gray, 2016), compiled for
-/// AVX-512 and vectorised over 16 channels. A 2x2 block of outputs needs a 4x4 block of inputs
+import ScionTiles
+
+/// The tile transforms of Winograd's F(2x2, 3x3) convolution (Lavin & Gray, 2016), vectorised over
+/// 16 channels (compiled twice, as ForwardMicrokernels.swift explains). A 2x2 block of outputs needs a 4x4 block of inputs
 /// `d`; in the transformed domain the convolution is 16 independent channel mixes (GEMMs), so
 /// a 3x3 convolution costs 16 multiply-adds per 4 outputs instead of 36:
 ///
@@ -7,8 +9,7 @@
 ///     M = V · U      (per position ξ, a GEMM over channels; U = G g Gᵀ from the weights)
 ///     Y = Aᵀ M A     (16 values per channel → 2x2 outputs)
 ///
-/// Call these only when `scion_cpu_has_avx512()` says the CPU runs them. Channel counts must be
-/// multiples of 16.
+/// Channel counts must be multiples of 16.
 public enum WinogradTransforms {
     /// One row (or column) of Bᵀ d: `Bᵀ = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]]`.
     @inline(__always)

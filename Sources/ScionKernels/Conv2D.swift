@@ -1,5 +1,5 @@
 import CBLAS
-import ScionAVX512
+import ScionTiles
 
 /// A 2-D convolution over channels-last (NHWC) tensors with a fused epilogue:
 /// `y = act(conv(x) + bias + residual)`.
@@ -172,7 +172,7 @@ public final class Conv2D: @unchecked Sendable {
             plan.fillWindow(x, image: n, firstInputRow: oh * g.strideH - g.padH, rows: g.kernelHeight, into: window)
             let out = y + row * rowFloats
             if let residual, residual != UnsafePointer(y) { out.update(from: residual + row * rowFloats, count: rowFloats) }
-            DirectConvolution.forwardRow(
+            Microkernels.forwardRow(
                 window: window, weights: packed, tile: tile, outChannels: g.outChannels, pixels: g.outWidth, out: out,
                 accumulate: residual != nil)
             if bias != nil || activation != .none {

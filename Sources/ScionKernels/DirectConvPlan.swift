@@ -1,18 +1,15 @@
-import CScionSupport
 import Foundation
-import ScionAVX512
+import ScionTiles
 
-/// How a convolution runs as a direct convolution on AVX-512: output rows are computed from a
-/// zero-padded copy of the input rows they read (the "window"), so the microkernels never
-/// test bounds. Chosen when the CPU has AVX-512, there is one group, no dilation, equal strides
-/// and the output channels are a multiple of 16; otherwise convolutions use im2col and sgemm.
+/// How a convolution runs as a direct convolution with the microkernels (AVX-512 or AVX2,
+/// see `MicrokernelISA`): output rows are computed from a zero-padded copy of the input rows
+/// they read (the "window"), so the microkernels never test bounds. Chosen when the CPU runs
+/// the microkernels, there is one group, no dilation, equal strides and the output channels are
+/// a multiple of 16; otherwise convolutions use im2col and sgemm.
 public struct DirectConvPlan: Sendable {
-    /// True when this CPU runs the AVX-512 microkernels and the environment does not turn them
+    /// True when this CPU runs a copy of the microkernels and the environment does not turn them
     /// off (`SCION_KERNELS=generic` forces im2col + sgemm everywhere, for comparisons).
-    public static let cpuSupported: Bool = {
-        if let value = getenv("SCION_KERNELS"), String(cString: value) == "generic" { return false }
-        return scion_cpu_has_avx512() != 0
-    }()
+    public static let cpuSupported: Bool = MicrokernelISA.active != nil
 
     public let geometry: ConvGeometry
     /// Window width: enough for the output row rounded up to the microkernels' 8 pixels.
@@ -44,7 +41,7 @@ public struct DirectConvPlan: Sendable {
         let g = geometry, kh = g.kernelHeight, kw = g.kernelWidth, c = g.inChannels
         var at = 0, co0 = 0
         while co0 < g.outChannels {
-            let block = DirectConvolution.blockSize(remaining: g.outChannels - co0)
+            let block = Microkernels.blockSize(remaining: g.outChannels - co0)
             for y in 0..<kh {
                 for x in 0..<kw {
                     for ci in 0..<c {

@@ -1,4 +1,4 @@
-import ScionAVX512
+import ScionTiles
 
 /// A strided transposed convolution as `stride²` stride-1 convolutions on the AVX-512 direct
 /// microkernels, one per output phase.
@@ -125,7 +125,7 @@ public struct PhasedTransposedConvPlan: Sendable {
             plan.fillWindow(x, image: n, firstInputRow: phaseRow - part.row.pad, rows: part.row.taps, into: window)
             var tile = plan.tile
             tile.outStride = s * g.outChannels
-            DirectConvolution.forwardRow(
+            Microkernels.forwardRow(
                 window: window, weights: weights + part.offset, tile: tile, outChannels: g.outChannels, pixels: part.column.count,
                 out: out, accumulate: false)
         }

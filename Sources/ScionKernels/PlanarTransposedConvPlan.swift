@@ -1,4 +1,4 @@
-import ScionAVX512
+import ScionTiles
 
 /// A strided transposed convolution with few output channels (fewer than 16, e.g. a decoder's
 /// last layer writing 3 colour channels), phase by phase like `PhasedTransposedConvPlan`, but
@@ -152,7 +152,7 @@ public struct PlanarTransposedConvPlan: Sendable {
             let origin = planar + (border + q - part.row.pad) * planarWidth + border + start - part.column.pad
             part.offsets.withUnsafeBufferPointer { offsets in
                 for group in 0..<groupsOf4 {
-                    let sums = PlanarConvolution.accumulate16x4x2(
+                    let sums = Microkernels.planar16x4x2(
                         window: origin, rowStride: planarWidth, offsets: offsets.baseAddress!,
                         weights: weights + part.weightOffset + group * part.taps * 4, taps: part.taps)
                     let channels = min(4, o - group * 4)

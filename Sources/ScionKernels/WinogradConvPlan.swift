@@ -1,7 +1,7 @@
 import Foundation
-import ScionAVX512
+import ScionTiles
 
-/// How a 3x3 stride-1 convolution runs as Winograd F(2x2, 3x3) on AVX-512: 2.25x fewer
+/// How a 3x3 stride-1 convolution runs as Winograd F(2x2, 3x3) with the microkernels: 2.25x fewer
 /// multiply-adds than the direct kernels, paid for with tile transforms and 16/9 of the weight
 /// memory. Work is split into chunks of tile rows (a tile row is two output rows of one image);
 /// for each chunk a thread transforms the input tiles, runs the 16 channel GEMMs with the direct
@@ -13,9 +13,7 @@ import ScionAVX512
 /// from 16 channels up. `SCION_KERNELS=direct` turns it off, for comparisons.
 public struct WinogradConvPlan: Sendable {
     public static let enabled: Bool = {
-        guard DirectConvPlan.cpuSupported else { return false }
-        if let value = getenv("SCION_KERNELS"), String(cString: value) == "direct" { return false }
-        return true
+        DirectConvPlan.cpuSupported && !MicrokernelISA.winogradDisabled
     }()
 
     /// Floats of transformed input and output a chunk may hold: about the size of L2, so the
@@ -81,7 +79,7 @@ extension WinogradConvPlan {
         let c = geometry.inChannels, o = geometry.outChannels
         var co0 = 0
         while co0 < o {
-            let block = DirectConvolution.blockSize(remaining: o - co0)
+            let block = Microkernels.blockSize(remaining: o - co0)
             for j in 0..<block {
                 for ci in 0..<c {
                     let u = Self.transform(w + ((co0 + j) * c + ci) * 9)
@@ -136,7 +134,7 @@ extension WinogradConvPlan {
         transformInput(x, tileRows: first..<last, into: v, window: rows)
         let gemm = ForwardTile(channels: g.inChannels, kernelHeight: 1, kernelWidth: 1, stride: 1, rowStride: 0, outStride: g.outChannels)
         for xi in 0..<16 {
-            DirectConvolution.forwardRow(
+            Microkernels.forwardRow(
                 window: v + xi * inputMatrixStride, weights: weights + xi * g.inChannels * g.outChannels, tile: gemm,
                 outChannels: g.outChannels, pixels: tiles, out: m + xi * outputMatrixStride, accumulate: false)
         }
@@ -151,7 +149,7 @@ extension WinogradConvPlan {
         let g = geometry, c = g.inChannels
         for (k, t) in tileRows.enumerated() {
             window.fillWindow(x, image: t / tilesHigh, firstInputRow: t % tilesHigh * 2 - g.padH, rows: 4, into: rows)
-            WinogradTransforms.inputTileRow(
+            Microkernels.winogradInputTileRow(
                 rows, rowStride: window.paddedWidth * c, channels: c, tiles: tilesWide, into: v + k * tilesWide * c, matrixStride: inputMatrixStride)
         }
     }
@@ -165,7 +163,7 @@ extension WinogradConvPlan {
         let g = geometry, o = g.outChannels
         for (k, t) in tileRows.enumerated() {
             let n = t / tilesHigh, oh = t % tilesHigh * 2
-            WinogradTransforms.outputTileRow(
+            Microkernels.winogradOutputTileRow(
                 m + k * tilesWide * o, matrixStride: outputMatrixStride, channels: o, to: y + (n * g.outHeight + oh) * g.outWidth * o,
                 rowStride: g.outWidth * o, rows: min(2, g.outHeight - oh), width: g.outWidth, accumulate: accumulate, bias: bias, slope: slope)
         }

@@ -77,8 +77,9 @@ import Testing
             "\(c) direct \(kernel.direct != nil) winograd \(kernel.winograd != nil)")
     }
 
-    /// On an AVX-512 machine the direct and Winograd kernels must really run where they apply,
-    /// or the tests above would only ever check sgemm.
+    /// On an AVX-512 or AVX2 machine the direct and Winograd kernels must really run where they
+    /// apply, or the tests above would only ever check sgemm. (`make test` runs this suite again
+    /// with `SCION_KERNELS=avx2` on AVX-512 machines, so both compiled copies are checked.)
     @Test func directKernelsRunWhereTheyApply() {
         for c in Self.cases {
             let g = geometry(c)
@@ -94,6 +95,16 @@ import Testing
             let generic = Conv2D(geometry: g, weight: w, bias: nil, activation: .none, allowDirect: false)
             #expect(generic.direct == nil && generic.winograd == nil)
         }
+    }
+
+    @Test func microkernelCopyFollowsTheCPUAndTheEnvironment() {
+        #expect(MicrokernelISA.choose(environment: "", hasAVX512: true, hasAVX2: true) == .avx512)
+        #expect(MicrokernelISA.choose(environment: "", hasAVX512: false, hasAVX2: true) == .avx2)
+        #expect(MicrokernelISA.choose(environment: "", hasAVX512: false, hasAVX2: false) == nil)
+        #expect(MicrokernelISA.choose(environment: "AVX2", hasAVX512: true, hasAVX2: true) == .avx2)
+        #expect(MicrokernelISA.choose(environment: "avx2, direct", hasAVX512: true, hasAVX2: true) == .avx2)
+        #expect(MicrokernelISA.choose(environment: "generic", hasAVX512: true, hasAVX2: true) == nil)
+        #expect(MicrokernelISA.choose(environment: "avx2", hasAVX512: false, hasAVX2: false) == nil)
     }
 
     @Test(arguments: cases, [1, 3])

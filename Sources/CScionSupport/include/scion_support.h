@@ -21,6 +21,17 @@ static inline int scion_cpu_has_avx512(void) {
 #endif
 }
 
+/// 1 when the CPU runs AVX2 and FMA, which the ScionAVX2 kernels are compiled for (Haswell
+/// and later, Zen and later), else 0; always 0 off x86-64.
+static inline int scion_cpu_has_avx2(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
 /// Lays out `text` with stb_easy_font (Debian's libstb-dev) at (x, y), one unit per font pixel:
 /// writes up to `max_rects` axis-aligned rectangles as (x0, y0, x1, y1) into `rects` and returns
 /// how many it wrote. Used to draw labels on plots.

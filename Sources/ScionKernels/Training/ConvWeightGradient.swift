@@ -1,5 +1,5 @@
 import CBLAS
-import ScionAVX512
+import ScionTiles
 
 /// The weight gradient of a convolution over NHWC tensors: `dW = Σ_rows im2col(x)ᵀ · dy`.
 ///
@@ -123,7 +123,7 @@ public final class ConvWeightGradient: @unchecked Sendable {
             let tile = GradientTile(
                 channels: g.inChannels * fold, outChannels: g.outChannels, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth / fold,
                 stride: g.strideW, rowStride: plan.paddedWidth * g.inChannels, rows: rows, pixels: count, pixelStep: g.strideW * g.inChannels)
-            DirectConvolution.weightGradient(
+            Microkernels.weightGradient(
                 window: window + ow * g.strideW * g.inChannels, dy: dy + p * g.outChannels, tile: tile, dw: partial)
             let tilePixels = piece ? count : rows * g.outWidth
             if let bias { Reductions.addChannelSums(dy, rows: p..<(p + tilePixels), channels: g.outChannels, into: bias) }

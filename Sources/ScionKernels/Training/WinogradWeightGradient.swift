@@ -1,4 +1,4 @@
-import ScionAVX512
+import ScionTiles
 
 /// The weight gradient of a Winograd-eligible convolution, computed in the transformed domain.
 /// Since `y = Aᵀ (U ⊙ V) A` per tile, `dL/dU = Σ_tiles (A dy Aᵀ) ⊙ V`: for each of the 16
@@ -29,7 +29,7 @@ extension WinogradConvPlan {
                 channels: g.inChannels, outChannels: g.outChannels, kernelHeight: 1, kernelWidth: 1, stride: 1, rowStride: 0, rows: 1,
                 pixels: (last - first) * tilesWide)
             for xi in 0..<16 {
-                DirectConvolution.weightGradient(
+                Microkernels.weightGradient(
                     window: v + xi * inputMatrixStride, dy: d + xi * outputMatrixStride, tile: tile,
                     dw: du + xi * g.inChannels * g.outChannels)
             }
@@ -41,7 +41,7 @@ extension WinogradConvPlan {
     func transformGradient(_ dy: UnsafePointer<Float>, tileRows: Range<Int>, into d: UnsafeMutablePointer<Float>) {
         let o = geometry.outChannels
         forEachOutputTile(tileRows) { tile, offset, rows, columns in
-            WinogradTransforms.gradientTile(
+            Microkernels.winogradGradientTile(
                 dy + offset, rowStride: geometry.outWidth * o, channels: o, rows: rows, columns: columns, into: d + tile * o,
                 matrixStride: outputMatrixStride)
         }
