@@ -12,6 +12,8 @@ struct ResponseMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
+        server.metrics.inFlight.increment()
+        defer { server.metrics.inFlight.decrement() }
         var response: Response
         do {
             response = try await next(request, context)

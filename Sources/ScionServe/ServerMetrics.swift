@@ -2,10 +2,12 @@ import Foundation
 import Prometheus
 
 /// Prometheus metrics of the server, rendered at `GET /metrics`: requests and errors by
-/// endpoint, model and status; request latency; samples per executed batch.
+/// endpoint, model and status; requests in flight (received, not yet answered); request
+/// latency; samples per executed batch.
 final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let batchSize: ValueHistogram
+    let inFlight: Gauge
     private static var requests: MetricNameDescriptor { MetricNameDescriptor(namespace: "scion", metricName: "requests", unitName: "total", helpText: "Requests answered") }
     private static var errors: MetricNameDescriptor { MetricNameDescriptor(
         namespace: "scion", metricName: "request_errors", unitName: "total", helpText: "Requests answered with a 4xx or 5xx status") }
@@ -20,6 +22,9 @@ final class ServerMetrics: Sendable {
         batchSize = registry.makeValueHistogram(
             descriptor: MetricNameDescriptor(namespace: "scion", metricName: "batch", unitName: "size", helpText: "Samples per executed batch"),
             labels: [], buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256])
+        inFlight = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "scion", metricName: "requests_in_flight", helpText: "Requests whose head has arrived and that are not yet answered"))
     }
 
     func record(endpoint: String, model: String, status: Int, seconds: Double) {

@@ -53,13 +53,32 @@ import Testing
         let server = try await LiveServer.start([fixture.sanitizedPath], ServerSettings(maxBatch: 4, maxDelayMilliseconds: 1))
         let body = try JSONSerialization.data(withJSONObject: LiveServer.inferBody((0..<16).map { fixture.sample(seed: UInt64($0)) }, shape: [3, 32, 32]))
         let inFlight = (0..<8).map { _ in Task { try await server.send("POST", "/v2/models/clean/infer", body: body) } }
-        try await Task.sleep(for: .milliseconds(50))
+        // Shut down once the server has received all eight (a fixed sleep raced with a loaded
+        // machine: a connection whose request had not arrived yet is idle, and idle connections
+        // are closed at shutdown).
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try await inferRequestsReceived(server) < 8 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
         try await server.running.shutdown()
         for task in inFlight {
             let reply = try await task.value
             #expect(reply.status == 200, "\(reply.error ?? "")")
             #expect(logits(reply).count == 16 * 10)
         }
-        await #expect(throws: (any Error).self) { _ = try await server.get("/v2/health/live") }
+        // The client retries a refused connection until its deadline: a short one.
+        await #expect(throws: (any Error).self) { _ = try await server.send("GET", "/v2/health/live", body: nil, timeout: .seconds(2)) }
+    }
+
+    /// Infer requests the server has received: those answered plus those in flight, less the
+    /// `/metrics` request asking, which is in flight itself.
+    func inferRequestsReceived(_ server: LiveServer) async throws -> Int {
+        let text = String(decoding: try await server.get("/metrics").body, as: UTF8.self)
+        var received = -1.0
+        for line in text.split(separator: "\n") {
+            let value = Double(line.split(separator: " ").last ?? "") ?? 0
+            if line.hasPrefix("scion_requests_total{") && line.contains("endpoint=\"infer\"") || line.hasPrefix("scion_requests_in_flight ") {
+                received += value
+            }
+        }
+        return Int(received)
     }
 }

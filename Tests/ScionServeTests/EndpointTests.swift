@@ -104,6 +104,8 @@ import Testing
         #expect(text.contains("scion_request_errors_total{endpoint=\"model_metadata\",model=\"unknown\",status=\"404\"} 1"))
         #expect(text.contains("scion_request_duration_seconds_bucket"))
         #expect(text.contains("scion_batch_size_count 1"))
+        let inFlight = text.split(separator: "\n").first { $0.hasPrefix("scion_requests_in_flight ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+        #expect(inFlight == 1, "only the /metrics request itself")
         try await server.stop()
     }
 

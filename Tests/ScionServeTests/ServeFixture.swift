@@ -78,11 +78,11 @@ struct LiveServer {
         try await send("POST", path, body: try JSONSerialization.data(withJSONObject: json))
     }
 
-    func send(_ method: String, _ path: String, body: Data?) async throws -> Reply {
+    func send(_ method: String, _ path: String, body: Data?, timeout: TimeAmount = .seconds(60)) async throws -> Reply {
         var request = HTTPClientRequest(url: base + path)
         request.method = .init(rawValue: method)
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await client.execute(request, timeout: .seconds(60))
+        let response = try await client.execute(request, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 64 << 20)
         var headers: [String: String] = [:]
         for header in response.headers { headers[header.name.lowercased()] = header.value }
