@@ -7,8 +7,8 @@ import ScionTiles
 /// Output pixels are processed in chunks of rows spread over the thread pool. For each chunk a
 /// thread gathers the input patches (im2col) into its own scratch and multiplies them by the
 /// packed weights with `cblas_sgemm`; a 1x1 stride-1 convolution multiplies the input rows
-/// directly. Weights are packed once, at construction, as `[group][kh][kw][ci][co]`. On AVX-512
-/// CPUs 3x3 stride-1 layers with at least 8x8 outputs run as Winograd F(2x2, 3x3)
+/// directly. Weights are packed once, at construction, as `[group][kh][kw][ci][co]`. On CPUs that
+/// run the microkernels (AVX-512 or AVX2) 3x3 stride-1 layers with at least 8x8 outputs run as Winograd F(2x2, 3x3)
 /// (`WinogradConvPlan`) and most others as direct convolutions (`DirectConvPlan`), each with
 /// its own weight packing.
 public final class Conv2D: @unchecked Sendable {
@@ -20,9 +20,9 @@ public final class Conv2D: @unchecked Sendable {
     let depth: Int
     let pointwise: Bool
     let maxChunkRows: Int
-    /// Set when the layer runs as a direct convolution (AVX-512), nil for im2col and sgemm.
+    /// Set when the layer runs as a direct convolution (microkernels), nil for im2col and sgemm.
     public let direct: DirectConvPlan?
-    /// Set when the layer runs as Winograd F(2x2, 3x3) (AVX-512); `direct` is then nil.
+    /// Set when the layer runs as Winograd F(2x2, 3x3) (microkernels); `direct` is then nil.
     public let winograd: WinogradConvPlan?
 
     /// `weight` is PyTorch's `[O, C/groups, kh, kw]`; `geometry.batch` is the largest batch.
@@ -155,7 +155,7 @@ public final class Conv2D: @unchecked Sendable {
         }
     }
 
-    /// Output rows of chunk `chunk` (chunked by output row) with the AVX-512 microkernels.
+    /// Output rows of chunk `chunk` (chunked by output row) with the microkernels.
     @inline(__always)
     func computeDirect(
         _ plan: DirectConvPlan, chunk: Int, of chunking: Chunking, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,

@@ -4,7 +4,7 @@ import CBLAS
 ///
 /// Per image, a GEMM forms every input pixel's contribution to each kernel tap,
 /// `col[pixel][kh][kw][co] = Σ_ci x[pixel][ci] · W[ci][co][kh][kw]`; each output pixel then
-/// gathers the taps that land on it. On AVX-512 CPUs strided layers with a multiple of 16
+/// gathers the taps that land on it. On CPUs that run the microkernels strided layers with a multiple of 16
 /// output channels run instead as one direct convolution per output phase
 /// (`PhasedTransposedConvPlan`), and those with fewer than 16 output channels phase by phase
 /// along rows of pixels (`PlanarTransposedConvPlan`). Images are spread over the thread pool.

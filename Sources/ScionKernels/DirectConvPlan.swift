@@ -1,4 +1,3 @@
-import Foundation
 import ScionTiles
 
 /// How a convolution runs as a direct convolution with the microkernels (AVX-512 or AVX2,

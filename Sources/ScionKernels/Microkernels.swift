@@ -12,13 +12,15 @@ import ScionTiles
 public enum MicrokernelISA: String, Sendable {
     case avx512, avx2
 
+    /// `SCION_KERNELS`, as it was when the process first asked.
+    static let environment = getenv("SCION_KERNELS").map { String(cString: $0) } ?? ""
+
     /// Nil when the CPU has neither (or `SCION_KERNELS=generic`).
     public static let active: MicrokernelISA? = choose(
-        environment: getenv("SCION_KERNELS").map { String(cString: $0) } ?? "",
-        hasAVX512: scion_cpu_has_avx512() != 0, hasAVX2: scion_cpu_has_avx2() != 0)
+        environment: environment, hasAVX512: scion_cpu_has_avx512() != 0, hasAVX2: scion_cpu_has_avx2() != 0)
 
     /// Whether `SCION_KERNELS` turns Winograd off.
-    static let winogradDisabled: Bool = words(getenv("SCION_KERNELS").map { String(cString: $0) } ?? "").contains("direct")
+    static let winogradDisabled: Bool = words(environment).contains("direct")
 
     /// The choice `active` makes, given `SCION_KERNELS` and what the CPU has.
     public static func choose(environment: String, hasAVX512: Bool, hasAVX2: Bool) -> MicrokernelISA? {

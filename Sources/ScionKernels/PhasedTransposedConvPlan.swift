@@ -1,7 +1,7 @@
 import ScionTiles
 
-/// A strided transposed convolution as `stride²` stride-1 convolutions on the AVX-512 direct
-/// microkernels, one per output phase.
+/// A strided transposed convolution as `stride²` stride-1 convolutions on the direct
+/// microkernels (AVX-512 or AVX2), one per output phase.
 ///
 /// Output row `o` of a transposed convolution with stride `s` and padding `p` only receives
 /// the taps `t ≡ (o + p) mod s`, so the outputs of one residue ("phase") form a stride-1
@@ -11,7 +11,7 @@ import ScionTiles
 /// tap buffer plus a gather, which read and wrote `k²` floats per input pixel and channel.
 ///
 /// Used by `ConvTranspose2D` (decoders, and the input gradient of strided convolutions) when
-/// the CPU has AVX-512, there is one group, no dilation, equal strides of 2 or more, the
+/// the CPU runs the microkernels, there is one group, no dilation, equal strides of 2 or more, the
 /// output channels are a multiple of 16 and every phase's padding is non-negative.
 public struct PhasedTransposedConvPlan: Sendable {
     /// One output residue along one axis.

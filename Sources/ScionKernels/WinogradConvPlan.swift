@@ -1,4 +1,3 @@
-import Foundation
 import ScionTiles
 
 /// How a 3x3 stride-1 convolution runs as Winograd F(2x2, 3x3) with the microkernels: 2.25x fewer

@@ -1,6 +1,6 @@
 /// The input gradient of a convolution over NHWC tensors, `dx = conv2d_grad_input(dy, W)`.
 ///
-/// A stride-1 layer on an AVX-512 CPU runs it as a direct convolution of `dy` with the weights
+/// A stride-1 layer on a CPU that runs the microkernels runs it as a direct convolution of `dy` with the weights
 /// transposed and flipped (padding `k - 1 - pad`), which reads `dy` once and writes `dx` once.
 /// Other layers run the transposed convolution: for strided layers with a multiple of 16 input
 /// channels, the direct kernels phase by phase; otherwise a GEMM per image, then a gather.

@@ -9,7 +9,7 @@ import ScionTiles
 /// (deterministic) and unpacked to PyTorch's `[O, C/groups, kh, kw]`. On request a part also
 /// sums its output gradient per channel (a bias gradient) while each piece of dy is in cache.
 ///
-/// On AVX-512 CPUs, layers the direct microkernels suit skip the patch gathering: each part
+/// On CPUs that run the microkernels (AVX-512 or AVX2), layers the direct ones suit skip the patch gathering: each part
 /// walks tiles of output rows and accumulates straight from a zero-padded window of input rows;
 /// layers the forward pass runs as Winograd F(2x2, 3x3) accumulate in its transformed domain
 /// (see `WinogradWeightGradient.swift`), parts split by tile rows.
