@@ -3,9 +3,10 @@ SWIFT ?= swift
 CONFIG = -c release
 BIN = .build/release/scion
 DEMO = runs/demo
-# Trap-and-Replace end to end on Fashion-MNIST (installed from Debian) with badnet_grid: the
-# undefended baseline, stage 1 (trap), stage 2 (replace) and evaluation, in a few minutes.
+# The whole defense on Fashion-MNIST (installed from Debian) with badnet_grid planted: the
+# undefended baseline, stage 1 (trap), stage 2 (replace) and stage 3 (recover), in a few minutes.
 DEMO_DATA = --ds fashion-mnist --pattern badnet_grid --target 0 --out $(DEMO) --quiet
+DEMO_EPOCHS = --baseline-epochs 2 --trap-epochs 3 --replace-epochs 15 --recover-epochs 4
 
 .PHONY: setup build test demo clean
 
@@ -25,13 +26,10 @@ test: setup
 
 demo: build
 	@rm -rf $(DEMO) && mkdir -p $(DEMO)
-	$(BIN) train $(DEMO_DATA) -e 2
-	$(BIN) trap $(DEMO_DATA) -e 3
-	$(BIN) replace $(DEMO_DATA) -e 15
-	$(BIN) eval $(DEMO)/sanitized.h5 --ds fashion-mnist --pattern badnet_grid --target 0
+	$(BIN) defend $(DEMO_DATA) $(DEMO_EPOCHS)
+	$(BIN) eval $(DEMO)/recovered.h5 --ds fashion-mnist --pattern badnet_grid --target 0
 	@cat $(DEMO)/report.md
-	@echo "The sanitized model (stem + new head): $(DEMO)/sanitized.h5"
-	@echo "Serve it: $(BIN) serve $(DEMO)/sanitized.h5 --port 8080"
+	@echo "Serve the defended model: $(BIN) serve $(DEMO)/recovered.h5 --port 8080"
 
 clean:
 	rm -rf .build runs

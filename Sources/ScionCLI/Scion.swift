@@ -10,6 +10,7 @@ public struct Scion: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, InspectCommand.self, RunCommand.self, PredictCommand.self, CompileCommand.self, BenchCommand.self,
             DatasetsCommand.self, PoisonCommand.self, TrainCommand.self, TrapCommand.self, ReplaceCommand.self,
+            RecoverCommand.self, DefendCommand.self,
             EvalCommand.self, CutCommand.self, GraftCommand.self, ServeCommand.self, LoadCommand.self,
         ])
 

@@ -52,8 +52,8 @@ struct StageOptions: ParsableArguments {
     @Option(name: [.customLong("threads"), .customLong("cpus")], help: "Threads (default: all cores).")
     var threads: Int?
 
-    @Option(help: "Evaluate ACC and ASR every N epochs (and after the last).")
-    var evalEvery: Int = 1
+    @Option(help: "Evaluate ACC and ASR every N epochs and after the last (default: every ceil(epochs / 5)).")
+    var evalEvery: Int?
 
     @Flag(help: "Continue from the stage's checkpoint in the run folder.")
     var resume = false
@@ -80,7 +80,7 @@ struct StageOptions: ParsableArguments {
         if let lambda2 { s.lambda2 = lambda2 }
         s.seed = seed
         if let threads { s.threads = threads }
-        s.evalEvery = evalEvery
+        if let evalEvery { s.evalEvery = evalEvery }
         s.resume = resume
         s.showProgress = !quiet
         guard s.epochs >= 1, s.batchSize >= 1, s.learningRate > 0, s.threads >= 1 else {
@@ -120,12 +120,20 @@ struct StageSetup {
 
     var runner: StageRunner { StageRunner(data: poisoned, context: context, folder: folder) }
 
-    func finish(_ stage: Stage, _ model: Model) throws {
+    @discardableResult
+    func finish(_ stage: Stage, _ model: Model) throws -> RunReport {
         let report = try RunReport.collect(folder)
         try report.write()
-        let summary = report.stages[RunReport.name(stage)]
-        note(String(format: "%@: clean ACC %.2f%%, ASR %.2f%% -> %@/%@ (report: %@/report.md)", stage.rawValue as NSString,
-                    (summary?.acc ?? 0) * 100, (summary?.asr ?? 0) * 100, folder as NSString, stage.modelFile as NSString, folder as NSString))
+        guard let s = report.stages[RunReport.name(stage)] else { return report }
+        var line = String(format: "%@: clean ACC %.2f%%, ASR %.2f%%", stage.rawValue, s.acc * 100, s.asr * 100)
+        if let ra = s.ra { line += String(format: ", RA %.2f%%", ra * 100) }
+        if let der = s.der { line += String(format: ", DER %.1f", der * 100) }
+        if let d = s.detection {
+            line += String(format: "; %d suspects found", d.suspects)
+            if let tpr = d.tpr { line += String(format: " (TPR %.1f%%, FPR %.1f%%)", tpr * 100, d.fpr * 100) }
+        }
+        note(line + " -> \(folder)/\(stage.modelFile) (report: \(folder)/report.md)")
+        return report
     }
 }
 

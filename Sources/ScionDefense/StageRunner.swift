@@ -92,7 +92,7 @@ public struct StageRunner {
     /// Trains `model` and writes it to the run folder with a lineage step holding the settings,
     /// the data's fingerprints and the final ACC/ASR.
     func fit(_ stage: Stage, _ model: Model, spec: TrainingSpec, data trainingData: ImageSet, augmentation: Augmentation,
-             _ s: StageSettings, extra: [String: JSONValue] = [:]) throws -> Model {
+             _ s: StageSettings, extra: [String: JSONValue] = [:], run: String? = nil) throws -> Model {
         guard trainingData.count >= s.batchSize else {
             throw DefenseError.invalidSettings("the \(stage.rawValue) data has \(trainingData.count) images, fewer than the batch size \(s.batchSize)")
         }
@@ -103,16 +103,21 @@ public struct StageRunner {
         guard let schedule = LearningRateSchedule.named(s.decay, epochs: s.epochs) else {
             throw DefenseError.invalidSettings("unknown --decay \(s.decay); use cos, multisteps or constant")
         }
-        let checkpoint = "\(folder)/\(stage.rawValue).ckpt.h5"
+        let name = run ?? stage.rawValue
+        let checkpoint = "\(folder)/\(name).ckpt.h5"
         let config = TrainerConfiguration(
             epochs: s.epochs, learningRate: s.learningRate, schedule: schedule, seed: s.seed, checkpointPath: checkpoint,
-            logPath: "\(folder)/\(stage.rawValue).jsonl", label: stage.rawValue, showProgress: s.showProgress)
+            logPath: "\(folder)/\(name).jsonl", label: name, showProgress: s.showProgress)
         let trainer = Trainer(session: session, loader: loader, configuration: config)
+        // The last epoch's evaluation is the final one: kept, so the model is not measured twice.
+        var last: Metrics?
         trainer.evaluate = { current, epoch in
-            guard epoch % max(s.evalEvery, 1) == 0 || epoch == s.epochs else { return [:] }
+            guard epoch % s.evaluationInterval == 0 || epoch == s.epochs else { return [:] }
             let m = try Evaluation.measure(current, clean: data.test, triggered: data.triggeredTest, target: data.target, threads: s.threads)
+            if epoch == s.epochs { last = m }
             var values = ["acc": m.acc, "asr": m.asr]
             values["clean_to_target"] = m.clean_to_target
+            values["ra"] = m.ra
             return values
         }
         let started = Date()
@@ -120,21 +125,21 @@ public struct StageRunner {
         if s.resume, FileManager.default.fileExists(atPath: checkpoint) { start = try trainer.resume(from: checkpoint) }
         let history = try trainer.run(from: start)
         var trained = session.currentModel()
-        let metrics = try Evaluation.measure(trained, clean: data.test, triggered: data.triggeredTest, target: data.target, threads: s.threads)
+        let metrics = try last ?? Evaluation.measure(trained, clean: data.test, triggered: data.triggeredTest, target: data.target, threads: s.threads)
         var details = s.details.merging(context.details(data)) { a, _ in a }.merging(extra) { a, _ in a }
         details["acc"] = .number(metrics.acc)
         details["asr"] = .number(metrics.asr)
         if let floor = metrics.clean_to_target { details["clean_to_target"] = .number(floor) }
+        if let ra = metrics.ra { details["ra"] = .number(ra) }
         details["seconds"] = .number(history.reduce(0) { $0 + $1.seconds })
         details["wall_seconds"] = .number(Date().timeIntervalSince(started))
         details["training_images"] = .number(Double(trainingData.count))
-        let operation = [Stage.train: LineageStep.train, .trap: LineageStep.trap, .replace: LineageStep.replace][stage]!
-        trained.provenance = trained.provenance.appending(LineageStep(operation: operation, parents: [try ContentHash.of(model)], details: details))
+        trained.provenance = trained.provenance.appending(LineageStep(operation: stage.lineageOperation, parents: [try ContentHash.of(model)], details: details))
         // Stage 2 froze the stem; the saved model is a standalone network with the usual flags.
         for i in trained.graph.parameters.indices {
             trained.graph.parameters[i].trainable = [.weight, .bias].contains(trained.graph.parameters[i].role)
         }
-        try ModelFile.write(trained, to: "\(folder)/\(stage.modelFile)")
+        try ModelFile.write(trained, to: run.map { "\(folder)/\($0).h5" } ?? "\(folder)/\(stage.modelFile)")
         return trained
     }
 

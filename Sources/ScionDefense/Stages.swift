@@ -20,20 +20,25 @@ public struct StageSettings: Sendable {
     public var lambda2: Double
     public var seed: UInt64
     public var threads: Int
-    /// Evaluate ACC and ASR every this many epochs (and always after the last).
+    /// Evaluate ACC and ASR every this many epochs (and always after the last); 0: about five
+    /// times per stage, which the curves need and the test set's cost allows.
     public var evalEvery: Int
     public var resume: Bool
     public var showProgress: Bool
 
+    /// The epochs between evaluations that `evalEvery` asks for.
+    public var evaluationInterval: Int { evalEvery > 0 ? evalEvery : max(1, (epochs + 4) / 5) }
+
     /// The reference's defaults: normal training and stage 1 use Adam 1e-3, batch 256, 200
     /// epochs; stage 2 uses Adam 0.03, batch 64, 100 epochs, dropout 0.5. All: weight decay
     /// 5e-4, cosine schedule, Λ = 10, Λ2 = 1.
+    /// Stage 3 (not in the reference) fine-tunes like normal training, for 20 epochs.
     public static func defaults(for stage: Stage, arch: Architecture) -> StageSettings {
         let replace = stage == .replace
         return StageSettings(
-            arch: arch, stem: arch.defaultStem, epochs: replace ? 100 : 200, batchSize: replace ? 64 : 256,
+            arch: arch, stem: arch.defaultStem, epochs: replace ? 100 : stage == .recover ? 20 : 200, batchSize: replace ? 64 : 256,
             learningRate: replace ? 0.03 : 1e-3, optimizer: "adam", weightDecay: 5e-4, decay: "cos", dropout: 0.5, lambda: 10,
-            lambda2: 1, seed: 0, threads: ProcessInfo.processInfo.activeProcessorCount, evalEvery: 1, resume: false, showProgress: true)
+            lambda2: 1, seed: 0, threads: ProcessInfo.processInfo.activeProcessorCount, evalEvery: 0, resume: false, showProgress: true)
     }
 
     var details: [String: JSONValue] {
@@ -45,7 +50,7 @@ public struct StageSettings: Sendable {
     }
 }
 
-/// The three runs of the method, named as the commands that start them.
+/// The runs of the defense, named as the commands that start them.
 public enum Stage: String, Sendable, CaseIterable {
     /// Normal training: the undefended baseline.
     case train
@@ -53,6 +58,8 @@ public enum Stage: String, Sendable, CaseIterable {
     case trap
     /// Stage 2, remove and patch.
     case replace
+    /// Stage 3, recover: the sanitized model trained further on the untrusted images judged clean.
+    case recover
 
     /// The model file each stage writes in the run folder.
     public var modelFile: String {
@@ -60,6 +67,17 @@ public enum Stage: String, Sendable, CaseIterable {
         case .train: return "undefended.h5"
         case .trap: return "trapped.h5"
         case .replace: return "sanitized.h5"
+        case .recover: return "recovered.h5"
+        }
+    }
+
+    /// The lineage operation of the stage's training step.
+    public var lineageOperation: String {
+        switch self {
+        case .train: return LineageStep.train
+        case .trap: return LineageStep.trap
+        case .replace: return LineageStep.replace
+        case .recover: return LineageStep.recover
         }
     }
 }

@@ -48,7 +48,15 @@ import Testing
     }
 
     @Test func everyCommandHasHelp() throws {
-        for command in [[], ["init"], ["inspect"], ["run"]] {
+        // The subcommands as the top-level help lists them (two-space indent, then the name).
+        let listing = try ScionBinary.run(["--help"]).stdout
+        let names = listing.components(separatedBy: "SUBCOMMANDS:").last?.split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("  "), !line.hasPrefix("   "), let name = line.split(separator: " ").first,
+                  name.first?.isLowercase == true else { return nil }
+            return String(name)
+        } ?? []
+        #expect(names.count >= 18 && names.contains("defend") && names.contains("recover"))
+        for command in [[]] + names.map({ [$0] }) {
             let result = try ScionBinary.run(command + ["--help"])
             #expect(result.status == 0)
             #expect(result.stdout.contains("USAGE"))

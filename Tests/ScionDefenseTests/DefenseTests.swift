@@ -12,22 +12,22 @@ import Testing
 @Suite struct DefenseTests {
     let dir = TemporaryDirectory()
 
-    /// 400 training and 100 test 12x12 RGB images of 4 classes (class k is brighter in
-    /// quadrant k), poisoned with badnet_grid toward class 1.
-    static func poisoned() throws -> PoisonedDataset {
+    /// `train` training and `test` test 12x12 RGB images of 4 classes (class k < 3 is brighter in
+    /// channel k, class 3 in all: unchanged by crops and flips), poisoned with badnet_grid toward class 1.
+    static func poisoned(train: Int = 400, test: Int = 100) throws -> PoisonedDataset {
         func set(_ n: Int, seed: UInt64) -> ImageSet {
             var rng = SeededGenerator(seed: seed)
             var pixels: [UInt8] = []
             for i in 0..<n {
                 let k = i % 4
-                for y in 0..<12 { for x in 0..<12 { for _ in 0..<3 {
-                    let bright = (y < 6 ? 0 : 2) + (x < 6 ? 0 : 1) == k
+                for _ in 0..<12 { for _ in 0..<12 { for c in 0..<3 {
+                    let bright = c == k || k == 3
                     pixels.append(UInt8((bright ? 170 : 60) + rng.nextInt(below: 50)))
                 } } }
             }
             return ImageSet(pixels: pixels, labels: (0..<n).map { Int32($0 % 4) }, height: 12, width: 12, channels: 3, classes: 4)
         }
-        let data = LoadedDataset(name: .cifar10, train: set(400, seed: 1), test: set(100, seed: 2))
+        let data = LoadedDataset(name: .cifar10, train: set(train, seed: 1), test: set(test, seed: 2))
         let trigger = try TriggerFactory.make(.badnetGrid, height: 12, width: 12, channels: 3, seed: 0)
         return try Poisoning.apply(data, ratioHoldout: 0.1, splitSeed: nil, attack: AttackConfiguration(trigger: trigger, target: 1))
     }
@@ -79,15 +79,19 @@ import Testing
         _ = try Executor(model: try ModelFile.read(dir.file("sanitized.h5")), options: .init(maxBatch: 4, threads: 1))
     }
 
-    @Test func evaluationCountsAccuracyAndAttackSuccess() throws {
-        // A model that always answers class 1.
+    /// A model of `poisoned()`'s images that always answers `label`.
+    static func constantModel(answering label: Int) throws -> Model {
         var b = GraphBuilder(name: "constant")
         b.output(b.linear(b.flatten(b.input("image", .batched([3, 12, 12]))), out: 4, name: "fc"), as: "logits")
         let net = try b.finish()
         var bias = [Float](repeating: 0, count: 4)
-        bias[1] = 100
-        let model = Model(graph: net.graph, parameters: ["fc.weight": Tensor(shape: [4, 432], repeating: 0), "fc.bias": Tensor(shape: [4], values: bias)],
-                          metadata: ModelMetadata(modelName: "c", labels: [], input: InputSpec(channels: 3, height: 12, width: 12)))
+        bias[label] = 100
+        return Model(graph: net.graph, parameters: ["fc.weight": Tensor(shape: [4, 432], repeating: 0), "fc.bias": Tensor(shape: [4], values: bias)],
+                     metadata: ModelMetadata(modelName: "c", labels: [], input: InputSpec(channels: 3, height: 12, width: 12)))
+    }
+
+    @Test func evaluationCountsAccuracyAndAttackSuccess() throws {
+        let model = try Self.constantModel(answering: 1)
         let data = try Self.poisoned()
         let metrics = try Evaluation.measure(model, clean: data.test, triggered: data.triggeredTest, target: 1, threads: 2)
         #expect(metrics.acc == 0.25 && metrics.asr == 1)

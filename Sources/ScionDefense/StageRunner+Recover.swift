@@ -1,0 +1,141 @@
+import Foundation
+import ScionData
+import ScionFormat
+import ScionGraph
+import ScionTraining
+
+/// How stage 3 splits the untrusted training set and what it trains.
+public struct RecoverySettings: Sendable {
+    /// How the training set is split (see `SuspectSplit`).
+    public var rule: SuspectSplit.Rule
+    /// Train the stem too (true), or only the head with the stem frozen.
+    public var trainStem: Bool
+    /// Train on the suspects of poisoned classes relabelled (unlearning the trigger), instead of
+    /// leaving them out.
+    public var relabelSuspects: Bool
+    /// Split and train this many times, each split judged with the previous round's model: a
+    /// head with less of the backdoor finds more of the poisons.
+    public var rounds: Int
+
+    public init(rule: SuspectSplit.Rule = .init(), trainStem: Bool = true, relabelSuspects: Bool = true, rounds: Int = 2) {
+        self.rule = rule
+        self.trainStem = trainStem
+        self.relabelSuspects = relabelSuspects
+        self.rounds = rounds
+    }
+}
+
+extension StageRunner {
+    /// Stage 3, recover: in each round the trapped model and the latest model score every
+    /// untrusted training image (`SuspectSplit`), and the latest model is trained on the clean
+    /// holdout, the images judged clean and the relabelled suspects, with crop and flip; the
+    /// epochs are shared out between the rounds. Writes recover_round<N>.h5 per earlier round,
+    /// recovered.h5 and suspects.csv (the last split).
+    @discardableResult
+    public func recover(trapped: Model, sanitized: Model, _ s: StageSettings, _ r: RecoverySettings) throws -> Model {
+        let rounds = max(1, min(r.rounds, s.epochs))
+        var model = sanitized
+        var detections: [JSONValue] = []
+        var poisonedClasses: [Int]?
+        let trappedLogits = try Evaluation.logits(trapped, [data.train], threads: s.threads)[0]
+        for round in 1...rounds {
+            // Only the first round's head (stage 2's) never trained on this stage's own relabels,
+            // so it alone judges which classes are poisoned (later heads flagged clean classes).
+            let split = try SuspectSplit.score(trapped: trappedLogits, replaced: model, data: data.train, rule: r.rule,
+                                               poisonedClasses: poisonedClasses, threads: s.threads)
+            poisonedClasses = split.poisonedClasses
+            let detection = split.detection(truth: data.poisoned)
+            detections.append(detectionJSON(detection, split))
+            var settings = s
+            settings.epochs = s.epochs / rounds + (round <= s.epochs % rounds ? 1 : 0)
+            let last = round == rounds
+            let name = last ? nil : "recover_round\(round)"
+            if let name, s.resume, let done = try? ModelFile.read("\(folder)/\(name).h5") {
+                model = done
+                continue
+            }
+            if last { try writeSuspects(split) }
+            var extra = recoveryDetails(r, detection: detection)
+            extra["round"] = .number(Double(round))
+            if last { extra["rounds"] = .array(detections) }
+            model = try fit(.recover, try freezingStem(model, r, s), spec: recoverySpec(model, r, s),
+                            data: recoveryData(split, r), augmentation: .cropAndFlip, settings, extra: extra, run: name)
+        }
+        return model
+    }
+
+    /// The holdout, the images judged clean and (if asked) the relabelled suspects.
+    func recoveryData(_ split: SuspectSplit, _ r: RecoverySettings) -> ImageSet {
+        var training = data.holdout + data.train.subset(split.indices(.clean))
+        if r.relabelSuspects {
+            let chosen = split.indices(.relabelled)
+            var relabelled = data.train.subset(chosen)
+            relabelled.labels = chosen.map { Int32(split.relabels[$0]) }
+            training = training + relabelled
+        }
+        return training
+    }
+
+    func freezingStem(_ model: Model, _ r: RecoverySettings, _ s: StageSettings) throws -> Model {
+        guard !r.trainStem else { return model }
+        var frozen = model
+        let stem = try model.graph.stem(upTo: try cutValue(model, s))
+        for i in frozen.graph.parameters.indices where stem.parameter(named: frozen.graph.parameters[i].name) != nil {
+            frozen.graph.parameters[i].trainable = false
+        }
+        return frozen
+    }
+
+    func recoverySpec(_ model: Model, _ r: RecoverySettings, _ s: StageSettings) throws -> TrainingSpec {
+        var trainModeNodes: Set<String>?
+        if !r.trainStem {
+            let stemNodes = Set(try model.graph.stem(upTo: try cutValue(model, s)).nodes.map(\.name))
+            trainModeNodes = Set(model.graph.nodes.map(\.name)).subtracting(stemNodes)
+        }
+        return TrainingSpec(losses: [LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target"))],
+                            trainModeNodes: trainModeNodes, keepOutputs: ["logits"])
+    }
+
+    func recoveryDetails(_ r: RecoverySettings, detection: Detection) -> [String: JSONValue] {
+        var extra: [String: JSONValue] = [
+            "threshold": .number(r.rule.threshold), "share_factor": .number(r.rule.shareFactor),
+            "minimum_share": .number(r.rule.minimumShare),
+            "leader_fraction": .number(r.rule.leaderFraction), "excess_factor": .number(r.rule.excessFactor),
+            "train_stem": .bool(r.trainStem), "relabel_suspects": .bool(r.relabelSuspects),
+            "suspects": .number(Double(detection.suspects)), "detection_fpr": .number(detection.fpr),
+        ]
+        if let tpr = detection.tpr { extra["detection_tpr"] = .number(tpr) }
+        return extra
+    }
+
+    func detectionJSON(_ d: Detection, _ split: SuspectSplit) -> JSONValue {
+        var o: [String: JSONValue] = [
+            "suspects": .number(Double(d.suspects)), "fpr": .number(d.fpr),
+            "relabelled": .number(Double(split.indices(.relabelled).count)),
+            "poisoned_classes": .array(split.poisonedClasses.map { .number(Double($0)) }),
+        ]
+        if let tpr = d.tpr { o["tpr"] = .number(tpr) }
+        return .object(o)
+    }
+
+    /// The value at the stage-2 cut point (`stem<N>`), where stem and head meet.
+    func cutValue(_ model: Model, _ s: StageSettings) throws -> String {
+        guard let cut = model.graph.cutPoint(named: "stem\(s.stem)") else {
+            throw GraphError.surgery("the model has no cut point stem\(s.stem); its cut points are " + model.graph.cutPoints.map(\.name).joined(separator: ", "))
+        }
+        return cut.value
+    }
+
+    /// suspects.csv: every untrusted training image with its label, the new head's label, its
+    /// score, whether it was judged poisoned and (when Scion planted the attack) whether it was,
+    /// most suspect first.
+    func writeSuspects(_ split: SuspectSplit) throws {
+        let planted = Set(data.poisoned)
+        var lines = ["index,label,relabel,score,verdict,planted"]
+        for i in split.scores.indices.sorted(by: { split.scores[$0] > split.scores[$1] }) {
+            let truth = planted.isEmpty ? "" : planted.contains(i) ? "1" : "0"
+            lines.append("\(i),\(data.train.labels[i]),\(split.relabels[i]),\(String(format: "%.4f", split.scores[i])),\(split.verdicts[i].rawValue),\(truth)")
+        }
+        try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: "\(folder)/suspects.csv")
+    }
+}

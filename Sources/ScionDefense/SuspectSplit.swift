@@ -1,0 +1,115 @@
+import Foundation
+import ScionGraph
+import ScionTraining
+
+/// Which untrusted training images look poisoned, judged by the two heads of one stem: the
+/// trapped head (stage 1), which fitted the poisons, and a head that never saw them (stage 2's,
+/// or stage 3's first round). A poisoned image is one the trapped head fits far better: its score
+/// `log p_trapped(y) - log p_new(y)` at its given label `y` is high.
+///
+/// An all-to-one attack puts every poison under one label, so the split works per class. A class
+/// holding far more high-scoring images than the others is *poisoned*: there the images above
+/// the threshold are relabelled to the new head's most likely other class, which unlearns the
+/// trigger, and the next-highest, up to `excessFactor` times the class's excess over the median
+/// class size, are left out (poisons the new head still misses). In the other classes high
+/// scorers are only hard images, so they are left out rather than relabelled (relabelling them
+/// measured as label noise; relabelling a class's whole excess collapsed its accuracy). Nothing here knows which images were poisoned;
+/// `detection(truth:)` only reports.
+public struct SuspectSplit: Sendable {
+    public enum Verdict: String, Sendable { case clean, dropped, relabelled }
+
+    /// Per training image: `log p_trapped(y) - log p_new(y)`.
+    public var scores: [Double]
+    /// Per training image: the new head's most likely class other than the given label.
+    public var relabels: [Int]
+    public var verdicts: [Verdict]
+    /// The labels judged to hold poisons.
+    public var poisonedClasses: [Int]
+
+    public var suspect: [Bool] { verdicts.map { $0 != .clean } }
+    public func indices(_ verdict: Verdict) -> [Int] { verdicts.indices.filter { verdicts[$0] == verdict } }
+
+    /// A class is poisoned when its share of images scoring above `threshold` is at least
+    /// `shareFactor` times the median class's share, `minimumShare`, and `leaderFraction` of the
+    /// largest share (a confusable clean class can reach 3x the median, but not near the target).
+    public struct Rule: Sendable {
+        public var threshold = 0.5
+        public var shareFactor = 3.0
+        public var minimumShare = 0.2
+        public var leaderFraction = 0.5
+        public var excessFactor = 1.0
+        public init() {}
+    }
+
+    /// Scores `data` (the untrusted training split, labels as given) with both models.
+    /// `poisonedClasses` given: those classes, as an earlier split judged them.
+    /// `trapped` holds the trapped model's logits on `data` (computed once for every round).
+    public static func score(trapped old: Logits, replaced: Model, data: ImageSet, rule: Rule, poisonedClasses: [Int]? = nil,
+                             threads: Int) throws -> SuspectSplit {
+        guard let new = try Evaluation.logits(replaced, [data], threads: threads).first, old.classes == new.classes, old.count == new.count else {
+            throw DefenseError.invalidSettings("the trapped and the replaced model must classify into the same classes")
+        }
+        let labels = data.labels.map(Int.init)
+        let scores = labels.indices.map { old.logProbability($0, labels[$0]) - new.logProbability($0, labels[$0]) }
+        let relabels = labels.indices.map { new.predicted($0, excluding: labels[$0]) }
+        return split(scores: scores, labels: labels, relabels: relabels, classes: old.classes, rule: rule,
+                     poisonedClasses: poisonedClasses)
+    }
+
+    /// Applies `rule` to given scores (see the type's contract); `poisonedClasses` given: those
+    /// classes are poisoned, whatever the shares.
+    public static func split(scores: [Double], labels: [Int], relabels: [Int], classes: Int, rule: Rule,
+                             poisonedClasses: [Int]? = nil) -> SuspectSplit {
+        let members = (0..<classes).map { k in labels.indices.filter { labels[$0] == k } }
+        let shares = members.map { m in m.isEmpty ? 0 : Double(m.filter { scores[$0] > rule.threshold }.count) / Double(m.count) }
+        let medianShare = median(shares), medianSize = median(members.map { Double($0.count) })
+        var verdicts = scores.map { $0 > rule.threshold ? Verdict.dropped : .clean }
+        let bar = max(rule.minimumShare, rule.shareFactor * medianShare, rule.leaderFraction * (shares.max() ?? 0))
+        let poisoned = poisonedClasses ?? (0..<classes).filter { shares[$0] >= bar }
+        for k in poisoned {
+            let ranked = members[k].sorted { scores[$0] > scores[$1] }
+            let excess = Int(rule.excessFactor * max(0, Double(ranked.count) - medianSize))
+            for i in ranked.prefix(excess) { verdicts[i] = .dropped }
+            for i in ranked where scores[i] > rule.threshold { verdicts[i] = .relabelled }
+        }
+        return SuspectSplit(scores: scores, relabels: relabels, verdicts: verdicts, poisonedClasses: poisoned)
+    }
+
+    static func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        guard !s.isEmpty else { return 0 }
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
+    /// How well the split found the images `truth` lists as poisoned (for reports only).
+    public func detection(truth poisoned: [Int]) -> Detection {
+        let isPoisoned = Set(poisoned)
+        let flagged = suspect
+        let truePositives = poisoned.filter { $0 < flagged.count && flagged[$0] }.count
+        let falsePositives = flagged.indices.filter { flagged[$0] && !isPoisoned.contains($0) }.count
+        let clean = flagged.count - isPoisoned.count
+        return Detection(
+            suspects: truePositives + falsePositives, poisoned: isPoisoned.count,
+            tpr: isPoisoned.isEmpty ? nil : Double(truePositives) / Double(isPoisoned.count),
+            fpr: clean > 0 ? Double(falsePositives) / Double(clean) : 0)
+    }
+}
+
+/// How a split of the training set compares with the truth: true and false positive rates.
+public struct Detection: Codable, Sendable, Equatable {
+    /// Images judged poisoned.
+    public var suspects: Int
+    /// Images actually poisoned.
+    public var poisoned: Int
+    /// Poisoned images judged poisoned, as a share of the poisoned (nil: nothing was poisoned).
+    public var tpr: Double?
+    /// Clean images judged poisoned, as a share of the clean.
+    public var fpr: Double
+
+    public init(suspects: Int, poisoned: Int, tpr: Double?, fpr: Double) {
+        self.suspects = suspects
+        self.poisoned = poisoned
+        self.tpr = tpr
+        self.fpr = fpr
+    }
+}

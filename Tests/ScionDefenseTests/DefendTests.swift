@@ -1,0 +1,47 @@
+import Foundation
+import ScionDefense
+import ScionGraph
+import ScionTestSupport
+import ScionTraining
+import Testing
+
+/// The whole defense on a small generated dataset: the undefended model learns the trigger, and
+/// trap, replace and recover take it away while keeping the accuracy.
+@Suite struct DefendTests {
+    let dir = TemporaryDirectory()
+
+    func settings(_ stage: Stage, epochs: Int) -> StageSettings {
+        var s = StageSettings.defaults(for: stage, arch: .cnnSmall)
+        s.epochs = epochs
+        s.batchSize = stage == .replace ? 16 : 32
+        s.learningRate = stage == .replace ? 0.01 : 3e-3
+        s.threads = 2
+        s.evalEvery = epochs
+        s.showProgress = false
+        return s
+    }
+
+    @Test func defendRemovesABackdoorTheUndefendedModelLearned() throws {
+        let data = try DefenseTests.poisoned(train: 1200, test: 200)
+        let context = RunContext(dataset: "synthetic", pattern: "badnet_grid", target: 1, triggeredRatio: 0.1, ratioHoldout: 0.1, triggerSeed: 0)
+        let runner = StageRunner(data: data, context: context, folder: dir.path)
+        let undefended = try runner.trainUndefended(settings(.train, epochs: 4))
+        let trapped = try runner.trap(settings(.trap, epochs: 4))
+        let sanitized = try runner.replace(stage1: trapped, settings(.replace, epochs: 5))
+        let recovered = try runner.recover(trapped: trapped, sanitized: sanitized, settings(.recover, epochs: 4), RecoverySettings())
+        func measure(_ m: Model) throws -> Metrics {
+            try Evaluation.measure(m, clean: data.test, triggered: data.triggeredTest, target: 1, threads: 2)
+        }
+        let baseline = try measure(undefended), defended = try measure(recovered)
+
+        #expect(baseline.asr > 0.9, "the undefended model did not learn the trigger: ASR \(baseline.asr)")
+        #expect(defended.asr < 0.1, "ASR after the defense: \(defended.asr)")
+        #expect(defended.acc >= baseline.acc - 0.05, "ACC \(baseline.acc) -> \(defended.acc)")
+        #expect(recovered.provenance.lineage.map(\.operation).suffix(2) == ["recover", "recover"])
+        let report = try RunReport.collect(dir.path)
+        #expect(report.final == "recovered.h5")
+        let detection = try #require(report.stages[RunReport.name(.recover)]?.detection)
+        #expect(detection.poisoned == data.poisoned.count && (detection.tpr ?? 0) > 0.5)
+        #expect(FileManager.default.fileExists(atPath: dir.file("suspects.csv")))
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import ScionData
+import ScionDefense
+import ScionFormat
+import ScionGraph
+import ScionTestSupport
+import ScionTraining
+import Testing
+
+@Suite struct RecoverTests {
+    let dir = TemporaryDirectory()
+
+    /// Five classes: class 0 holds ten images, six of them poisons scoring 5 and one clean image
+    /// scoring 0.7; class 1 one hard clean image scoring 0.8; classes 2 to 4 nothing suspect.
+    static let labels = Array(repeating: 0, count: 10) + (1...4).flatMap { Array(repeating: $0, count: 4) }
+    static let scores = Array(repeating: 5.0, count: 6) + [0.7, 0, 0, 0] + [0, 0, 0, 0.8] + Array(repeating: 0.0, count: 12)
+
+    @Test func theSplitRelabelsTheSwollenClassAndDropsHardImagesElsewhere() {
+        let relabels = Self.labels.map { ($0 + 1) % 5 }
+        let split = SuspectSplit.split(scores: Self.scores, labels: Self.labels, relabels: relabels, classes: 5, rule: .init())
+        // Shares above 0.5: 0.7, 0.25, 0, 0, 0; only class 0 clears max(0.2, 3 x median 0, half of 0.7).
+        #expect(split.poisonedClasses == [0])
+        #expect(split.indices(.relabelled) == Array(0...6))
+        #expect(split.indices(.dropped) == [13])
+        // 8 suspects: the 6 poisons and 2 of the 20 clean images.
+        let detection = split.detection(truth: Array(0..<6))
+        #expect(detection == Detection(suspects: 8, poisoned: 6, tpr: 1, fpr: 2.0 / 20))
+        #expect(split.detection(truth: []).tpr == nil)
+    }
+
+    @Test func theSplitDropsTheExcessOfAPoisonedClassThatScoresLow() {
+        // Two of the six poisons fool the new head (scores 0.3 and 0.2): class 0 is still 6 images
+        // above the median size, so its 6 highest are left out, and only those above 0.5 relabelled.
+        var scores = Self.scores
+        scores[4] = 0.3
+        scores[5] = 0.2
+        scores[13] = 0.4
+        let split = SuspectSplit.split(scores: scores, labels: Self.labels, relabels: Self.labels, classes: 5, rule: .init())
+        #expect(split.poisonedClasses == [0])
+        #expect(split.indices(.relabelled) == [0, 1, 2, 3, 6])
+        #expect(split.indices(.dropped) == [4])
+        #expect(split.detection(truth: Array(0..<6)).tpr == 5.0 / 6)
+    }
+
+    @Test func classesJudgedEarlierOverrideTheShares() {
+        let split = SuspectSplit.split(scores: Self.scores, labels: Self.labels, relabels: Self.labels, classes: 5, rule: .init(),
+                                       poisonedClasses: [])
+        #expect(split.indices(.relabelled).isEmpty)
+        #expect(split.indices(.dropped) == Array(0...6) + [13])
+    }
+
+    @Test func derFollowsItsDefinition() {
+        // ASR 100 % -> 2 %, ACC 90 % -> 88 %: (0.98 - 0.02 + 1) / 2.
+        #expect(abs(Metrics.der(before: (0.9, 1), after: (0.88, 0.02)) - 0.98) < 1e-12)
+        // A gain in accuracy is not a bonus, a rise in ASR not a penalty below 0.5.
+        #expect(abs(Metrics.der(before: (0.9, 1), after: (0.95, 0)) - 1) < 1e-12)
+        #expect(abs(Metrics.der(before: (0.9, 0.1), after: (0.8, 0.5)) - 0.45) < 1e-12)
+    }
+
+    @Test func robustAccuracyCountsTriggeredImagesGivenTheirTrueLabel() throws {
+        // A model that always answers class 0: of the triggered images of classes 0, 2 and 3, a
+        // third are class 0's, so RA is 1/3; none is called the target 1.
+        let model = try DefenseTests.constantModel(answering: 0)
+        let data = try DefenseTests.poisoned()
+        let metrics = try Evaluation.measure(model, clean: data.test, triggered: data.triggeredTest, target: 1, threads: 2)
+        #expect(metrics.asr == 0 && abs((metrics.ra ?? -1) - 1.0 / 3) < 1e-12)
+    }
+
+    @Test func resultRowsHaveBackdoorBenchsColumnsAndAppend() throws {
+        let json = """
+            {"folder": "runs/a,b", "dataset": "cifar10", "pattern": "blend", "target": 0, "arch": "wrn-16-1", "poison_ratio": 0.1,
+             "seed": 3, "final": "recovered.h5", "defense_seconds": 12.5, "generated": "now", "stages": {"T&R + recover": {
+             "model": "recovered.h5", "acc": 0.9, "asr": 0.01, "clean_to_target": 0.005, "ra": 0.85, "der": 0.98, "epochs": 4,
+             "detection": {"suspects": 10, "poisoned": 8, "tpr": 1, "fpr": 0.01}, "seconds": 12.5, "content_hash": "sha256:0",
+             "head_replaced": true}}}
+            """
+        let report = try JSONDecoder().decode(RunReport.self, from: Data(json.utf8))
+        #expect(report.resultRows() == ["cifar10,wrn-16-1,blend,0.1000,tr_recover,0.9000,0.0100,0.8500,0.9800,0.0050,1.0000,0.0100,4,12.5,3,\"runs/a,b\""])
+        let csv = dir.file("results.csv")
+        try report.appendResults(to: csv)
+        try report.appendResults(to: csv)
+        let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 3 && lines[0] == RunReport.resultsHeader)
+        try Data("a,b\n1,2\n".utf8).write(to: URL(fileURLWithPath: dir.file("other.csv")))
+        #expect(throws: DefenseError.self) { try report.appendResults(to: dir.file("other.csv")) }
+        #expect(try String(contentsOfFile: dir.file("other.csv"), encoding: .utf8) == "a,b\n1,2\n")
+    }
+}
