@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The CIFAR-10 attack table: `scion defend` (no defense, trap, replace, recover) on every
-# attack, one at a time, each result appended to a CSV. Resumable: an attack whose rows are in
+# The CIFAR-10 attack table: `scion defend` (no defense; trap, replace, recover; the FT and
+# replace-without-trap baselines) on every attack, one at a time, each result appended to a CSV. Resumable: an attack whose rows are in
 # the CSV is skipped, and an interrupted attack continues from its checkpoints (--resume), so
 # the script can be stopped at any point and run again.
 #   tools/attack_table.sh [ATTACK...]          (default: all eleven)
 # Environment: SCION (binary, default .build/release/scion), RESULTS (default
 # docs/results/cifar10.csv), RUNS (run folders, default runs/table), BASELINE_EPOCHS (25),
-# TRAP_EPOCHS (25), REPLACE_EPOCHS (50), RECOVER_EPOCHS (15), SEED (0). Data: CIFAR-10's python
+# TRAP_EPOCHS (25), REPLACE_EPOCHS (50), RECOVER_EPOCHS (15), FT_EPOCHS (20), SEED (0). Data: CIFAR-10's python
 # version in ./data or --data_root (see README, Data). Progress: RUNS/ATTACK/defend.log.
 set -euo pipefail
 scion=${SCION:-.build/release/scion}
@@ -17,14 +17,15 @@ attacks=("$@")
 mkdir -p "$runs" "$(dirname "$results")"
 for attack in "${attacks[@]}"; do
     out="$runs/cifar10-$attack"
-    if [ -f "$results" ] && grep -q ",tr_recover,.*,$out\$" "$results"; then
+    if [ -f "$results" ] && grep -q ",replace_without_trap,.*,$out\$" "$results"; then
         echo "$attack: done (in $results)"; continue
     fi
     echo "$attack: running, log $out/defend.log ($(date -u +%H:%M))"
     mkdir -p "$out"
     "$scion" defend --ds cifar10 --pattern "$attack" --target 0 --triggered_ratio 0.1 --ratio_holdout 0.05 \
         --baseline-epochs "${BASELINE_EPOCHS:-25}" --trap-epochs "${TRAP_EPOCHS:-25}" \
-        --replace-epochs "${REPLACE_EPOCHS:-50}" --recover-epochs "${RECOVER_EPOCHS:-15}" --seed "${SEED:-0}" \
+        --replace-epochs "${REPLACE_EPOCHS:-50}" --recover-epochs "${RECOVER_EPOCHS:-15}" --ft-epochs "${FT_EPOCHS:-20}" \
+        --method tr --method ft --method replace-without-trap --seed "${SEED:-0}" \
         --resume --quiet --out "$out" --results "$results" >> "$out/defend.log" 2>&1
     tail -n 4 "$out/defend.log"
 done

@@ -13,6 +13,8 @@ extension RunReport {
         case .trap: return "trap_only"
         case .replace: return "tr"
         case .recover: return "tr_recover"
+        case .fineTune: return "ft"
+        case .replaceUntrapped: return "replace_without_trap"
         }
     }
 

@@ -63,7 +63,7 @@ public struct RunReport: Codable, Sendable {
                 clean_to_target: d["clean_to_target"]?.numberValue, ra: d["ra"]?.numberValue, detection: detection(d),
                 epochs: epochs, seconds: seconds,
                 content_hash: try ContentHash.of(model), head_replaced: model.provenance.headReplaced)
-            if stage != .train { report.defense_seconds += seconds }
+            if stage.isDefense { report.defense_seconds += seconds }
             if [.replace, .recover].contains(stage) { report.final = stage.modelFile }
         }
         if let before = report.stages[name(.train)] {
@@ -88,6 +88,8 @@ public struct RunReport: Codable, Sendable {
         case .trap: return "trapped head (stage 1)"
         case .replace: return "T&R, replaced head"
         case .recover: return "T&R + recover"
+        case .fineTune: return "baseline: FT on the holdout"
+        case .replaceUntrapped: return "baseline: replace without trap"
         }
     }
 

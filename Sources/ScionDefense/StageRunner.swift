@@ -53,7 +53,7 @@ public struct StageRunner {
     /// freeze the stem (its BatchNorm on running statistics) and train only the new head on the
     /// clean holdout with CutMix and label smoothing 0.1.
     @discardableResult
-    public func replace(stage1: Model, _ s: StageSettings) throws -> Model {
+    public func replace(stage1: Model, _ s: StageSettings, as stage: Stage = .replace) throws -> Model {
         let cutName = "stem\(s.stem)"
         guard let cut = stage1.graph.cutPoint(named: cutName) else {
             throw GraphError.surgery("the stage-1 model has no cut point \(cutName); its cut points are " + stage1.graph.cutPoints.map(\.name).joined(separator: ", "))
@@ -74,7 +74,7 @@ public struct StageRunner {
             losses: [LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target"))],
             trainModeNodes: headNodes, keepOutputs: ["logits"])
         let augmentation = Augmentation(cropPadding: 4, horizontalFlip: true, cutMix: true, labelSmoothing: 0.1)
-        return try fit(.replace, grafted, spec: spec, data: data.holdout, augmentation: augmentation, s,
+        return try fit(stage, grafted, spec: spec, data: data.holdout, augmentation: augmentation, s,
                        extra: ["stem": .number(Double(s.stem)), "dropout": .number(s.dropout), "cutmix": true, "label_smoothing": 0.1])
     }
 

@@ -32,12 +32,14 @@ public struct StageSettings: Sendable {
     /// The reference's defaults: normal training and stage 1 use Adam 1e-3, batch 256, 200
     /// epochs; stage 2 uses Adam 0.03, batch 64, 100 epochs, dropout 0.5. All: weight decay
     /// 5e-4, cosine schedule, Λ = 10, Λ2 = 1.
-    /// Stage 3 (not in the reference) fine-tunes like normal training, for 20 epochs.
+    /// Stage 3 (not in the reference) fine-tunes like normal training, for 20 epochs. The
+    /// baselines: replace-without-trap as stage 2; FT the whole model on the holdout, Adam 1e-4,
+    /// batch 64, 20 epochs (a gentler rate than training, or it forgets more than the backdoor).
     public static func defaults(for stage: Stage, arch: Architecture) -> StageSettings {
-        let replace = stage == .replace
+        let replace = [.replace, .replaceUntrapped].contains(stage), holdoutOnly = replace || stage == .fineTune
         return StageSettings(
-            arch: arch, stem: arch.defaultStem, epochs: replace ? 100 : stage == .recover ? 20 : 200, batchSize: replace ? 64 : 256,
-            learningRate: replace ? 0.03 : 1e-3, optimizer: "adam", weightDecay: 5e-4, decay: "cos", dropout: 0.5, lambda: 10,
+            arch: arch, stem: arch.defaultStem, epochs: replace ? 100 : [.recover, .fineTune].contains(stage) ? 20 : 200,
+            batchSize: holdoutOnly ? 64 : 256, learningRate: replace ? 0.03 : stage == .fineTune ? 1e-4 : 1e-3, optimizer: "adam", weightDecay: 5e-4, decay: "cos", dropout: 0.5, lambda: 10,
             lambda2: 1, seed: 0, threads: ProcessInfo.processInfo.activeProcessorCount, evalEvery: 0, resume: false, showProgress: true)
     }
 
@@ -60,6 +62,10 @@ public enum Stage: String, Sendable, CaseIterable {
     case replace
     /// Stage 3, recover: the sanitized model trained further on the untrusted images judged clean.
     case recover
+    /// Baseline defense: the undefended model fine-tuned whole on the clean holdout (FT).
+    case fineTune = "finetune"
+    /// Baseline defense, the paper's ablation: stage 2 on the undefended model's stem.
+    case replaceUntrapped = "replace_untrapped"
 
     /// The model file each stage writes in the run folder.
     public var modelFile: String {
@@ -68,6 +74,8 @@ public enum Stage: String, Sendable, CaseIterable {
         case .trap: return "trapped.h5"
         case .replace: return "sanitized.h5"
         case .recover: return "recovered.h5"
+        case .fineTune: return "finetuned.h5"
+        case .replaceUntrapped: return "replaced_untrapped.h5"
         }
     }
 
@@ -76,10 +84,14 @@ public enum Stage: String, Sendable, CaseIterable {
         switch self {
         case .train: return LineageStep.train
         case .trap: return LineageStep.trap
-        case .replace: return LineageStep.replace
+        case .replace, .replaceUntrapped: return LineageStep.replace
         case .recover: return LineageStep.recover
+        case .fineTune: return LineageStep.fineTune
         }
     }
+
+    /// The stages of Trap and Replace (and Scion's recover), whose compute is the defense's.
+    public var isDefense: Bool { [.trap, .replace, .recover].contains(self) }
 }
 
 /// Where the data came from and how it was attacked; recorded in every model's lineage.

@@ -13,8 +13,8 @@ import Testing
     func settings(_ stage: Stage, epochs: Int) -> StageSettings {
         var s = StageSettings.defaults(for: stage, arch: .cnnSmall)
         s.epochs = epochs
-        s.batchSize = stage == .replace ? 16 : 32
-        s.learningRate = stage == .replace ? 0.01 : 3e-3
+        s.batchSize = [.replace, .replaceUntrapped, .fineTune].contains(stage) ? 16 : 32
+        s.learningRate = [.replace, .replaceUntrapped].contains(stage) ? 0.01 : 3e-3
         s.threads = 2
         s.evalEvery = epochs
         s.showProgress = false
@@ -43,5 +43,13 @@ import Testing
         let detection = try #require(report.stages[RunReport.name(.recover)]?.detection)
         #expect(detection.poisoned == data.poisoned.count && (detection.tpr ?? 0) > 0.5)
         #expect(FileManager.default.fileExists(atPath: dir.file("suspects.csv")))
+        // The baselines, in the same folder and report.
+        let tuned = try runner.fineTune(undefended: undefended, settings(.fineTune, epochs: 2))
+        let untrapped = try runner.replaceUntrapped(undefended: undefended, settings(.replaceUntrapped, epochs: 2))
+        #expect(!tuned.provenance.headReplaced && untrapped.provenance.headReplaced)
+        #expect(untrapped.provenance.lineage.map(\.operation) == ["init", "train", "cut", "graft", "replace"])
+        let all = try RunReport.collect(dir.path)
+        #expect(all.resultRows().map { $0.split(separator: ",")[4] } == ["none", "trap_only", "tr", "tr_recover", "ft", "replace_without_trap"])
+        #expect(all.final == "recovered.h5" && all.defense_seconds == report.defense_seconds)
     }
 }
