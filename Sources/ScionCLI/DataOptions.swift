@@ -17,6 +17,9 @@ struct DataOptions: ParsableArguments {
     @Option(name: [.customLong("ratio-holdout"), .customLong("ratio_holdout")], help: "Share of the training set held out clean for stage 2.")
     var ratioHoldout: Double = 0.05
 
+    @Option(help: "Trusted clean images for stage 2 and 3, as <class>/ folders named like the training set's: the holdout, instead of --ratio-holdout of the training set (which is then all untrusted).")
+    var holdout: String?
+
     @Option(help: "Seed of the one-time shuffle before splitting datasets grouped by class (GTSRB, folder).")
     var splitSeed: UInt64 = 0
 
@@ -102,11 +105,9 @@ struct AttackOptions: ParsableArguments {
     /// Splits `data` and plants the backdoor (none: clean splits and no triggered test set).
     func poison(_ data: LoadedDataset, options: DataOptions, threads: Int? = nil) throws -> PoisonedDataset {
         var clean = data
+        let trusted = try options.holdout.map { try DatasetReader.loadHoldout($0, like: data.train) }
         if isNone {
-            // A clean run: the trigger is irrelevant; poison nothing.
-            let trigger = try TriggerFactory.make(.badnetGrid, height: data.train.height, width: data.train.width, channels: data.train.channels, seed: 0)
-            return try Poisoning.apply(clean, ratioHoldout: options.ratioHoldout, splitSeed: options.splitSeed,
-                                       attack: AttackConfiguration(trigger: trigger, target: target, triggeredRatio: 0))
+            return try Poisoning.apply(clean, ratioHoldout: options.ratioHoldout, splitSeed: options.splitSeed, attack: nil, trustedHoldout: trusted)
         }
         let trigger = try makeTrigger(for: data.train)
         var adversarial: [UInt8]?
@@ -118,7 +119,7 @@ struct AttackOptions: ParsableArguments {
             trigger: trigger, target: target, triggeredRatio: triggeredRatio,
             order: poisonOrder == "first" ? .first : .random(triggerSeed), cleanLabelImages: adversarial)
         clean.train = data.train
-        return try Poisoning.apply(clean, ratioHoldout: options.ratioHoldout, splitSeed: options.splitSeed, attack: attack)
+        return try Poisoning.apply(clean, ratioHoldout: options.ratioHoldout, splitSeed: options.splitSeed, attack: attack, trustedHoldout: trusted)
     }
 
     private func cleanLabelImages(_ train: ImageSet, threads: Int?) throws -> [UInt8] {

@@ -26,7 +26,7 @@ struct PoisonCommand: ParsableCommand {
         guard !attack.isNone else { throw UsageError("scion poison needs a --pattern") }
         let loaded = try data.load()
         let poisoned = try attack.poison(loaded, options: data, threads: threads)
-        note("\(loaded.name.rawValue): poisoned \(poisoned.poisoned.count) of \(poisoned.train.count) training images with \(poisoned.trigger.pattern.rawValue) (target \(poisoned.target)); holdout \(poisoned.holdout.count) clean; triggered test \(poisoned.triggeredTest.count)")
+        note("\(loaded.name.rawValue): poisoned \(poisoned.poisoned.count) of \(poisoned.train.count) training images with \(poisoned.trigger?.pattern.rawValue ?? "none") (target \(poisoned.target)); holdout \(poisoned.holdout.count) clean; triggered test \(poisoned.triggeredTest.count)")
         if let preview {
             let shown = Array(poisoned.poisoned.prefix(8))
             let originals = loaded.train.subset(shown.map { poisoned.split.trainIndices[$0] })

@@ -114,7 +114,7 @@ struct StageSetup {
         let loaded = try data.load()
         poisoned = try attack.poison(loaded, options: data, threads: settings.threads)
         context = RunContext(dataset: loaded.name.rawValue, pattern: attack.pattern, target: attack.target,
-                             triggeredRatio: attack.isNone ? 0 : attack.triggeredRatio, ratioHoldout: data.ratioHoldout, triggerSeed: attack.triggerSeed)
+                             triggeredRatio: attack.isNone ? 0 : attack.triggeredRatio, ratioHoldout: data.holdout == nil ? data.ratioHoldout : 0, triggerSeed: attack.triggerSeed)
         note("\(loaded.name.rawValue): \(poisoned.train.count) training (\(poisoned.poisoned.count) poisoned with \(attack.pattern)), \(poisoned.holdout.count) holdout, \(poisoned.test.count) test images; run folder \(folder)")
     }
 

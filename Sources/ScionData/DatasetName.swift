@@ -42,10 +42,13 @@ public struct LoadedDataset: Sendable {
     public var name: DatasetName
     public var train: ImageSet
     public var test: ImageSet
+    /// Each training image's file, relative to the data root (folder datasets; else empty).
+    public var trainFiles: [String]
 
-    public init(name: DatasetName, train: ImageSet, test: ImageSet) {
+    public init(name: DatasetName, train: ImageSet, test: ImageSet, trainFiles: [String] = []) {
         self.name = name
         self.train = train
         self.test = test
+        self.trainFiles = trainFiles
     }
 }

@@ -17,7 +17,7 @@ public enum PoisonedDataFile {
             try root.setAttribute(.string(formatName), named: "format")
             try root.setAttribute(.ints([1, 0]), named: "format_version")
             try root.setAttribute(.string(dataset.rawValue), named: "dataset")
-            try root.setAttribute(.string(data.trigger.pattern.rawValue), named: "pattern")
+            try root.setAttribute(.string(data.trigger?.pattern.rawValue ?? "none"), named: "pattern")
             try root.setAttribute(.ints([Int64(data.target)]), named: "target")
             try root.setAttribute(.ints([Int64(data.split.holdoutCount)]), named: "holdout_count")
             if let seed = data.split.shuffleSeed { try root.setAttribute(.string(String(seed)), named: "split_seed") }

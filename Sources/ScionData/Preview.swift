@@ -22,4 +22,22 @@ public enum Preview {
         }
         return canvas
     }
+
+    /// `indices` of `set` in rows of `columns`, scaled up without smoothing, in order.
+    public static func mosaic(_ set: ImageSet, indices: [Int], columns: Int = 8, scale: Int = 4) -> Image {
+        let h = set.height * scale, w = set.width * scale, gap = 2
+        let across = max(1, min(columns, indices.count)), rows = max(1, (indices.count + across - 1) / across)
+        var canvas = Image(width: across * (w + gap) + gap, height: rows * (h + gap) + gap, channels: 3, fill: 255)
+        for (n, i) in indices.enumerated() {
+            let left = gap + (n % across) * (w + gap), top = gap + (n / across) * (h + gap)
+            for y in 0..<h {
+                for x in 0..<w {
+                    for c in 0..<3 {
+                        canvas[left + x, top + y, c] = set.pixels[i * set.imageSize + ((y / scale) * set.width + x / scale) * set.channels + min(c, set.channels - 1)]
+                    }
+                }
+            }
+        }
+        return canvas
+    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import ScionData
 import ScionFormat
 import ScionGraph
+import ScionImage
 import ScionTraining
 
 /// How stage 3 splits the untrusted training set and what it trains.
@@ -126,16 +127,20 @@ extension StageRunner {
         return cut.value
     }
 
-    /// suspects.csv: every untrusted training image with its label, the new head's label, its
-    /// score, whether it was judged poisoned and (when Scion planted the attack) whether it was,
-    /// most suspect first.
+    /// suspects.csv: every untrusted training image with its file (folder datasets), label, the
+    /// new head's label, its score, its verdict and (when Scion planted the attack) whether it
+    /// was poisoned, most suspect first; suspects.png: the 64 most suspect images.
     func writeSuspects(_ split: SuspectSplit) throws {
         let planted = Set(data.poisoned)
-        var lines = ["index,label,relabel,score,verdict,planted"]
-        for i in split.scores.indices.sorted(by: { split.scores[$0] > split.scores[$1] }) {
-            let truth = planted.isEmpty ? "" : planted.contains(i) ? "1" : "0"
-            lines.append("\(i),\(data.train.labels[i]),\(split.relabels[i]),\(String(format: "%.4f", split.scores[i])),\(split.verdicts[i].rawValue),\(truth)")
+        let ranked = split.scores.indices.sorted { split.scores[$0] > split.scores[$1] }
+        var lines = ["index,file,label,relabel,score,verdict,planted"]
+        for i in ranked {
+            let truth = data.trigger == nil ? "" : planted.contains(i) ? "1" : "0"
+            let file = i < data.trainFiles.count ? RunReport.csvField(data.trainFiles[i]) : ""
+            lines.append("\(i),\(file),\(data.train.labels[i]),\(split.relabels[i]),\(String(format: "%.4f", split.scores[i])),\(split.verdicts[i].rawValue),\(truth)")
         }
         try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: "\(folder)/suspects.csv")
+        let preview = Preview.mosaic(data.train, indices: Array(ranked.prefix(64)), columns: 8, scale: max(1, 64 / max(data.train.height, 1)))
+        try AtomicFile.write(try ImageCodec.encodePNG(preview), to: "\(folder)/suspects.png")
     }
 }

@@ -42,15 +42,23 @@ public struct PoisonedDataset: Sendable {
     /// Positions in `train` of the poisoned images.
     public var poisoned: [Int]
     public var split: SplitPlan
-    public var trigger: Trigger
+    /// The planted trigger (nil: nothing planted).
+    public var trigger: Trigger?
     public var target: Int
     /// Fingerprints of the splits (train before poisoning, holdout, test).
     public var fingerprints: [String: String]
+    /// Each `train` image's file, relative to the data root (folder datasets; else empty).
+    public var trainFiles: [String] = []
 }
 
 public enum Poisoning {
-    /// Splits `dataset` and poisons its training split as the reference does.
-    public static func apply(_ dataset: LoadedDataset, ratioHoldout: Double, splitSeed: UInt64?, attack: AttackConfiguration) throws -> PoisonedDataset {
+    /// Splits `dataset` and poisons its training split as the reference does. With a
+    /// `trustedHoldout` (the user's own clean images) that is the holdout and the whole
+    /// training set is the (untrusted) train split. `attack` nil: nothing is planted and there
+    /// is no triggered test set.
+    public static func apply(_ dataset: LoadedDataset, ratioHoldout: Double, splitSeed: UInt64?, attack: AttackConfiguration?,
+                             trustedHoldout: ImageSet? = nil) throws -> PoisonedDataset {
+        guard let attack else { return try clean(dataset, ratioHoldout: ratioHoldout, splitSeed: splitSeed, trustedHoldout: trustedHoldout) }
         let full = dataset.train
         guard attack.target >= 0, attack.target < full.classes else {
             throw DataError.invalid("--target \(attack.target) is not a class of \(dataset.name.rawValue) (0-\(full.classes - 1))")
@@ -60,14 +68,8 @@ public enum Poisoning {
         guard t.height == full.height, t.width == full.width, t.channels == full.channels else {
             throw DataError.invalid("the trigger is for \(t.height)x\(t.width)x\(t.channels) images, the dataset has \(full.height)x\(full.width)x\(full.channels)")
         }
-        let plan = try SplitPlan(trainingCount: full.count, ratioHoldout: ratioHoldout, shuffleSeed: dataset.name.groupedByClass ? (splitSeed ?? 0) : nil)
-        var train = full.subset(plan.trainIndices)
-        let holdout = full.subset(plan.holdoutIndices)
-        let fingerprints = [
-            "train": SplitPlan.fingerprint(indices: plan.trainIndices, labels: train.labels),
-            "holdout": SplitPlan.fingerprint(indices: plan.holdoutIndices, labels: holdout.labels),
-            "test": SplitPlan.fingerprint(indices: Array(0..<dataset.test.count), labels: dataset.test.labels),
-        ]
+        var (split, train, holdout) = try divide(dataset, ratioHoldout: ratioHoldout, splitSeed: splitSeed, trustedHoldout: trustedHoldout)
+        let plan = split.plan
         let chosen = try choose(train, full: full, attack: attack)
         if t.pattern == .cleanLabel {
             guard let adversarial = attack.cleanLabelImages, adversarial.count == full.count * full.imageSize else {
@@ -83,8 +85,38 @@ public enum Poisoning {
         let sources = (0..<dataset.test.count).filter { dataset.test.labels[$0] != Int32(attack.target) }
         var triggered = dataset.test.subset(sources)
         stamp(&triggered, Array(0..<triggered.count), t)
-        return PoisonedDataset(train: train, holdout: holdout, test: dataset.test, triggeredTest: triggered, poisoned: chosen,
-                               split: plan, trigger: t, target: attack.target, fingerprints: fingerprints)
+        split.data.train = train
+        split.data.triggeredTest = triggered
+        split.data.poisoned = chosen
+        split.data.trigger = t
+        split.data.target = attack.target
+        return split.data
+    }
+
+    /// The splits with nothing planted.
+    static func clean(_ dataset: LoadedDataset, ratioHoldout: Double, splitSeed: UInt64?, trustedHoldout: ImageSet?) throws -> PoisonedDataset {
+        try divide(dataset, ratioHoldout: ratioHoldout, splitSeed: splitSeed, trustedHoldout: trustedHoldout).split.data
+    }
+
+    /// The split plan and the clean splits (holdout: `trustedHoldout` if given), as an
+    /// unpoisoned dataset with an empty triggered test set.
+    static func divide(_ dataset: LoadedDataset, ratioHoldout: Double, splitSeed: UInt64?, trustedHoldout: ImageSet?) throws
+        -> (split: (plan: SplitPlan, data: PoisonedDataset), train: ImageSet, holdout: ImageSet) {
+        let full = dataset.train
+        let plan = try SplitPlan(trainingCount: full.count, ratioHoldout: trustedHoldout == nil ? ratioHoldout : 0,
+                                 shuffleSeed: dataset.name.groupedByClass ? (splitSeed ?? 0) : nil)
+        let train = full.subset(plan.trainIndices)
+        let holdout = trustedHoldout ?? full.subset(plan.holdoutIndices)
+        let holdoutIndices = trustedHoldout == nil ? plan.holdoutIndices : Array(0..<holdout.count)
+        let fingerprints = [
+            "train": SplitPlan.fingerprint(indices: plan.trainIndices, labels: train.labels),
+            "holdout": SplitPlan.fingerprint(indices: holdoutIndices, labels: holdout.labels),
+            "test": SplitPlan.fingerprint(indices: Array(0..<dataset.test.count), labels: dataset.test.labels),
+        ]
+        var data = PoisonedDataset(train: train, holdout: holdout, test: dataset.test, triggeredTest: dataset.test.subset([]), poisoned: [],
+                                   split: plan, trigger: nil, target: 0, fingerprints: fingerprints)
+        if !dataset.trainFiles.isEmpty { data.trainFiles = plan.trainIndices.map { dataset.trainFiles[$0] } }
+        return ((plan, data), train, holdout)
     }
 
     /// Positions in the train split to poison: `int(ratio · N_full)` eligible images (non-target

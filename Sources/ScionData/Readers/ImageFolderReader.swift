@@ -7,20 +7,23 @@ import ScionTraining
 enum ImageFolderReader {
     static let extensions = ["png", "jpg", "jpeg", "ppm", "pgm"]
 
-    static func read(root: String, size: Int) throws -> (ImageSet, ImageSet) {
+    /// The training and test sets, and each training image's path relative to `root`.
+    static func read(root: String, size: Int) throws -> (train: ImageSet, test: ImageSet, trainFiles: [String]) {
         guard size >= 8, size <= 1024 else { throw DataError.invalid("--image-size must be between 8 and 1024") }
         let trainRoot = root + "/train"
         guard GTSRBReader.directoryExists(trainRoot) else { throw DataError.missingFolder(path: trainRoot, expected: DatasetName.folder.layout) }
         let classes = try FileManager.default.contentsOfDirectory(atPath: trainRoot).filter { GTSRBReader.directoryExists(trainRoot + "/" + $0) }.sorted()
         guard !classes.isEmpty else { throw DataError.malformed(path: trainRoot, problem: "no class folders") }
-        let train = try set(trainRoot, classes: classes, size: size)
+        let (train, files) = try set(trainRoot, classes: classes, size: size)
         let testRoot = root + "/test"
         guard GTSRBReader.directoryExists(testRoot) else { throw DataError.missingFolder(path: testRoot, expected: DatasetName.folder.layout) }
-        return (train, try set(testRoot, classes: classes, size: size))
+        return (train, try set(testRoot, classes: classes, size: size).images, files.map { "train/" + $0 })
     }
 
-    static func set(_ folder: String, classes: [String], size: Int) throws -> ImageSet {
-        var pixels: [UInt8] = [], labels: [Int32] = []
+    /// The images of `folder/<class>/` for the given class names, labelled by their position,
+    /// with their paths relative to `folder`.
+    static func set(_ folder: String, classes: [String], size: Int) throws -> (images: ImageSet, files: [String]) {
+        var pixels: [UInt8] = [], labels: [Int32] = [], paths: [String] = []
         for (label, name) in classes.enumerated() {
             let path = folder + "/" + name
             guard GTSRBReader.directoryExists(path) else { continue }
@@ -29,9 +32,10 @@ enum ImageFolderReader {
             for file in files {
                 pixels += try ImageCodec.decode(contentsOf: path + "/" + file).withChannels(3).resized(width: size, height: size).pixels
                 labels.append(Int32(label))
+                paths.append(name + "/" + file)
             }
         }
         guard !labels.isEmpty else { throw DataError.malformed(path: folder, problem: "no images (PNG, JPEG or PPM) in the class folders") }
-        return ImageSet(pixels: pixels, labels: labels, height: size, width: size, channels: 3, classes: classes.count, classNames: classes)
+        return (ImageSet(pixels: pixels, labels: labels, height: size, width: size, channels: 3, classes: classes.count, classNames: classes), paths)
     }
 }
