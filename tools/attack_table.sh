@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# The CIFAR-10 attack table: `scion defend` (no defense; trap, replace, recover; the FT and
-# replace-without-trap baselines) on every attack, one at a time, each result appended to a CSV. Resumable: an attack whose rows are in
-# the CSV is skipped, and an interrupted attack continues from its checkpoints (--resume), so
-# the script can be stopped at any point and run again.
+# The CIFAR-10 attack table: `scion defend` (no defense; trap, replace, recover; the FT, FP
+# and replace-without-trap baselines) on every attack, one at a time, each result appended to
+# a CSV. Resumable: an attack whose rows are in the CSV is skipped (a rerun replaces a folder's
+# rows), and an interrupted attack continues from its checkpoints (--resume), so the script can
+# be stopped at any point and run again.
 #   tools/attack_table.sh [ATTACK...]          (default: all eleven)
 # Environment: SCION (binary, default .build/release/scion), RESULTS (default
 # docs/results/cifar10.csv), RUNS (run folders, default runs/table), BASELINE_EPOCHS (25),
 # TRAP_EPOCHS (25), REPLACE_EPOCHS (50), RECOVER_EPOCHS (15), FT_EPOCHS (20), SEED (0). Data: CIFAR-10's python
-# version in ./data or --data_root (see README, Data). Progress: RUNS/ATTACK/defend.log.
+# binary version in data/cifar-10-batches-bin (see README, Data). cl first trains a clean
+# model (RUNS/cifar10-clean) for its PGD images. Progress: RUNS/ATTACK/defend.log.
 set -euo pipefail
 scion=${SCION:-.build/release/scion}
 results=${RESULTS:-docs/results/cifar10.csv}
@@ -17,15 +19,25 @@ attacks=("$@")
 mkdir -p "$runs" "$(dirname "$results")"
 for attack in "${attacks[@]}"; do
     out="$runs/cifar10-$attack"
-    if [ -f "$results" ] && grep -q ",replace_without_trap,.*,$out\$" "$results"; then
+    if [ -f "$results" ] && grep -q ",fp,.*,$out\$" "$results"; then
         echo "$attack: done (in $results)"; continue
     fi
     echo "$attack: running, log $out/defend.log ($(date -u +%H:%M))"
     mkdir -p "$out"
+    extra=()
+    if [ "$attack" = cl ]; then
+        # Clean-label: PGD images against a model trained on clean data, trained once here.
+        clean="$runs/cifar10-clean"
+        if [ ! -f "$clean/undefended.h5" ]; then
+            "$scion" train --ds cifar10 --pattern none -e "${BASELINE_EPOCHS:-25}" --seed "${SEED:-0}" --resume --quiet \
+                --out "$clean" >> "$out/defend.log" 2>&1
+        fi
+        extra=(--cl-model "$clean/undefended.h5")
+    fi
     "$scion" defend --ds cifar10 --pattern "$attack" --target 0 --triggered_ratio 0.1 --ratio_holdout 0.05 \
         --baseline-epochs "${BASELINE_EPOCHS:-25}" --trap-epochs "${TRAP_EPOCHS:-25}" \
         --replace-epochs "${REPLACE_EPOCHS:-50}" --recover-epochs "${RECOVER_EPOCHS:-15}" --ft-epochs "${FT_EPOCHS:-20}" \
-        --method tr --method ft --method replace-without-trap --seed "${SEED:-0}" \
-        --resume --quiet --out "$out" --results "$results" >> "$out/defend.log" 2>&1
+        --method tr --method ft --method fp --method replace-without-trap --seed "${SEED:-0}" \
+        --resume --quiet --out "$out" --results "$results" "${extra[@]}" >> "$out/defend.log" 2>&1
     tail -n 4 "$out/defend.log"
 done

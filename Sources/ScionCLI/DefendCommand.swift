@@ -10,14 +10,15 @@ struct DefendCommand: ParsableCommand {
         discussion: """
         Runs the undefended baseline (when --baseline-epochs > 0), stage 1 (trap), stage 2 (replace) and stage 3 (recover) on \
         the same data, each with its own epochs and otherwise the stage commands' defaults and options. Ends with report.md \
-        and report.json (its "final" key names the defended model). --method ft and --method replace-without-trap add the \
+        and report.json (its "final" key names the defended model). --method ft, fp and replace-without-trap add the \
         baseline defenses, on the undefended model (so they need --baseline-epochs): FT fine-tunes it whole on the holdout, \
-        replace-without-trap grafts a new head on its stem (stage 2 without stage 1). --pattern none defends your own data: \
+        fp prunes the last feature channels least active on the holdout (as many as cost at most 10 points of holdout \
+        accuracy) and fine-tunes, replace-without-trap grafts a new head on its stem (stage 2 without stage 1). --pattern none defends your own data: \
         nothing is planted, and suspects.csv lists the training images most likely poisoned.
         """)
 
     enum Method: String, ExpressibleByArgument, CaseIterable {
-        case tr, ft
+        case tr, ft, fp
         case replaceWithoutTrap = "replace-without-trap"
     }
 
@@ -26,7 +27,7 @@ struct DefendCommand: ParsableCommand {
     @OptionGroup var options: StageOptions
     @OptionGroup var recovery: RecoveryOptions
 
-    @Option(help: "A defense to run: tr (trap, replace, recover), ft or replace-without-trap; repeat for several.")
+    @Option(help: "A defense to run: tr (trap, replace, recover), ft, fp (fine-pruning) or replace-without-trap; repeat for several.")
     var method: [Method] = [.tr]
 
     @Option(help: "Append one row per model of this run to this CSV (BackdoorBench's columns; created if missing).")
@@ -44,7 +45,7 @@ struct DefendCommand: ParsableCommand {
     @Option(help: "Epochs of stage 3, recover (0: stop after stage 2).")
     var recoverEpochs: Int = 20
 
-    @Option(help: "Epochs of the FT baseline.")
+    @Option(help: "Epochs of the FT baseline and of FP's fine-tuning.")
     var ftEpochs: Int = 20
 
     func validate() throws {
@@ -55,7 +56,7 @@ struct DefendCommand: ParsableCommand {
             throw ValidationError("--trap-epochs, --replace-epochs and --ft-epochs must be positive, --baseline-epochs and --recover-epochs at least 0")
         }
         guard baselineEpochs > 0 || method == [.tr] else {
-            throw ValidationError("--method ft and replace-without-trap start from the undefended model: give --baseline-epochs")
+            throw ValidationError("--method ft, fp and replace-without-trap start from the undefended model: give --baseline-epochs")
         }
     }
 
@@ -73,6 +74,9 @@ struct DefendCommand: ParsableCommand {
             case .ft:
                 let model = try setup.runner.fineTune(undefended: try required(undefended), try settings(.fineTune, ftEpochs))
                 report = try setup.finish(.fineTune, model)
+            case .fp:
+                let model = try setup.runner.finePrune(undefended: try required(undefended), try settings(.finePrune, ftEpochs))
+                report = try setup.finish(.finePrune, model)
             case .replaceWithoutTrap:
                 let model = try setup.runner.replaceUntrapped(undefended: try required(undefended), try settings(.replaceUntrapped, replaceEpochs))
                 report = try setup.finish(.replaceUntrapped, model)

@@ -15,6 +15,7 @@ extension RunReport {
         case .recover: return "tr_recover"
         case .fineTune: return "ft"
         case .replaceUntrapped: return "replace_without_trap"
+        case .finePrune: return "fp"
         }
     }
 
@@ -33,7 +34,8 @@ extension RunReport {
         }
     }
 
-    /// Appends `resultRows(only)` to the CSV at `path` (created with its header), atomically.
+    /// Appends `resultRows(only)` to the CSV at `path` (created with its header), atomically;
+    /// rows of the same run folder and defense already there are replaced (a resumed run).
     public func appendResults(to path: String, _ only: [Stage] = Stage.allCases) throws {
         var text = ""
         if FileManager.default.fileExists(atPath: path) {
@@ -44,9 +46,19 @@ extension RunReport {
         } else {
             text = Self.resultsHeader + "\n"
         }
-        if !text.hasSuffix("\n") { text += "\n" }
-        text += resultRows(only).map { $0 + "\n" }.joined()
+        let rows = resultRows(only)
+        let replaced = Set(rows.map(Self.runAndDefense))
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        lines = [lines[0]] + lines.dropFirst().filter { !replaced.contains(Self.runAndDefense($0)) }
+        text = (lines + rows).map { $0 + "\n" }.joined()
         try AtomicFile.write(Data(text.utf8), to: path)
+    }
+
+    /// A row's defense (5th field) and run folder (the rest after the 15th), as a key.
+    static func runAndDefense(_ row: String) -> String {
+        let fields = row.split(separator: ",", omittingEmptySubsequences: false)
+        guard fields.count >= 16 else { return row }
+        return fields[4] + "|" + fields[15...].joined(separator: ",")
     }
 
     /// Quotes a field holding a comma, quote or line break (RFC 4180).

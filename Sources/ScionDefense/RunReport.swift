@@ -90,6 +90,7 @@ public struct RunReport: Codable, Sendable {
         case .recover: return "T&R + recover"
         case .fineTune: return "baseline: FT on the holdout"
         case .replaceUntrapped: return "baseline: replace without trap"
+        case .finePrune: return "baseline: fine-pruning"
         }
     }
 

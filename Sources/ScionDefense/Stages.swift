@@ -33,13 +33,13 @@ public struct StageSettings: Sendable {
     /// epochs; stage 2 uses Adam 0.03, batch 64, 100 epochs, dropout 0.5. All: weight decay
     /// 5e-4, cosine schedule, Λ = 10, Λ2 = 1.
     /// Stage 3 (not in the reference) fine-tunes like normal training, for 20 epochs. The
-    /// baselines: replace-without-trap as stage 2; FT the whole model on the holdout, Adam 1e-4,
-    /// batch 64, 20 epochs (a gentler rate than training, or it forgets more than the backdoor).
+    /// baselines: replace-without-trap as stage 2; FT (and FP's fine-tuning) the whole model on
+    /// the holdout, Adam 1e-4, batch 64, 20 epochs (a gentler rate than training, or it forgets more than the backdoor).
     public static func defaults(for stage: Stage, arch: Architecture) -> StageSettings {
-        let replace = [.replace, .replaceUntrapped].contains(stage), holdoutOnly = replace || stage == .fineTune
+        let replace = [.replace, .replaceUntrapped].contains(stage), holdoutOnly = replace || [.fineTune, .finePrune].contains(stage)
         return StageSettings(
-            arch: arch, stem: arch.defaultStem, epochs: replace ? 100 : [.recover, .fineTune].contains(stage) ? 20 : 200,
-            batchSize: holdoutOnly ? 64 : 256, learningRate: replace ? 0.03 : stage == .fineTune ? 1e-4 : 1e-3, optimizer: "adam", weightDecay: 5e-4, decay: "cos", dropout: 0.5, lambda: 10,
+            arch: arch, stem: arch.defaultStem, epochs: replace ? 100 : [.recover, .fineTune, .finePrune].contains(stage) ? 20 : 200,
+            batchSize: holdoutOnly ? 64 : 256, learningRate: replace ? 0.03 : [.fineTune, .finePrune].contains(stage) ? 1e-4 : 1e-3, optimizer: "adam", weightDecay: 5e-4, decay: "cos", dropout: 0.5, lambda: 10,
             lambda2: 1, seed: 0, threads: ProcessInfo.processInfo.activeProcessorCount, evalEvery: 0, resume: false, showProgress: true)
     }
 
@@ -66,6 +66,8 @@ public enum Stage: String, Sendable, CaseIterable {
     case fineTune = "finetune"
     /// Baseline defense, the paper's ablation: stage 2 on the undefended model's stem.
     case replaceUntrapped = "replace_untrapped"
+    /// Baseline defense: fine-pruning (prune dormant channels, fine-tune on the holdout).
+    case finePrune = "fineprune"
 
     /// The model file each stage writes in the run folder.
     public var modelFile: String {
@@ -76,6 +78,7 @@ public enum Stage: String, Sendable, CaseIterable {
         case .recover: return "recovered.h5"
         case .fineTune: return "finetuned.h5"
         case .replaceUntrapped: return "replaced_untrapped.h5"
+        case .finePrune: return "pruned.h5"
         }
     }
 
@@ -87,6 +90,7 @@ public enum Stage: String, Sendable, CaseIterable {
         case .replace, .replaceUntrapped: return LineageStep.replace
         case .recover: return LineageStep.recover
         case .fineTune: return LineageStep.fineTune
+        case .finePrune: return LineageStep.finePrune
         }
     }
 

@@ -31,6 +31,7 @@ public struct LineageStep: Sendable, Equatable, Codable {
     public static let replace = "replace"
     public static let recover = "recover"
     public static let fineTune = "finetune"
+    public static let finePrune = "fineprune"
     public static let importWeights = "import"
 
     public var operation: String

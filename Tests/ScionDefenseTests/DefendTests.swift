@@ -13,7 +13,7 @@ import Testing
     func settings(_ stage: Stage, epochs: Int) -> StageSettings {
         var s = StageSettings.defaults(for: stage, arch: .cnnSmall)
         s.epochs = epochs
-        s.batchSize = [.replace, .replaceUntrapped, .fineTune].contains(stage) ? 16 : 32
+        s.batchSize = [.replace, .replaceUntrapped, .fineTune, .finePrune].contains(stage) ? 16 : 32
         s.learningRate = [.replace, .replaceUntrapped].contains(stage) ? 0.01 : 3e-3
         s.threads = 2
         s.evalEvery = epochs
@@ -46,10 +46,17 @@ import Testing
         // The baselines, in the same folder and report.
         let tuned = try runner.fineTune(undefended: undefended, settings(.fineTune, epochs: 2))
         let untrapped = try runner.replaceUntrapped(undefended: undefended, settings(.replaceUntrapped, epochs: 2))
-        #expect(!tuned.provenance.headReplaced && untrapped.provenance.headReplaced)
+        let pruned = try runner.finePrune(undefended: undefended, settings(.finePrune, epochs: 2))
+        #expect(!tuned.provenance.headReplaced && untrapped.provenance.headReplaced && !pruned.provenance.headReplaced)
+        // The pruned channels' classifier columns are zero after fine-tuning too.
+        let step = try #require(pruned.provenance.lineage.last)
+        let count = Int(step.details["pruned_channels"]?.numberValue ?? 0), channels = Int(step.details["channels"]?.numberValue ?? 0)
+        let weight = try #require(pruned.parameters["fc.weight"]?.floats)
+        let zeroColumns = (0..<channels).filter { c in stride(from: c, to: weight.count, by: channels).allSatisfy { weight[$0] == 0 } }
+        #expect(count > 0 && zeroColumns.count == count, "\(count) pruned, \(zeroColumns.count) zero columns of \(channels)")
         #expect(untrapped.provenance.lineage.map(\.operation) == ["init", "train", "cut", "graft", "replace"])
         let all = try RunReport.collect(dir.path)
-        #expect(all.resultRows().map { $0.split(separator: ",")[4] } == ["none", "trap_only", "tr", "tr_recover", "ft", "replace_without_trap"])
+        #expect(all.resultRows().map { $0.split(separator: ",")[4] } == ["none", "trap_only", "tr", "tr_recover", "ft", "replace_without_trap", "fp"])
         #expect(all.final == "recovered.h5" && all.defense_seconds == report.defense_seconds)
     }
 }

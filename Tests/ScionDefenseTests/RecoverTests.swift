@@ -79,8 +79,12 @@ import Testing
         let csv = dir.file("results.csv")
         try report.appendResults(to: csv)
         try report.appendResults(to: csv)
+        var other = report
+        other.folder = "runs/c"
+        try other.appendResults(to: csv)
+        // The same folder's row again replaces it; another folder's is added.
         let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
-        #expect(lines.count == 3 && lines[0] == RunReport.resultsHeader)
+        #expect(lines.count == 3 && lines[0] == RunReport.resultsHeader && lines[2].hasSuffix(",runs/c"))
         try Data("a,b\n1,2\n".utf8).write(to: URL(fileURLWithPath: dir.file("other.csv")))
         #expect(throws: DefenseError.self) { try report.appendResults(to: dir.file("other.csv")) }
         #expect(try String(contentsOfFile: dir.file("other.csv"), encoding: .utf8) == "a,b\n1,2\n")
