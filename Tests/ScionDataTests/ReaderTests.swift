@@ -78,6 +78,26 @@ import Testing
         #expect { try DatasetReader.load(.mnist, root: idx) } throws: { "\($0)".contains("gzip") }
     }
 
+    @Test func folderDatasetKnowsItsFilesAndATrustedHoldoutMustNameItsClasses() throws {
+        let fm = FileManager.default
+        for (split, classes) in [("data/train", ["cat", "dog"]), ("data/test", ["cat", "dog"]), ("trusted", ["dog"]), ("odd", ["cow"])] {
+            for c in classes {
+                try fm.createDirectory(atPath: dir.file("\(split)/\(c)"), withIntermediateDirectories: true)
+                for i in 0..<2 { try ppm(width: 9, height: 9, value: UInt8(i * 50)).write(to: URL(fileURLWithPath: dir.file("\(split)/\(c)/\(i).ppm"))) }
+            }
+        }
+        let d = try DatasetReader.load(.folder, root: dir.file("data"), imageSize: 8)
+        #expect(d.trainFiles == ["train/cat/0.ppm", "train/cat/1.ppm", "train/dog/0.ppm", "train/dog/1.ppm"])
+        let trusted = try DatasetReader.loadHoldout(dir.file("trusted"), like: d.train)
+        #expect(trusted.labels == [1, 1] && trusted.height == 8)
+        #expect(throws: DataError.self) { try DatasetReader.loadHoldout(dir.file("odd"), like: d.train) }
+        #expect(throws: DataError.self) { try DatasetReader.loadHoldout(dir.file("nowhere"), like: d.train) }
+        // With a trusted holdout the whole training folder is the (untrusted) train split.
+        let split = try Poisoning.apply(d, ratioHoldout: 0.05, splitSeed: 0, attack: nil, trustedHoldout: trusted)
+        #expect(split.train.count == 4 && split.holdout.count == 2 && split.triggeredTest.count == 0 && split.trigger == nil)
+        #expect(Set(split.trainFiles) == Set(d.trainFiles))
+    }
+
     @Test func idxReaderReadsGzippedAndPlainFiles() throws {
         let idx = dir.file("mnist")
         try FileManager.default.createDirectory(atPath: idx, withIntermediateDirectories: true)

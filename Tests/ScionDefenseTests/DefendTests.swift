@@ -38,6 +38,8 @@ import Testing
         #expect(defended.asr < 0.1, "ASR after the defense: \(defended.asr)")
         #expect(defended.acc >= baseline.acc - 0.05, "ACC \(baseline.acc) -> \(defended.acc)")
         #expect(recovered.provenance.lineage.map(\.operation).suffix(2) == ["recover", "recover"])
+        // Still a model with a new head, so `scion serve` accepts it.
+        #expect(recovered.provenance.headReplaced)
         let report = try RunReport.collect(dir.path)
         #expect(report.final == "recovered.h5")
         let detection = try #require(report.stages[RunReport.name(.recover)]?.detection)
