@@ -26,13 +26,16 @@ struct RecoveryOptions: ParsableArguments {
 
 struct RecoverCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "recover", abstract: "Stage 3, recover: train the sanitized model further on the untrusted images judged clean.",
+        commandName: "recover", abstract: "Stage 3, recover: split the untrusted data with both heads, train on what is judged clean.",
         discussion: """
-        Scores every untrusted training image with the trapped model (stage 1) and the sanitized model (stage 2): an image the \
-        trapped head fits far better than the new head (loss ratio above --threshold) is a suspect. Then trains the sanitized \
-        model on the clean holdout, the images judged clean and the suspects relabelled by the new head; Adam 1e-3, weight decay \
-        5e-4, cosine, 20 epochs, batch 256, crop and flip by default. Writes recovered.h5 and suspects.csv (every training image \
-        with its score, most suspect first); report.json gains the split's detection rates when the run planted the attack.
+        Scores every untrusted training image with the trapped model (stage 1) and the sanitized model (stage 2): \
+        log p_trapped(y) - log p_new(y) at its given label. A class holding far more images above --threshold than the others \
+        is judged poisoned: there those images are relabelled to the new head's most likely other class and the class's excess \
+        over the median class size is left out; elsewhere images above the threshold are left out. Then trains on the clean \
+        holdout, the images judged clean and the relabelled ones, in --rounds rounds (each split scored with the latest model); \
+        Adam 1e-3, weight decay 5e-4, cosine, 20 epochs, batch 256, crop and flip by default. Writes recovered.h5, suspects.csv \
+        (every training image with its file, score and verdict, most suspect first) and suspects.png (the 64 most suspect); \
+        report.json gains the split's detection rates when the run planted the attack. See docs/RECOVER.md.
         """)
     @OptionGroup var data: DataOptions
     @OptionGroup var attack: AttackOptions
