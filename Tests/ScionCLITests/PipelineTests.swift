@@ -72,7 +72,11 @@ struct PipelineTests {
     }
 
     @Test func missingDatasetFolderIsNamed() throws {
-        let result = try ScionBinary.run(["eval", dir.file("m.h5"), "--ds", "cifar10", "--data-root", dir.file("nowhere")])
-        #expect(result.status != 0)
+        // A model that exists, so the only thing wrong is the data folder.
+        let model = dir.file("m.h5")
+        _ = try ScionBinary.run(["init", "--arch", "cnn-small", "--classes", "10", "--input", "3x32x32", "-o", model])
+        #expect(FileManager.default.fileExists(atPath: model))
+        let result = try ScionBinary.run(["eval", model, "--ds", "cifar10", "--data-root", dir.file("nowhere")])
+        #expect(result.status != 0 && result.stderr.contains(dir.file("nowhere")), "\(result.stderr)")
     }
 }
