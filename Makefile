@@ -17,6 +17,7 @@ build: setup
 	$(SWIFT) build $(CONFIG) --product scion
 
 test: setup
+	python3 tools/check_imports.py
 	$(SWIFT) build $(CONFIG) --build-tests
 	$(SWIFT) test $(CONFIG) --skip-build
 	@# The microkernels are compiled for AVX-512 and for AVX2; an AVX-512 machine runs the first,

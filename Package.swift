@@ -1,8 +1,9 @@
 // swift-tools-version: 6.1
 //
 // Scion: trap a data-poisoning backdoor in a small head, cut it off, graft a clean one.
-// Module dependencies flow one way (see docs/ARCHITECTURE.md):
-//   ScionGraph ← ScionFormat ← ScionCompiler ← ScionRuntime ← ... ← ScionCLI ← scion
+// Module dependencies flow one way, from ScionGraph up to ScionCLI ← scion; docs/ARCHITECTURE.md
+// draws the graph, and tools/check_imports.py (run by `make test`) fails on an import a target
+// does not declare here.
 import PackageDescription
 
 #if arch(x86_64)
@@ -30,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // System libraries, found through pkg-config; the providers name the Debian packages.
@@ -74,7 +77,7 @@ let package = Package(
         // Executors: the plain reference interpreter and the compiled, planned executor.
         .target(
             name: "ScionRuntime",
-            dependencies: ["ScionGraph", "ScionCompiler", "ScionKernels"]),
+            dependencies: ["ScionGraph", "ScionCompiler", "ScionKernels", "CBLAS"]),
         // Training: autodiff over graphs, losses, optimizers, schedules, data pipeline, checkpoints.
         .target(
             name: "ScionTraining",
@@ -92,8 +95,10 @@ let package = Package(
         .target(
             name: "ScionServe",
             dependencies: [
-                "ScionGraph", "ScionFormat", "ScionRuntime", "ScionImage",
+                "ScionGraph", "ScionFormat", "ScionRuntime", "ScionImage", "ScionKernels",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -106,6 +111,7 @@ let package = Package(
                 "ScionData", "ScionDefense", "ScionServe", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]),
         .executableTarget(name: "scion", dependencies: ["ScionCLI"]),
 
@@ -123,22 +129,23 @@ let package = Package(
             dependencies: ["ScionGraph", "ScionData", "ScionTraining", "ScionImage", "ScionFormat", "ScionZoo", "ScionTestSupport"]),
         .testTarget(
             name: "ScionDefenseTests",
-            dependencies: ["ScionGraph", "ScionZoo", "ScionFormat", "ScionTraining", "ScionData", "ScionDefense", "ScionTestSupport"]),
+            dependencies: ["ScionGraph", "ScionZoo", "ScionFormat", "ScionRuntime", "ScionTraining", "ScionData", "ScionDefense", "ScionTestSupport"]),
         .testTarget(
             name: "ScionServeTests",
             dependencies: [
                 "ScionGraph", "ScionZoo", "ScionFormat", "ScionServe", "ScionImage", "ScionRuntime", "ScionTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]),
         // Counts malloc calls so a test can check that inference allocates nothing.
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(
             name: "ScionRuntimeTests",
             dependencies: [
-                "ScionGraph", "ScionZoo", "ScionFormat", "ScionKernels", "ScionRuntime", "ScionTestSupport",
+                "ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionKernels", "ScionRuntime", "ScionTestSupport",
                 "AllocationCounter",
             ]),
-        .testTarget(name: "ScionCLITests", dependencies: ["scion", "ScionFormat", "ScionZoo", "ScionTestSupport"]),
+        .testTarget(name: "ScionCLITests", dependencies: ["scion", "ScionGraph", "ScionFormat", "ScionZoo", "ScionTestSupport"]),
     ]
 )
