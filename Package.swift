@@ -126,7 +126,7 @@ let package = Package(
             dependencies: ["ScionGraph", "ScionZoo", "ScionCompiler", "ScionRuntime", "ScionTraining", "ScionKernels", "ScionFormat", "ScionTestSupport"]),
         .testTarget(
             name: "ScionDataTests",
-            dependencies: ["ScionGraph", "ScionData", "ScionTraining", "ScionImage", "ScionFormat", "ScionZoo", "ScionTestSupport"]),
+            dependencies: ["ScionGraph", "ScionData", "ScionTraining", "ScionImage", "ScionFormat", "ScionZoo", "ScionRuntime", "ScionTestSupport"]),
         .testTarget(
             name: "ScionDefenseTests",
             dependencies: ["ScionGraph", "ScionZoo", "ScionFormat", "ScionRuntime", "ScionTraining", "ScionData", "ScionDefense", "ScionTestSupport"]),

@@ -1,5 +1,7 @@
+import Foundation
 import ScionData
 import ScionGraph
+import ScionRuntime
 import ScionTraining
 import ScionZoo
 import Testing
@@ -30,5 +32,26 @@ import Testing
             }
         }
         #expect(moved > 0)
+        // PGD ascends the loss of the true label: the perturbed images are harder for the model
+        // (a flipped gradient sign would make them easier).
+        let members = (0..<data.train.count).filter { data.train.labels[$0] == 1 }
+        var perturbed = data.train
+        perturbed.pixels = adversarial
+        let before = try Self.meanLoss(model, data.train, members, label: 1), after = try Self.meanLoss(model, perturbed, members, label: 1)
+        #expect(after > before, "cross-entropy at the true label \(before) -> \(after)")
+    }
+
+    /// Mean cross-entropy of `label` over images `members` of `set`, by the reference interpreter.
+    static func meanLoss(_ model: Model, _ set: ImageSet, _ members: [Int], label: Int) throws -> Double {
+        var x = [Float](repeating: 0, count: members.count * set.imageSize)
+        x.withUnsafeMutableBufferPointer { p in for (j, i) in members.enumerated() { set.appendFloats(i, to: p.baseAddress! + j * set.imageSize) } }
+        let input = Tensor(shape: [members.count, set.channels, set.height, set.width], values: x)
+        let logits = try #require(try ReferenceInterpreter(model: model).run(["image": input])["logits"]).floats
+        let k = logits.count / members.count
+        return members.indices.reduce(0.0) { total, j in
+            let row = logits[(j * k)..<((j + 1) * k)].map(Double.init)
+            let top = row.max() ?? 0
+            return total + (log(row.reduce(0) { $0 + exp($1 - top) }) + top - row[label])
+        } / Double(members.count)
     }
 }
