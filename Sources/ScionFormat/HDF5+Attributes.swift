@@ -92,8 +92,7 @@ enum HDF5Attributes {
     /// h5py writes by default).
     private static func readString(_ attribute: HDF5Object, type: HDF5Object, name: String) throws -> String {
         if H5Tis_variable_str(type.id) > 0 {
-            let memType = try HDF5Object(H5Tcopy(scion_H5T_C_S1()), "create a string type", close: H5Tclose)
-            try HDF5.check(H5Tset_size(memType.id, -1 /* H5T_VARIABLE */), "size a string type")
+            let memType = try HDF5Strings.variableMemoryType(like: type)
             var pointer: UnsafeMutablePointer<CChar>? = nil
             try HDF5.check(H5Aread(attribute.id, memType.id, &pointer), "read attribute '\(name)'")
             defer { if let pointer { H5free_memory(pointer) } }

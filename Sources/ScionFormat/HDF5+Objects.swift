@@ -194,17 +194,18 @@ public final class HDF5Dataset {
         }
     }
 
-    /// Reads a fixed-length string dataset (scalar or one-dimensional), refusing more than
-    /// `maxBytes` of text.
+    /// Reads a string dataset (scalar or one-dimensional; fixed-length as Scion writes, or
+    /// variable-length as h5py writes by default), refusing more than `maxBytes` of text.
     public func readStrings(maxBytes: Int) throws -> [String] {
         try HDF5.withLock {
             let type = try HDF5Object(H5Dget_type(object.id), "read the type of '\(name)'", close: H5Tclose)
-            guard H5Tget_class(type.id) == H5T_STRING, H5Tis_variable_str(type.id) == 0 else {
-                throw HDF5Error(operation: "read '\(name)'", detail: "expected fixed-length strings, found \(HDF5Type.describe(type.id))")
+            guard H5Tget_class(type.id) == H5T_STRING else {
+                throw HDF5Error(operation: "read '\(name)'", detail: "expected strings, found \(HDF5Type.describe(type.id))")
             }
             let dims = try shape()
             guard dims.count <= 1 else { throw HDF5Error(operation: "read '\(name)'", detail: "expected at most one dimension") }
             let count = dims.first ?? 1
+            if H5Tis_variable_str(type.id) > 0 { return try readVariableStrings(type, count: count, maxBytes: maxBytes) }
             let width = H5Tget_size(type.id)
             let (total, overflow) = width.multipliedReportingOverflow(by: count)
             guard width > 0, !overflow, total <= maxBytes else {
@@ -223,6 +224,39 @@ public final class HDF5Dataset {
         }
     }
 
+    /// The `count` variable-length strings of this dataset, at most `maxBytes` of text in all.
+    private func readVariableStrings(_ type: HDF5Object, count: Int, maxBytes: Int) throws -> [String] {
+        guard count <= maxBytes else {
+            throw HDF5Error(operation: "read '\(name)'", detail: "\(count) strings exceed the \(maxBytes)-byte limit")
+        }
+        let memType = try HDF5Strings.variableMemoryType(like: type)
+        let space = try HDF5Object(H5Dget_space(object.id), "read the shape of '\(name)'", close: H5Sclose)
+        var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
+        try HDF5.check(H5Dread(object.id, memType.id, scion_H5S_ALL(), scion_H5S_ALL(), scion_H5P_DEFAULT(), &pointers), "read dataset '\(name)'")
+        defer { _ = H5Dvlen_reclaim(memType.id, space.id, scion_H5P_DEFAULT(), &pointers) }
+        var total = 0
+        return try pointers.map { pointer in
+            let text = pointer.map { String(cString: $0) } ?? ""
+            total += text.utf8.count
+            guard total <= maxBytes else {
+                throw HDF5Error(operation: "read '\(name)'", detail: "its strings exceed the \(maxBytes)-byte limit")
+            }
+            return text
+        }
+    }
+
     /// Bytes the dataset occupies in the file (0 when never written).
     public var storageSize: UInt64 { HDF5.withLock { UInt64(H5Dget_storage_size(object.id)) } }
+}
+
+/// Memory types for reading strings.
+enum HDF5Strings {
+    /// A variable-length C string type in `fileType`'s character set: HDF5 converts between
+    /// lengths but not between ASCII and UTF-8, and h5py writes UTF-8.
+    static func variableMemoryType(like fileType: HDF5Object) throws -> HDF5Object {
+        let memType = try HDF5Object(H5Tcopy(scion_H5T_C_S1()), "create a string type", close: H5Tclose)
+        try HDF5.check(H5Tset_size(memType.id, -1 /* H5T_VARIABLE */), "size a string type")
+        try HDF5.check(H5Tset_cset(memType.id, H5Tget_cset(fileType.id)), "set a string type's character set")
+        return memType
+    }
 }

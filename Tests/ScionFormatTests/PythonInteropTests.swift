@@ -43,4 +43,25 @@ struct PythonInteropTests {
         let parameters = facts?["parameters"] as? [String: [String: Any]]
         #expect(parameters?["block3.0.conv1.weight"]?["shape"] as? [Int] == [64, 32, 3, 3])
     }
+
+    @Test func variableLengthStringsAsH5pyWritesThemAreRead() throws {
+        // h5py's defaults: a Python str attribute and a list of str become variable-length
+        // UTF-8 strings, which Scion writes fixed-length.
+        let dir = TemporaryDirectory()
+        let path = dir.file("vlen.h5")
+        let script = """
+            import h5py, sys
+            with h5py.File(sys.argv[1], "w") as f:
+                f.attrs["note"] = "défendu"
+                f.attrs["ascii"] = b"plain"
+                f.create_dataset("labels", data=["chat", "chien", "oiseau"], dtype=h5py.string_dtype())
+            """
+        let result = try Python.run(["python3", "-c", script, path])
+        #expect(result.status == 0, "\(result.output)")
+        let file = try HDF5File.open(path)
+        #expect(try file.root.attribute("note") == .string("défendu"))
+        #expect(try file.root.attribute("ascii") == .string("plain"))
+        #expect(try file.root.openDataset("labels").readStrings(maxBytes: 1 << 20) == ["chat", "chien", "oiseau"])
+        #expect(throws: HDF5Error.self) { try file.root.openDataset("labels").readStrings(maxBytes: 8) }
+    }
 }
