@@ -15,6 +15,8 @@ import sys
 # Modules of the toolchain and the OS, available to every target.
 SYSTEM = {"Foundation", "FoundationEssentials", "Dispatch", "Glibc", "Musl", "Darwin", "Testing", "XCTest",
           "_Concurrency", "Synchronization", "os", "PackageDescription"}
+# Multi-line string literals (embedded Python scripts in tests, say) are not Swift code.
+STRING_BLOCK = re.compile(r'"""(?:.|\n)*?"""')
 IMPORT = re.compile(r"^\s*(?:@\w+(?:\([^)]*\))?\s+)*import\s+(?:(?:struct|class|enum|protocol|func|var|let|typealias)\s+)?([A-Za-z_][A-Za-z0-9_]*)", re.M)
 
 
@@ -38,7 +40,7 @@ def main():
                     continue
                 file = os.path.join(root, f)
                 with open(file, encoding="utf-8") as handle:
-                    for module in IMPORT.findall(handle.read()):
+                    for module in IMPORT.findall(STRING_BLOCK.sub("", handle.read())):
                         if module not in SYSTEM and module not in declared and module != name:
                             problems.append(f"{file}: imports {module}, which target {name} does not declare")
     print("\n".join(problems) if problems else "every import is a declared dependency")
