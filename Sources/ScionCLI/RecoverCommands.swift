@@ -5,8 +5,11 @@ import ScionFormat
 
 /// How stage 3 splits the untrusted data and what it trains (shared by `recover` and `defend`).
 struct RecoveryOptions: ParsableArguments {
-    @Option(help: "Suspect threshold on the loss ratio log p_trapped(y) - log p_new(y) of a training image.")
+    @Option(help: "Suspect threshold, in a class judged poisoned, on the score log p_trapped(y) - log p_new(y) of a training image.")
     var threshold: Double = SuspectSplit.Rule().threshold
+
+    @Option(help: "Score above which images count towards judging a class poisoned, and are left out in the other classes.")
+    var classThreshold: Double = SuspectSplit.Rule().classThreshold
 
     @Option(help: "Split-and-train rounds of stage 3, each split judged by the previous round's model.")
     var rounds: Int = 2
@@ -20,6 +23,7 @@ struct RecoveryOptions: ParsableArguments {
     var settings: RecoverySettings {
         var rule = SuspectSplit.Rule()
         rule.threshold = threshold
+        rule.classThreshold = classThreshold
         return RecoverySettings(rule: rule, trainStem: !freezeStem, relabelSuspects: !dropSuspects, rounds: rounds)
     }
 }
@@ -29,9 +33,10 @@ struct RecoverCommand: ParsableCommand {
         commandName: "recover", abstract: "Stage 3, recover: split the untrusted data with both heads, train on what is judged clean.",
         discussion: """
         Scores every untrusted training image with the trapped model (stage 1) and the sanitized model (stage 2): \
-        log p_trapped(y) - log p_new(y) at its given label. A class holding far more images above --threshold than the others \
-        is judged poisoned: there those images are relabelled to the new head's most likely other class and the class's excess \
-        over the median class size is left out; elsewhere images above the threshold are left out. Then trains on the clean \
+        log p_trapped(y) - log p_new(y) at its given label. A class holding far more images above --class-threshold than the others \
+        is judged poisoned: there its highest scorers, as many as its excess over the median class size, are relabelled to the new \
+        head's most likely other class if above --threshold, and its other images above --threshold are left out; elsewhere images \
+        above --class-threshold are left out. Then trains on the clean \
         holdout, the images judged clean and the relabelled ones, in --rounds rounds (each split scored with the latest model); \
         Adam 1e-3, weight decay 5e-4, cosine, 20 epochs, batch 256, crop and flip by default. Writes recovered.h5, suspects.csv \
         (every training image with its file, score and verdict, most suspect first) and suspects.png (the 64 most suspect); \

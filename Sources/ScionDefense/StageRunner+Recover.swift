@@ -99,7 +99,7 @@ extension StageRunner {
 
     func recoveryDetails(_ r: RecoverySettings, detection: Detection) -> [String: JSONValue] {
         var extra: [String: JSONValue] = [
-            "threshold": .number(r.rule.threshold), "share_factor": .number(r.rule.shareFactor),
+            "threshold": .number(r.rule.threshold), "class_threshold": .number(r.rule.classThreshold), "share_factor": .number(r.rule.shareFactor),
             "minimum_share": .number(r.rule.minimumShare),
             "leader_fraction": .number(r.rule.leaderFraction), "excess_factor": .number(r.rule.excessFactor),
             "train_stem": .bool(r.trainStem), "relabel_suspects": .bool(r.relabelSuspects),

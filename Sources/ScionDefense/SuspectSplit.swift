@@ -8,13 +8,15 @@ import ScionTraining
 /// `log p_trapped(y) - log p_new(y)` at its given label `y` is high.
 ///
 /// An all-to-one attack puts every poison under one label, so the split works per class. A class
-/// holding far more high-scoring images than the others is *poisoned*: there the images above
-/// the threshold are relabelled to the new head's most likely other class, which unlearns the
-/// trigger, and the next-highest, up to `excessFactor` times the class's excess over the median
-/// class size, are left out (poisons the new head still misses). In the other classes high
-/// scorers are only hard images, so they are left out rather than relabelled (relabelling them
-/// measured as label noise; relabelling a class's whole excess collapsed its accuracy). Nothing here knows which images were poisoned;
-/// `detection(truth:)` only reports.
+/// holding far more high-scoring images than the others is *poisoned*. There its highest scorers,
+/// up to `excessFactor` times its excess over the median class size (about as many as it holds
+/// poisons), are relabelled to the new head's most likely other class when they score above
+/// `threshold`, which unlearns the trigger, and left out otherwise; its other images above
+/// `threshold` are left out (relabelling them, clean images of the target class that a weak new
+/// head doubts, took CIFAR-10's class 0 from 85 % to 52 %). In the other classes high scorers are
+/// only hard images: those above `classThreshold` are left out, the rest kept (dropping all above
+/// `threshold` left out a sixth of CIFAR-10's clean images). Nothing here knows which images were
+/// poisoned; `detection(truth:)` only reports.
 public struct SuspectSplit: Sendable {
     public enum Verdict: String, Sendable { case clean, dropped, relabelled }
 
@@ -29,13 +31,17 @@ public struct SuspectSplit: Sendable {
     public var suspect: [Bool] { verdicts.map { $0 != .clean } }
     public func indices(_ verdict: Verdict) -> [Int] { verdicts.indices.filter { verdicts[$0] == verdict } }
 
-    /// A class is poisoned when its share of images scoring above `threshold` is at least
-    /// `shareFactor` times the median class's share, `minimumShare`, and `leaderFraction` of the
-    /// largest share (a confusable clean class can reach 3x the median, but not near the target).
+    /// `threshold` marks suspects in a poisoned class, `classThreshold` elsewhere. A class is poisoned when its share
+    /// of images scoring above `classThreshold` is at least `shareFactor` times the median class's
+    /// share, `minimumShare`, and `leaderFraction` of the largest share (a confusable clean class
+    /// can reach 3x the median, but not near the target). Classes are judged at the higher
+    /// threshold because a weak new head (CIFAR-10's stage 2) leaves a sixth of every clean class
+    /// above 0.5, which hides the target class; above 2.0 clean classes hold about 1 %.
     public struct Rule: Sendable {
         public var threshold = 0.5
+        public var classThreshold = 2.0
         public var shareFactor = 3.0
-        public var minimumShare = 0.2
+        public var minimumShare = 0.05
         public var leaderFraction = 0.5
         public var excessFactor = 1.0
         public init() {}
@@ -61,16 +67,17 @@ public struct SuspectSplit: Sendable {
     public static func split(scores: [Double], labels: [Int], relabels: [Int], classes: Int, rule: Rule,
                              poisonedClasses: [Int]? = nil) -> SuspectSplit {
         let members = (0..<classes).map { k in labels.indices.filter { labels[$0] == k } }
-        let shares = members.map { m in m.isEmpty ? 0 : Double(m.filter { scores[$0] > rule.threshold }.count) / Double(m.count) }
+        let shares = members.map { m in m.isEmpty ? 0 : Double(m.filter { scores[$0] > rule.classThreshold }.count) / Double(m.count) }
         let medianShare = median(shares), medianSize = median(members.map { Double($0.count) })
-        var verdicts = scores.map { $0 > rule.threshold ? Verdict.dropped : .clean }
+        var verdicts = scores.map { $0 > rule.classThreshold ? Verdict.dropped : .clean }
         let bar = max(rule.minimumShare, rule.shareFactor * medianShare, rule.leaderFraction * (shares.max() ?? 0))
         let poisoned = poisonedClasses ?? (0..<classes).filter { shares[$0] >= bar }
         for k in poisoned {
             let ranked = members[k].sorted { scores[$0] > scores[$1] }
             let excess = Int(rule.excessFactor * max(0, Double(ranked.count) - medianSize))
-            for i in ranked.prefix(excess) { verdicts[i] = .dropped }
-            for i in ranked where scores[i] > rule.threshold { verdicts[i] = .relabelled }
+            for (rank, i) in ranked.enumerated() where rank < excess || scores[i] > rule.threshold {
+                verdicts[i] = rank < excess && scores[i] > rule.threshold ? .relabelled : .dropped
+            }
         }
         return SuspectSplit(scores: scores, relabels: relabels, verdicts: verdicts, poisonedClasses: poisoned)
     }

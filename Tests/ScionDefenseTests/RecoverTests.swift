@@ -12,19 +12,21 @@ import Testing
 
     /// Five classes: class 0 holds ten images, six of them poisons scoring 5 and one clean image
     /// scoring 0.7; class 1 one hard clean image scoring 0.8; classes 2 to 4 nothing suspect.
+    /// Class 0 is 6 images above the median size (4).
     static let labels = Array(repeating: 0, count: 10) + (1...4).flatMap { Array(repeating: $0, count: 4) }
     static let scores = Array(repeating: 5.0, count: 6) + [0.7, 0, 0, 0] + [0, 0, 0, 0.8] + Array(repeating: 0.0, count: 12)
 
     @Test func theSplitRelabelsTheSwollenClassAndDropsHardImagesElsewhere() {
         let relabels = Self.labels.map { ($0 + 1) % 5 }
         let split = SuspectSplit.split(scores: Self.scores, labels: Self.labels, relabels: relabels, classes: 5, rule: .init())
-        // Shares above 0.5: 0.7, 0.25, 0, 0, 0; only class 0 clears max(0.2, 3 x median 0, half of 0.7).
+        // Shares above 2.0: 0.6, 0, 0, 0, 0; only class 0 clears max(0.05, 3 x median 0, half of 0.6).
         #expect(split.poisonedClasses == [0])
-        #expect(split.indices(.relabelled) == Array(0...6))
-        #expect(split.indices(.dropped) == [13])
-        // 8 suspects: the 6 poisons and 2 of the 20 clean images.
+        // Class 0's 6 highest are relabelled; its clean 0.7 is beyond the excess, so only dropped;
+        // class 1's 0.8 is below the class threshold, so kept.
+        #expect(split.indices(.relabelled) == Array(0...5))
+        #expect(split.indices(.dropped) == [6])
         let detection = split.detection(truth: Array(0..<6))
-        #expect(detection == Detection(suspects: 8, poisoned: 6, tpr: 1, fpr: 2.0 / 20))
+        #expect(detection == Detection(suspects: 7, poisoned: 6, tpr: 1, fpr: 1.0 / 20))
         #expect(split.detection(truth: []).tpr == nil)
     }
 
@@ -42,11 +44,23 @@ import Testing
         #expect(split.detection(truth: Array(0..<6)).tpr == 5.0 / 6)
     }
 
+    @Test func aClassFullOfModestScoresIsNotJudgedPoisoned() {
+        // A weak new head leaves every image of class 1 at 0.8 (its share above 0.5 is 1.0, the
+        // poisoned class's 0.7): classes are judged above 2.0, so class 1 is clean.
+        var scores = Self.scores
+        for i in 10..<14 { scores[i] = 0.8 }
+        let split = SuspectSplit.split(scores: scores, labels: Self.labels, relabels: Self.labels, classes: 5, rule: .init())
+        #expect(split.poisonedClasses == [0])
+        #expect(split.indices(.relabelled) == Array(0...5))
+        #expect(split.indices(.dropped) == [6])
+    }
+
     @Test func classesJudgedEarlierOverrideTheShares() {
         let split = SuspectSplit.split(scores: Self.scores, labels: Self.labels, relabels: Self.labels, classes: 5, rule: .init(),
                                        poisonedClasses: [])
+        // No class poisoned: only images above the class threshold are dropped.
         #expect(split.indices(.relabelled).isEmpty)
-        #expect(split.indices(.dropped) == Array(0...6) + [13])
+        #expect(split.indices(.dropped) == Array(0...5))
     }
 
     @Test func derFollowsItsDefinition() {
