@@ -30,7 +30,7 @@ extension StageRunner {
     /// Stage 3, recover: in each round the trapped model and the latest model score every
     /// untrusted training image (`SuspectSplit`), and the latest model is trained on the clean
     /// holdout, the images judged clean and the relabelled suspects, with crop and flip; the
-    /// epochs are shared out between the rounds. Writes recover_round<N>.h5 per earlier round,
+    /// rounds share out the epochs of one learning-rate schedule. Writes recover_round<N>.h5 per earlier round,
     /// recovered.h5 and suspects.csv (the last split).
     @discardableResult
     public func recover(trapped: Model, sanitized: Model, _ s: StageSettings, _ r: RecoverySettings) throws -> Model {
@@ -47,20 +47,24 @@ extension StageRunner {
             poisonedClasses = split.poisonedClasses
             let detection = split.detection(truth: data.poisoned)
             detections.append(detectionJSON(detection, split))
+            // The rounds share one schedule: each later round continues at the rate where the
+            // one before stopped, instead of restarting at the peak rate.
+            let start = (round - 1) * s.epochs / rounds
             var settings = s
-            settings.epochs = s.epochs / rounds + (round <= s.epochs % rounds ? 1 : 0)
+            settings.epochs = round * s.epochs / rounds - start
             let last = round == rounds
             let name = last ? nil : "recover_round\(round)"
             if let name, s.resume, let done = try? ModelFile.read("\(folder)/\(name).h5") {
                 model = done
                 continue
             }
-            if last { try writeSuspects(split) }
+            if last { try writeSuspects(split, trapped: trappedLogits) }
             var extra = recoveryDetails(r, detection: detection)
             extra["round"] = .number(Double(round))
             if last { extra["rounds"] = .array(detections) }
             model = try fit(.recover, try freezingStem(model, r, s), spec: recoverySpec(model, r, s),
-                            data: recoveryData(split, r), augmentation: .cropAndFlip, settings, extra: extra, run: name)
+                            data: recoveryData(split, r), augmentation: .cropAndFlip, settings, extra: extra, run: name,
+                            schedulePart: (start, s.epochs))
         }
         return model
     }
@@ -128,16 +132,19 @@ extension StageRunner {
     }
 
     /// suspects.csv: every untrusted training image with its file (folder datasets), label, the
-    /// new head's label, its score, its verdict and (when Scion planted the attack) whether it
-    /// was poisoned, most suspect first; suspects.png: the 64 most suspect images.
-    func writeSuspects(_ split: SuspectSplit) throws {
+    /// new head's label, its score, the trapped model's loss at its label, its verdict and (when
+    /// Scion planted the attack) whether it was poisoned, most suspect first; suspects.png: the
+    /// 64 most suspect images.
+    func writeSuspects(_ split: SuspectSplit, trapped: Logits) throws {
         let planted = Set(data.poisoned)
         let ranked = split.scores.indices.sorted { split.scores[$0] > split.scores[$1] }
-        var lines = ["index,file,label,relabel,score,verdict,planted"]
+        var lines = ["index,file,label,relabel,score,trapped_loss,verdict,planted"]
         for i in ranked {
             let truth = data.trigger == nil ? "" : planted.contains(i) ? "1" : "0"
             let file = i < data.trainFiles.count ? RunReport.csvField(data.trainFiles[i]) : ""
-            lines.append("\(i),\(file),\(data.train.labels[i]),\(split.relabels[i]),\(String(format: "%.4f", split.scores[i])),\(split.verdicts[i].rawValue),\(truth)")
+            let label = Int(data.train.labels[i])
+            let numbers = String(format: "%.4f,%.4f", split.scores[i], -trapped.logProbability(i, label))
+            lines.append("\(i),\(file),\(label),\(split.relabels[i]),\(numbers),\(split.verdicts[i].rawValue),\(truth)")
         }
         try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: "\(folder)/suspects.csv")
         let preview = Preview.mosaic(data.train, indices: Array(ranked.prefix(64)), columns: 8, scale: max(1, 64 / max(data.train.height, 1)))

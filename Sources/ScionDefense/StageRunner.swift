@@ -90,9 +90,11 @@ public struct StageRunner {
     }
 
     /// Trains `model` and writes it to the run folder with a lineage step holding the settings,
-    /// the data's fingerprints and the final ACC/ASR.
+    /// the data's fingerprints and the final ACC/ASR. `schedulePart` given: the run is epochs
+    /// `start ..< start + s.epochs` of a schedule over `total` epochs (stage 3's rounds).
     func fit(_ stage: Stage, _ model: Model, spec: TrainingSpec, data trainingData: ImageSet, augmentation: Augmentation,
-             _ s: StageSettings, extra: [String: JSONValue] = [:], run: String? = nil) throws -> Model {
+             _ s: StageSettings, extra: [String: JSONValue] = [:], run: String? = nil,
+             schedulePart: (start: Int, total: Int)? = nil) throws -> Model {
         guard trainingData.count >= s.batchSize else {
             throw DefenseError.invalidSettings("the \(stage.rawValue) data has \(trainingData.count) images, fewer than the batch size \(s.batchSize)")
         }
@@ -100,9 +102,10 @@ public struct StageRunner {
         let optimizer = Optimizer(kind: try optimizerKind(s.optimizer), groups: [.init(parameters: trainable, weightDecay: Float(s.weightDecay))])
         let session = try TrainingSession(model: model, spec: spec, optimizer: optimizer, batchSize: s.batchSize, threads: s.threads)
         let loader = BatchLoader(data: trainingData, batchSize: s.batchSize, augmentation: augmentation, seed: s.seed)
-        guard let schedule = LearningRateSchedule.named(s.decay, epochs: s.epochs) else {
+        guard let whole = LearningRateSchedule.named(s.decay, epochs: schedulePart?.total ?? s.epochs) else {
             throw DefenseError.invalidSettings("unknown --decay \(s.decay); use cos, multisteps or constant")
         }
+        let schedule = schedulePart.map { LearningRateSchedule.continued(whole, from: $0.start) } ?? whole
         let name = run ?? stage.rawValue
         let checkpoint = "\(folder)/\(name).ckpt.h5"
         let config = TrainerConfiguration(

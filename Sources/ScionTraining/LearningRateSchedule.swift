@@ -9,6 +9,8 @@ public enum LearningRateSchedule: Sendable, Equatable {
     /// `MultiStepLR`: multiplied by `gamma` at each milestone epoch.
     case multistep(milestones: [Int], gamma: Double)
     case constant
+    /// `schedule` from its epoch `start` on: one schedule shared by runs that continue each other.
+    indirect case continued(LearningRateSchedule, from: Int)
 
     /// The rate for epoch `epoch` (0-based) given the base rate.
     public func rate(base: Double, epoch: Int) -> Double {
@@ -19,6 +21,8 @@ public enum LearningRateSchedule: Sendable, Equatable {
             return base * pow(gamma, Double(milestones.filter { epoch >= $0 }.count))
         case .constant:
             return base
+        case .continued(let schedule, let start):
+            return schedule.rate(base: base, epoch: start + epoch)
         }
     }
 

@@ -67,12 +67,12 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("660 training (0 poisoned with none), 100 holdout"), "\(result.stderr)")
         let rows = try String(contentsOfFile: "\(out)/suspects.csv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
-        #expect(rows.first == ["index", "file", "label", "relabel", "score", "verdict", "planted"])
+        #expect(rows.first == ["index", "file", "label", "relabel", "score", "trapped_loss", "verdict", "planted"])
         // The most suspect 60 training files are mostly the planted ones, named as on disk.
         let top = Set(rows.dropFirst().prefix(60).map { String($0[1]) })
         let found = planted.filter(top.contains).count
         #expect(found >= 48, "\(found) of the 60 planted files among the 60 most suspect")
-        #expect(rows.dropFirst().allSatisfy { $0[6].isEmpty })
+        #expect(rows.dropFirst().allSatisfy { $0[7].isEmpty })
         #expect(FileManager.default.fileExists(atPath: "\(out)/suspects.png"))
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/report.json"))) as? [String: Any]
         #expect(report?["final"] as? String == "recovered.h5")

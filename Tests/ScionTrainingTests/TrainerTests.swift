@@ -107,5 +107,9 @@ enum Toy {
         #expect(steps.rate(base: 1, epoch: 99) == 1)
         #expect(abs(steps.rate(base: 1, epoch: 100) - 0.1) < 1e-12)
         #expect(abs(steps.rate(base: 1, epoch: 150) - 0.01) < 1e-12)
+        // A run continuing another at its epoch 5 starts where that one stopped.
+        let continued = LearningRateSchedule.continued(cosine, from: 5)
+        #expect(continued.rate(base: 1, epoch: 0) == cosine.rate(base: 1, epoch: 5))
+        #expect(continued.rate(base: 1, epoch: 4) == cosine.rate(base: 1, epoch: 9))
     }
 }
