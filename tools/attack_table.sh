@@ -10,6 +10,8 @@
 # TRAP_EPOCHS (25), REPLACE_EPOCHS (50), RECOVER_EPOCHS (15), FT_EPOCHS (20), SEED (0). Data: CIFAR-10's python
 # binary version in data/cifar-10-batches-bin (see README, Data). cl first trains a clean
 # model (RUNS/cifar10-clean) for its PGD images. Progress: RUNS/ATTACK/defend.log.
+# REDO_RECOVER=1 reruns stage 3 alone on attacks already done (after a change to it): their
+# other stages resume from their finished checkpoints and their rows are replaced.
 set -euo pipefail
 scion=${SCION:-.build/release/scion}
 results=${RESULTS:-docs/results/cifar10.csv}
@@ -20,7 +22,8 @@ mkdir -p "$runs" "$(dirname "$results")"
 for attack in "${attacks[@]}"; do
     out="$runs/cifar10-$attack"
     if [ -f "$results" ] && grep -q ",fp,.*,$out\$" "$results"; then
-        echo "$attack: done (in $results)"; continue
+        if [ "${REDO_RECOVER:-0}" != 1 ]; then echo "$attack: done (in $results)"; continue; fi
+        rm -f "$out"/recover*.ckpt.h5 "$out"/recover_round*.h5 "$out"/recover*.jsonl "$out/recovered.h5"
     fi
     echo "$attack: running, log $out/defend.log ($(date -u +%H:%M))"
     mkdir -p "$out"
