@@ -7,7 +7,7 @@
 #   tools/attack_table.sh [ATTACK...]          (default: all eleven)
 # Environment: SCION (binary, default .build/release/scion), RESULTS (default
 # docs/results/cifar10.csv), RUNS (run folders, default runs/table), BASELINE_EPOCHS (25),
-# TRAP_EPOCHS (25), REPLACE_EPOCHS (50), RECOVER_EPOCHS (15), FT_EPOCHS (20), SEED (0). Data: CIFAR-10's python
+# TRAP_EPOCHS (25), REPLACE_EPOCHS (50), RECOVER_EPOCHS (20), FT_EPOCHS (20), SEED (0). Data: CIFAR-10's
 # binary version in data/cifar-10-batches-bin (see README, Data). cl first trains a clean
 # model (RUNS/cifar10-clean) for its PGD images. Progress: RUNS/ATTACK/defend.log.
 # REDO_RECOVER=1 reruns stage 3 alone on attacks already done (after a change to it): their
@@ -39,7 +39,7 @@ for attack in "${attacks[@]}"; do
     fi
     "$scion" defend --ds cifar10 --pattern "$attack" --target 0 --triggered_ratio 0.1 --ratio_holdout 0.05 \
         --baseline-epochs "${BASELINE_EPOCHS:-25}" --trap-epochs "${TRAP_EPOCHS:-25}" \
-        --replace-epochs "${REPLACE_EPOCHS:-50}" --recover-epochs "${RECOVER_EPOCHS:-15}" --ft-epochs "${FT_EPOCHS:-20}" \
+        --replace-epochs "${REPLACE_EPOCHS:-50}" --recover-epochs "${RECOVER_EPOCHS:-20}" --ft-epochs "${FT_EPOCHS:-20}" \
         --method tr --method ft --method fp --method replace-without-trap --seed "${SEED:-0}" \
         --resume --quiet --out "$out" --results "$results" "${extra[@]}" >> "$out/defend.log" 2>&1
     tail -n 4 "$out/defend.log"

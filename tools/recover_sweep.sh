@@ -25,7 +25,7 @@ while [ $# -ge 2 ]; do
     python3 - "$folder/report.json" "$name" "$flags" >> "$csv" <<'EOF'
 import json, sys
 report, name, flags = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
-s = report["stages"]["tr_recover"]
+s = next(v for v in report["stages"].values() if v.get("model") == "recovered.h5")
 d = s.get("detection") or {}
 cells = [s.get("acc"), s.get("asr"), s.get("ra"), s.get("clean_to_target"), d.get("tpr"), d.get("fpr"), s.get("seconds")]
 print(",".join([name, '"' + flags + '"'] + ["" if c is None else "%.4f" % c for c in cells]))
