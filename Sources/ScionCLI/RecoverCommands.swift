@@ -37,9 +37,11 @@ struct RecoverCommand: ParsableCommand {
         is judged poisoned: there its highest scorers, as many as its excess over the median class size, are relabelled to the new \
         head's most likely other class if above --threshold, and its other images above --threshold are left out; elsewhere images \
         above --class-threshold are left out. Then trains on the clean \
-        holdout, the images judged clean and the relabelled ones, in --rounds rounds (each split scored with the latest model); \
+        holdout, the images judged clean and the relabelled ones, in --rounds rounds that share one learning-rate schedule \
+        (each split scored with the latest model); \
         Adam 1e-3, weight decay 5e-4, cosine, 20 epochs, batch 256, crop and flip by default. Writes recovered.h5, suspects.csv \
-        (every training image with its file, score and verdict, most suspect first) and suspects.png (the 64 most suspect); \
+        (every training image with its file, score, the trapped model's loss and verdict, most suspect first) and suspects.png \
+        (the 64 most suspect); \
         report.json gains the split's detection rates when the run planted the attack. See docs/RECOVER.md.
         """)
     @OptionGroup var data: DataOptions

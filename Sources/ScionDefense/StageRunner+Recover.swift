@@ -30,8 +30,8 @@ extension StageRunner {
     /// Stage 3, recover: in each round the trapped model and the latest model score every
     /// untrusted training image (`SuspectSplit`), and the latest model is trained on the clean
     /// holdout, the images judged clean and the relabelled suspects, with crop and flip; the
-    /// rounds share out the epochs of one learning-rate schedule. Writes recover_round<N>.h5 per earlier round,
-    /// recovered.h5 and suspects.csv (the last split).
+    /// rounds share out the epochs of one learning-rate schedule. Writes recover_round<N>.h5 per
+    /// earlier round, recovered.h5 and suspects.csv (the last split).
     @discardableResult
     public func recover(trapped: Model, sanitized: Model, _ s: StageSettings, _ r: RecoverySettings) throws -> Model {
         let rounds = max(1, min(r.rounds, s.epochs))
@@ -103,8 +103,8 @@ extension StageRunner {
 
     func recoveryDetails(_ r: RecoverySettings, detection: Detection) -> [String: JSONValue] {
         var extra: [String: JSONValue] = [
-            "threshold": .number(r.rule.threshold), "class_threshold": .number(r.rule.classThreshold), "share_factor": .number(r.rule.shareFactor),
-            "minimum_share": .number(r.rule.minimumShare),
+            "threshold": .number(r.rule.threshold), "class_threshold": .number(r.rule.classThreshold),
+            "share_factor": .number(r.rule.shareFactor), "minimum_share": .number(r.rule.minimumShare),
             "leader_fraction": .number(r.rule.leaderFraction), "excess_factor": .number(r.rule.excessFactor),
             "train_stem": .bool(r.trainStem), "relabel_suspects": .bool(r.relabelSuspects),
             "suspects": .number(Double(detection.suspects)), "detection_fpr": .number(detection.fpr),

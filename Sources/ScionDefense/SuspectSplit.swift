@@ -31,12 +31,13 @@ public struct SuspectSplit: Sendable {
     public var suspect: [Bool] { verdicts.map { $0 != .clean } }
     public func indices(_ verdict: Verdict) -> [Int] { verdicts.indices.filter { verdicts[$0] == verdict } }
 
-    /// `threshold` marks suspects in a poisoned class, `classThreshold` elsewhere. A class is poisoned when its share
-    /// of images scoring above `classThreshold` is at least `shareFactor` times the median class's
-    /// share, `minimumShare`, and `leaderFraction` of the largest share (a confusable clean class
-    /// can reach 3x the median, but not near the target). Classes are judged at the higher
-    /// threshold because a weak new head (CIFAR-10's stage 2) leaves a sixth of every clean class
-    /// above 0.5, which hides the target class; above 2.0 clean classes hold about 1 %.
+    /// `threshold` marks suspects in a poisoned class, `classThreshold` elsewhere. A class is
+    /// poisoned when its share of images scoring above `classThreshold` is at least `shareFactor`
+    /// times the median class's share, `minimumShare`, and `leaderFraction` of the largest share
+    /// (a confusable clean class can reach 3x the median, but not near the target). Classes are
+    /// judged at the higher threshold because a weak new head (CIFAR-10's stage 2) leaves a sixth
+    /// of the clean images above 0.5, which hides the target class; above 2.0 the clean classes
+    /// of CIFAR-10 with `blend` held 0-10 % (median 3 %), the target class 55 %.
     public struct Rule: Sendable {
         public var threshold = 0.5
         public var classThreshold = 2.0
