@@ -123,8 +123,10 @@ extension StageRunner {
         return .object(o)
     }
 
-    /// The value at the stage-2 cut point (`stem<N>`), where stem and head meet.
+    /// The value where stem and head meet: a grafted model's seam (`graft`; the stage-2 model
+    /// keeps only the stem's cut points before it), else the stage-2 cut point `stem<N>`.
     func cutValue(_ model: Model, _ s: StageSettings) throws -> String {
+        if let seam = model.graph.cutPoint(named: "graft") { return seam.value }
         guard let cut = model.graph.cutPoint(named: "stem\(s.stem)") else {
             throw GraphError.surgery("the model has no cut point stem\(s.stem); its cut points are " + model.graph.cutPoints.map(\.name).joined(separator: ", "))
         }

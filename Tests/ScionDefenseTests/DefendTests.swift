@@ -21,6 +21,22 @@ import Testing
         return s
     }
 
+    @Test func recoverWithTheStemFrozenTrainsOnlyTheNewHead() throws {
+        let data = try DefenseTests.poisoned(train: 400, test: 100)
+        let context = RunContext(dataset: "synthetic", pattern: "badnet_grid", target: 1, triggeredRatio: 0.1, ratioHoldout: 0.1, triggerSeed: 0)
+        let runner = StageRunner(data: data, context: context, folder: dir.path)
+        let trapped = try runner.trap(settings(.trap, epochs: 1))
+        let sanitized = try runner.replace(stage1: trapped, settings(.replace, epochs: 1))
+        // The sanitized model's stem ends at its `graft` seam (it has no `stem<N>` cut point).
+        let recovered = try runner.recover(trapped: trapped, sanitized: sanitized, settings(.recover, epochs: 1),
+                                           RecoverySettings(trainStem: false, rounds: 1))
+        let seam = try #require(sanitized.graph.cutPoint(named: "graft")).value
+        let stem = Set(try sanitized.graph.stem(upTo: seam).parameters.map(\.name))
+        let trained = sanitized.graph.parameters.filter(\.trainable).map(\.name)
+        let changed = trained.filter { recovered.parameters[$0]?.floats != sanitized.parameters[$0]?.floats }
+        #expect(!changed.isEmpty && changed.allSatisfy { !stem.contains($0) }, "changed: \(changed)")
+    }
+
     @Test func defendRemovesABackdoorTheUndefendedModelLearned() throws {
         let data = try DefenseTests.poisoned(train: 1200, test: 200)
         let context = RunContext(dataset: "synthetic", pattern: "badnet_grid", target: 1, triggeredRatio: 0.1, ratioHoldout: 0.1, triggerSeed: 0)
