@@ -6,7 +6,7 @@ DEMO = runs/demo
 # The whole defense on Fashion-MNIST (installed from Debian) with badnet_grid planted: the
 # undefended baseline, stage 1 (trap), stage 2 (replace) and stage 3 (recover), in a few minutes.
 DEMO_DATA = --ds fashion-mnist --pattern badnet_grid --target 0 --out $(DEMO) --quiet
-# Each stage is evaluated once, at its end: the curves' intermediate points cost 25 s of the
+# Each stage is evaluated once, at its end: the curves' intermediate points cost 50 s of the
 # demo's 6 minutes.
 DEMO_EPOCHS = --baseline-epochs 2 --trap-epochs 3 --replace-epochs 15 --recover-epochs 4 --eval-every 100
 
