@@ -47,8 +47,8 @@ public enum Compiler {
             var counts: [String: Int] = [:]
             for node in unit.graph.nodes where node.op == .fusedConv2d || node.op == .fusedLinear || node.op == .affine {
                 var parts = [node.op.rawValue]
-                if node.bool("has_residual") == true { parts.append("residual") }
-                if let act = node.string("activation"), act != "none" { parts.append(act) }
+                if node.view.input("residual") != nil { parts.append("residual") }
+                if node.view.activation != .none { parts.append(node.view.activation.rawValue) }
                 counts[parts.joined(separator: "+"), default: 0] += 1
             }
             return counts

@@ -4,19 +4,20 @@ import ScionKernels
 /// Reference semantics of the training ops (see `Ops+Training.swift`).
 extension NodeEvaluator {
     static func evaluateTraining(
-        _ node: Node, _ a: [[Float]], _ t: [TensorType], _ outs: [TensorType], batch: Int, seed: UInt64
+        _ node: OpView, _ a: [[Float]], _ t: [TensorType], _ outs: [TensorType], batch: Int, seed: UInt64
     ) throws -> [[Float]] {
         let xs = t[0].resolvedShape(batch: batch)
         let plane = { (s: [Int]) in s.dropFirst(2).reduce(1, *) }
-        let scale = Float(node.float("scale") ?? 1)
+        // The loss gradients' `scale` (read only by the ops that declare it).
+        var scale: Float { Float(node.float("scale")) }
         switch node.op {
         case .batchNormTrain:
             let r = ReferenceKernels.batchNormTrain(
                 a[0], channels: xs[1], plane: plane(xs), scale: a[1], bias: a[2], runningMean: a[3], runningVar: a[4],
-                epsilon: Float(node.float("epsilon") ?? 1e-5), momentum: Float(node.float("momentum") ?? 0.1))
+                epsilon: Float(node.float("epsilon")), momentum: Float(node.float("momentum")))
             return [epilogue(node, r.y), r.mean, r.invstd, r.runningMean, r.runningVar]
         case .dropoutTrain:
-            let p = Float(node.float("p") ?? 0.5), key = dropoutKey(seed: seed, node: node.name)
+            let p = Float(node.float("p")), key = dropoutKey(seed: seed, node: node.name)
             let mask = a[0].indices.map { ReferenceKernels.dropoutMask(key: key, index: $0, p: p) }
             return [zip(a[0], mask).map(*), mask]
         case .conv2dGradInput:
@@ -30,9 +31,9 @@ extension NodeEvaluator {
                 padH: g.padH, padW: g.padW, dilationH: g.dilationH, dilationW: g.dilationW, groups: g.groups)
             return [ReferenceKernels.convTranspose2d(a[0], a[1], nil, transposed)]
         case .conv2dGradWeight, .conv2dGradWeightBias:
-            let dy = t[1].resolvedShape(batch: batch), k = node.ints("kernel") ?? [1, 1]
-            let w = TensorType(.float32, [.fixed(dy[1]), .fixed(xs[1] / (node.int("groups") ?? 1)), .fixed(k[0]), .fixed(k[1])])
-            let dw = ReferenceKernels.conv2dGradWeight(a[0], a[1], Geometry.conv(node, xs, dy, w))
+            // The first output is the weight's gradient: its type is the weight's.
+            let dy = t[1].resolvedShape(batch: batch)
+            let dw = ReferenceKernels.conv2dGradWeight(a[0], a[1], Geometry.conv(node, xs, dy, outs[0]))
             return node.op == .conv2dGradWeight ? [dw] : [dw, ReferenceKernels.channelSum(a[1], channels: dy[1], plane: plane(dy))]
         case .linearGradInput:
             let outF = xs[1], inF = t[1].resolvedShape(batch: batch)[1]
@@ -50,27 +51,27 @@ extension NodeEvaluator {
             return [ReferenceKernels.channelSum(a[0], channels: xs[1], plane: plane(xs))]
         case .batchNormTrainGrad:
             var dy = a[0]
-            if let activation = node.string("activation"), activation != "none" {
+            if let bias = node.argument("bias", in: a) {
                 // The forward activation's mask, from the BatchNorm output as the reference computes it.
-                let slope = activation == "relu" ? 0 : Float(node.float("slope") ?? 0.01), p = plane(xs)
+                let slope = node.activation == .relu ? 0 : Float(node.float("slope")), p = plane(xs)
                 for i in dy.indices {
                     let ch = (i / p) % xs[1]
-                    if (a[1][i] - a[3][ch]) * a[4][ch] * a[2][ch] + a[5][ch] <= 0 { dy[i] *= slope }
+                    if (a[1][i] - a[3][ch]) * a[4][ch] * a[2][ch] + bias[ch] <= 0 { dy[i] *= slope }
                 }
             }
             var r = ReferenceKernels.batchNormTrainGrad(dy, a[1], channels: xs[1], plane: plane(xs), scale: a[2], mean: a[3], invstd: a[4])
-            if node.bool("has_residual") == true, let residual = a.last { r.dx = zip(residual, r.dx).map(+) }
+            if let residual = node.argument("residual", in: a) { r.dx = zip(residual, r.dx).map(+) }
             return [r.dx, r.dscale, r.dbias]
         case .batchNormEvalGrad:
-            let eps = Float(node.float("epsilon") ?? 1e-5), p = plane(xs)
+            let eps = Float(node.float("epsilon")), p = plane(xs)
             return [a[0].indices.map { i in let c = (i / p) % xs[1]; return a[0][i] * a[1][c] / (a[2][c] + eps).squareRoot() }]
         case .instanceNormGrad:
             let r = ReferenceKernels.instanceNormGrad(
-                a[0], a[1], channels: xs[1], plane: plane(xs), scale: a.count > 2 ? a[2] : nil, epsilon: Float(node.float("epsilon") ?? 1e-5))
+                a[0], a[1], channels: xs[1], plane: plane(xs), scale: node.argument("scale", in: a), epsilon: Float(node.float("epsilon")))
             return [r.dx, r.dscale, r.dbias]
         case .reluGrad: return [zip(a[0], a[1]).map { $1 > 0 ? $0 : 0 }]
         case .leakyReluGrad:
-            let slope = Float(node.float("slope") ?? 0.01)
+            let slope = Float(node.float("slope"))
             return [zip(a[0], a[1]).map { $1 > 0 ? $0 : $0 * slope }]
         case .sigmoidGrad: return [zip(a[0], a[1]).map { $0 * $1 * (1 - $1) }]
         case .tanhGrad: return [zip(a[0], a[1]).map { $0 * (1 - $1 * $1) }]
@@ -79,12 +80,12 @@ extension NodeEvaluator {
             return [ReferenceKernels.maxPool2dGrad(a[0], a[1], Geometry.pool(node, x, xs))]
         case .avgPool2dGrad:
             let x = outs[0].resolvedShape(batch: batch)
-            return [ReferenceKernels.avgPool2dGrad(a[0], Geometry.pool(node, x, xs), countIncludePad: node.bool("count_include_pad") ?? true)]
+            return [ReferenceKernels.avgPool2dGrad(a[0], Geometry.pool(node, x, xs), countIncludePad: node.bool("count_include_pad"))]
         case .globalAvgPoolGrad:
             let x = outs[0].resolvedShape(batch: batch), p = plane(x)
             return [(0..<(x[0] * x[1] * p)).map { a[0][$0 / p] / Float(p) }]
         case .softmaxGrad:
-            let axis = node.int("axis") ?? 1, extent = xs[axis], inner = xs[(axis + 1)...].reduce(1, *)
+            let axis = node.int("axis"), extent = xs[axis], inner = xs[(axis + 1)...].reduce(1, *)
             var dx = a[0]
             for outer in 0..<(a[0].count / (extent * inner)) {
                 for i in 0..<inner {
@@ -95,7 +96,7 @@ extension NodeEvaluator {
             }
             return [dx]
         case .slice:
-            let axis = node.int("axis") ?? 1, start = node.int("start") ?? 0, length = node.int("length") ?? 1
+            let axis = node.int("axis"), start = node.int("start"), length = node.int("length")
             let inner = xs[(axis + 1)...].reduce(1, *), extent = xs[axis]
             var out: [Float] = []
             for o in 0..<(a[0].count / (extent * inner)) {
@@ -112,7 +113,7 @@ extension NodeEvaluator {
         case .tvLoss: return [[ReferenceKernels.totalVariation(a[0], n: xs[0], c: xs[1], h: xs[2], w: xs[3])]]
         case .tvLossGrad: return [ReferenceKernels.totalVariationGrad(a[0], n: xs[0], c: xs[1], h: xs[2], w: xs[3], scale: scale)]
         case .weightedSum:
-            let w = node.floats("weights") ?? []
+            let w = node.floats("weights")
             return [[zip(a, w).reduce(Float(0)) { $0 + $1.0[0] * Float($1.1) }]]
         default:
             throw EvaluationError.unsupported(node: node.name, op: node.op.rawValue)

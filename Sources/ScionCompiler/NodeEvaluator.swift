@@ -9,75 +9,76 @@ public enum NodeEvaluator {
     public static func evaluate(
         _ node: Node, _ a: [[Float]], _ t: [TensorType], _ outs: [TensorType], batch: Int, seed: UInt64 = 0
     ) throws -> [[Float]] {
-        if OpRegistry.schema(for: node.op)?.trainingOnly == true {
-            return try evaluateTraining(node, a, t, outs, batch: batch, seed: seed)
+        let view = node.view
+        if view.schema.trainingOnly {
+            return try evaluateTraining(view, a, t, outs, batch: batch, seed: seed)
         }
-        return [try evaluateForward(node, a, t, outs[0], batch: batch)]
+        return [try evaluateForward(view, a, t, outs[0], batch: batch)]
     }
 
     static func evaluateForward(
-        _ node: Node, _ a: [[Float]], _ t: [TensorType], _ out: TensorType, batch: Int
+        _ node: OpView, _ a: [[Float]], _ t: [TensorType], _ out: TensorType, batch: Int
     ) throws -> [Float] {
         let xs = t[0].resolvedShape(batch: batch)
         let ys = out.resolvedShape(batch: batch)
         switch node.op {
         case .conv2d:
-            return ReferenceKernels.conv2d(a[0], a[1], a.count > 2 ? a[2] : nil, Geometry.conv(node, xs, ys, t[1]))
+            return ReferenceKernels.conv2d(a[0], a[1], node.argument("bias", in: a), Geometry.conv(node, xs, ys, t[1]))
         case .convTranspose2d:
-            return ReferenceKernels.convTranspose2d(a[0], a[1], a.count > 2 ? a[2] : nil, Geometry.conv(node, xs, ys, t[1]))
+            return ReferenceKernels.convTranspose2d(a[0], a[1], node.argument("bias", in: a), Geometry.conv(node, xs, ys, t[1]))
         case .batchNorm:
             return ReferenceKernels.batchNorm(
                 a[0], channels: xs[1], plane: xs.dropFirst(2).reduce(1, *), scale: a[1], bias: a[2], mean: a[3],
-                variance: a[4], epsilon: Float(node.float("epsilon") ?? 1e-5))
+                variance: a[4], epsilon: Float(node.float("epsilon")))
         case .instanceNorm:
             return ReferenceKernels.instanceNorm(
-                a[0], channels: xs[1], plane: xs[2] * xs[3], scale: a.count > 1 ? a[1] : nil,
-                bias: a.count > 2 ? a[2] : nil, epsilon: Float(node.float("epsilon") ?? 1e-5))
+                a[0], channels: xs[1], plane: xs[2] * xs[3], scale: node.argument("scale", in: a),
+                bias: node.argument("bias", in: a), epsilon: Float(node.float("epsilon")))
         case .linear:
-            return ReferenceKernels.linear(a[0], a[1], a.count > 2 ? a[2] : nil, batch: xs[0], inFeatures: xs[1], outFeatures: ys[1])
+            return ReferenceKernels.linear(a[0], a[1], node.argument("bias", in: a), batch: xs[0], inFeatures: xs[1], outFeatures: ys[1])
         case .relu, .leakyRelu, .sigmoid, .tanh:
-            return activate(a[0], node.op == .relu ? .relu : Activation(op: node.op)!, slope: node.float("slope"))
+            return activate(a[0], Activation(op: node.op) ?? .none, slope: node.op == .leakyRelu ? node.float("slope") : 0)
         case .add: return ReferenceKernels.add(a[0], a[1])
         case .mul: return ReferenceKernels.mul(a[0], a[1])
         case .concat:
-            let axis = node.int("axis") ?? 1
+            let axis = node.int("axis")
             let shapes = t.map { $0.resolvedShape(batch: batch) }
             return ReferenceKernels.concat(
                 a, axisExtents: shapes.map { $0[axis] }, outer: xs[..<axis].reduce(1, *),
                 inner: xs[(axis + 1)...].reduce(1, *))
         case .maxPool2d: return ReferenceKernels.maxPool2d(a[0], Geometry.pool(node, xs, ys))
         case .avgPool2d:
-            return ReferenceKernels.avgPool2d(a[0], Geometry.pool(node, xs, ys), countIncludePad: node.bool("count_include_pad") ?? true)
+            return ReferenceKernels.avgPool2d(a[0], Geometry.pool(node, xs, ys), countIncludePad: node.bool("count_include_pad"))
         case .globalAvgPool: return ReferenceKernels.globalAvgPool(a[0], plane: xs[2] * xs[3])
         case .flatten, .reshape, .dropout: return a[0]
         case .softmax:
-            let axis = node.int("axis") ?? 1
+            let axis = node.int("axis")
             return ReferenceKernels.softmax(a[0], extent: xs[axis], inner: xs[(axis + 1)...].reduce(1, *))
         case .affine:
             let plane = xs.dropFirst(2).reduce(1, *)
             let y = a[0].indices.map { i in a[0][i] * a[1][(i / plane) % xs[1]] + a[2][(i / plane) % xs[1]] }
             return epilogue(node, y)
         case .fusedConv2d, .fusedLinear:
-            let hasBias = node.bool("has_bias") ?? true
+            let bias = node.argument("bias", in: a)
             var y = node.op == .fusedConv2d
-                ? ReferenceKernels.conv2d(a[0], a[1], hasBias ? a[2] : nil, Geometry.conv(node, xs, ys, t[1]))
-                : ReferenceKernels.linear(a[0], a[1], hasBias ? a[2] : nil, batch: xs[0], inFeatures: xs[1], outFeatures: ys[1])
-            if node.bool("has_residual") == true, let residual = a.last { y = ReferenceKernels.add(y, residual) }
+                ? ReferenceKernels.conv2d(a[0], a[1], bias, Geometry.conv(node, xs, ys, t[1]))
+                : ReferenceKernels.linear(a[0], a[1], bias, batch: xs[0], inFeatures: xs[1], outFeatures: ys[1])
+            if let residual = node.argument("residual", in: a) { y = ReferenceKernels.add(y, residual) }
             return epilogue(node, y)
         default:
             throw EvaluationError.unsupported(node: node.name, op: node.op.rawValue)
         }
     }
 
-    static func epilogue(_ node: Node, _ y: [Float]) -> [Float] {
-        activate(y, Activation(rawValue: node.string("activation") ?? "none") ?? .none, slope: node.float("slope"))
+    static func epilogue(_ node: OpView, _ y: [Float]) -> [Float] {
+        activate(y, node.activation, slope: node.float("slope"))
     }
 
-    static func activate(_ x: [Float], _ activation: Activation, slope: Double?) -> [Float] {
+    static func activate(_ x: [Float], _ activation: Activation, slope: Double) -> [Float] {
         switch activation {
         case .none: return x
         case .relu: return ReferenceKernels.relu(x)
-        case .leakyRelu: return ReferenceKernels.leakyRelu(x, slope: Float(slope ?? 0.01))
+        case .leakyRelu: return ReferenceKernels.leakyRelu(x, slope: Float(slope))
         case .sigmoid: return ReferenceKernels.sigmoid(x)
         case .tanh: return ReferenceKernels.tanh(x)
         }

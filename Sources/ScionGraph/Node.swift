@@ -40,31 +40,6 @@ public struct Node: Hashable, Sendable, Codable {
 
     /// The first output, which most ops have alone.
     public var output: String { outputs[0] }
-
-    public func int(_ key: String) -> Int? {
-        if case .int(let v)? = attributes[key] { return v }
-        return nil
-    }
-    public func ints(_ key: String) -> [Int]? {
-        if case .ints(let v)? = attributes[key] { return v }
-        return nil
-    }
-    public func float(_ key: String) -> Double? {
-        if case .float(let v)? = attributes[key] { return v }
-        return nil
-    }
-    public func floats(_ key: String) -> [Double]? {
-        if case .floats(let v)? = attributes[key] { return v }
-        return nil
-    }
-    public func bool(_ key: String) -> Bool? {
-        if case .bool(let v)? = attributes[key] { return v }
-        return nil
-    }
-    public func string(_ key: String) -> String? {
-        if case .string(let v)? = attributes[key] { return v }
-        return nil
-    }
 }
 
 /// What a parameter is for; optimizers and passes read it (BatchNorm statistics are never

@@ -28,8 +28,8 @@ public struct AttributeSpec: Sendable {
 
 /// Everything the IR knows about an op: inputs, outputs, attributes and shape inference.
 ///
-/// Adding an op means adding a schema to `OpRegistry`, a kernel lowering in the runtime and,
-/// for training, a backward rule.
+/// Every layer reads nodes through `OpView`, which takes defaults and input names from here.
+/// Adding an op: docs/ARCHITECTURE.md, "Adding an op".
 public struct OpSchema: Sendable {
     public let op: OpType
     /// Names of the inputs, for messages; trailing ones beyond `minInputs` are optional.
@@ -41,11 +41,15 @@ public struct OpSchema: Sendable {
     public let attributes: [AttributeSpec]
     /// True for ops that only appear in training graphs (gradients, losses, train-mode norms).
     public let trainingOnly: Bool
+    /// Which inputs a node has, for ops whose optional inputs are not simply a prefix of
+    /// `inputNames` (the fused ops say by attributes which of bias and residual are present).
+    public let inputLayout: (@Sendable (OpView) -> [String])?
     public let infer: @Sendable (ShapeContext) throws -> [TensorType]
 
     public init(
         _ op: OpType, inputs: [String], minInputs: Int? = nil, variadic: Bool = false,
         outputs: Int = 1, attributes: [AttributeSpec] = [], trainingOnly: Bool = false,
+        inputLayout: (@Sendable (OpView) -> [String])? = nil,
         infer: @escaping @Sendable (ShapeContext) throws -> [TensorType]
     ) {
         self.op = op
@@ -55,6 +59,7 @@ public struct OpSchema: Sendable {
         self.outputCount = outputs
         self.attributes = attributes
         self.trainingOnly = trainingOnly
+        self.inputLayout = inputLayout
         self.infer = infer
     }
 
@@ -81,34 +86,15 @@ public struct ShapeContext: Sendable {
         self.schema = schema
     }
 
-    /// Attribute value, falling back to the schema default.
-    public func attribute(_ name: String) -> AttributeValue? {
-        node.attributes[name] ?? schema.attributeSpec(name)?.defaultValue
-    }
-    public func int(_ name: String) -> Int {
-        if case .int(let v)? = attribute(name) { return v }
-        return 0
-    }
-    public func ints(_ name: String) -> [Int] {
-        if case .ints(let v)? = attribute(name) { return v }
-        return []
-    }
-    public func float(_ name: String) -> Double {
-        if case .float(let v)? = attribute(name) { return v }
-        return 0
-    }
-    public func floats(_ name: String) -> [Double] {
-        if case .floats(let v)? = attribute(name) { return v }
-        return []
-    }
-    public func bool(_ name: String) -> Bool {
-        if case .bool(let v)? = attribute(name) { return v }
-        return false
-    }
-    public func string(_ name: String) -> String {
-        if case .string(let v)? = attribute(name) { return v }
-        return ""
-    }
+    /// The node read through its schema (attributes with defaults, inputs by name).
+    public var view: OpView { OpView(node, schema: schema) }
+
+    public func int(_ name: String) -> Int { view.int(name) }
+    public func ints(_ name: String) -> [Int] { view.ints(name) }
+    public func float(_ name: String) -> Double { view.float(name) }
+    public func floats(_ name: String) -> [Double] { view.floats(name) }
+    public func bool(_ name: String) -> Bool { view.bool(name) }
+    public func string(_ name: String) -> String { view.string(name) }
 
     /// A shape error naming this node.
     public func fail(_ problem: String) -> GraphError {

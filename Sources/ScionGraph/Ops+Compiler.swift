@@ -55,7 +55,7 @@ extension OpRegistry {
     /// said by `has_bias` and `has_residual`.
     static let fusedConv2d = OpSchema(
         .fusedConv2d, inputs: ["x", "weight", "bias", "residual"], minInputs: 2,
-        attributes: conv2d.attributes + epilogueAttributes
+        attributes: conv2d.attributes + epilogueAttributes, inputLayout: epilogueInputs
     ) { c in
         let y = try conv2d.infer(c.restricted(to: c.bool("has_bias") ? 3 : 2))[0]
         try checkEpilogueInputs(c, output: y)
@@ -63,11 +63,16 @@ extension OpRegistry {
     }
 
     static let fusedLinear = OpSchema(
-        .fusedLinear, inputs: ["x", "weight", "bias", "residual"], minInputs: 2, attributes: epilogueAttributes
+        .fusedLinear, inputs: ["x", "weight", "bias", "residual"], minInputs: 2, attributes: epilogueAttributes,
+        inputLayout: epilogueInputs
     ) { c in
         let y = try linear.infer(c.restricted(to: c.bool("has_bias") ? 3 : 2))[0]
         try checkEpilogueInputs(c, output: y)
         return [y]
+    }
+
+    @Sendable static func epilogueInputs(_ v: OpView) -> [String] {
+        ["x", "weight"] + (v.bool("has_bias") ? ["bias"] : []) + (v.bool("has_residual") ? ["residual"] : [])
     }
 
     static func checkEpilogueInputs(_ c: ShapeContext, output: TensorType) throws {

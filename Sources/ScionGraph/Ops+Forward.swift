@@ -155,9 +155,7 @@ extension OpRegistry {
         }
         return OpSchema(op, inputs: ["x"], attributes: attributes) { c in
             let x = try c.input(0, rank: 4)
-            let k = c.ints("kernel"), p = c.ints("padding")
-            let s = c.ints("stride").isEmpty ? k : c.ints("stride")
-            let d = op == .maxPool2d ? c.ints("dilation") : [1, 1]
+            let k = c.ints("kernel"), p = c.ints("padding"), s = c.view.windowStride, d = c.view.windowDilation
             guard p[0] * 2 <= k[0], p[1] * 2 <= k[1] else {
                 throw c.fail("padding must be at most half the kernel")
             }

@@ -106,7 +106,10 @@ extension OpRegistry {
         // `has_residual` the result is added to `residual` (the last input). The gradient fusion
         // pass sets both; Autodiff emits the plain form.
         OpSchema(.batchNormTrainGrad, inputs: ["dy", "x", "scale", "saved_mean", "saved_invstd", "bias", "residual"], minInputs: 5,
-                 outputs: 3, attributes: batchNormGradAttributes, trainingOnly: true) { c in
+                 outputs: 3, attributes: batchNormGradAttributes, trainingOnly: true, inputLayout: { v in
+            ["dy", "x", "scale", "saved_mean", "saved_invstd"] + (v.activation != .none ? ["bias"] : [])
+                + (v.bool("has_residual") ? ["residual"] : [])
+        }) { c in
             let channel = TensorType(.float32, [c.inputs[0].shape[1]])
             let masked = c.string("activation") != "none", residual = c.bool("has_residual")
             guard c.inputs.count == 5 + (masked ? 1 : 0) + (residual ? 1 : 0) else {

@@ -4,14 +4,14 @@ import ScionKernels
 
 /// Kernel steps for the training ops; nil sends an op to the reference fallback.
 extension Lowering {
-    mutating func lowerTraining(_ node: Node) throws -> (Pending, Int)? {
+    mutating func lowerTraining(_ node: OpView) throws -> (Pending, Int)? {
         let i = nodeIndex
-        let ins = node.inputs, outs = node.outputs
+        let ins = node.node.inputs, outs = node.node.outputs
         let x = ins.first ?? ""
         switch node.op {
         case .batchNormTrain:
             let c = shape(ins[1])[0], rows = type(x).elementsPerSample / c
-            let eps = Float(node.float("epsilon") ?? 1e-5), momentum = Float(node.float("momentum") ?? 0.1)
+            let eps = Float(node.float("epsilon")), momentum = Float(node.float("momentum"))
             let params = ins[1...4].map(parameter), act = activation(node)
             return ({ r in
                 BatchNormTrainStep(x: r[x], outputs: outs.map { r[$0] }, parameters: params, channels: c, rowsPerSample: rows,
@@ -24,13 +24,13 @@ extension Lowering {
             case .leakyRelu(let s): s
             default: nil
             }
-            let residual = node.bool("has_residual") == true
+            let residual = node.bool("has_residual")
             return ({ r in
                 BatchNormTrainGradStep(inputs: ins.map { r[$0] }, outputs: outs.map { r[$0] }, slope: slope, hasResidual: residual, channels: c,
                                        rowsPerSample: rows, workspace: r.workspace(i)!)
             }, BatchNormTrainGradStep.workspaceFloats(channels: c, threads: threads))
         case .batchNormEvalGrad:
-            let c = shape(ins[1])[0], rows = type(x).elementsPerSample / c, eps = Float(node.float("epsilon") ?? 1e-5)
+            let c = shape(ins[1])[0], rows = type(x).elementsPerSample / c, eps = Float(node.float("epsilon"))
             return ({ r in
                 BatchNormEvalGradStep(dy: r[x], dx: r[outs[0]], scale: r[ins[1]], variance: r[ins[2]], channels: c, rowsPerSample: rows,
                                       epsilon: eps, workspace: r.workspace(i)!)
@@ -39,9 +39,9 @@ extension Lowering {
             let c = shape(x)[1], rows = type(x).elementsPerSample / c
             return ({ r in ChannelSumStep(x: r[x], y: r[outs[0]], channels: c, rowsPerSample: rows, workspace: r.workspace(i)!) }, 2 * c * threads)
         case .conv2dGradWeight, .conv2dGradWeightBias:
-            let xs = shape(ins[0]), dys = shape(ins[1]), k = node.ints("kernel") ?? [1, 1]
-            let weight = TensorType(.float32, [.fixed(dys[1]), .fixed(xs[1] / (node.int("groups") ?? 1)), .fixed(k[0]), .fixed(k[1])])
-            let kernel = ConvWeightGradient(geometry: Geometry.conv(node, xs, dys, weight))
+            // The first output is the weight's gradient: its type is the weight's.
+            let xs = shape(ins[0]), dys = shape(ins[1])
+            let kernel = ConvWeightGradient(geometry: Geometry.conv(node, xs, dys, type(outs[0])))
             return ({ r in
                 ConvWeightGradientStep(kernel, x: r[ins[0]], dy: r[ins[1]], dw: r[outs[0]], db: outs.count > 1 ? r[outs[1]] : nil, workspace: r.workspace(i)!)
             }, kernel.workspaceCount(parts: threads))
@@ -61,14 +61,14 @@ extension Lowering {
         case .reluGrad, .leakyReluGrad, .sigmoidGrad, .tanhGrad:
             let kind: ActivationGradient.Kind = switch node.op {
             case .reluGrad: .relu
-            case .leakyReluGrad: .leakyRelu(Float(node.float("slope") ?? 0.01))
+            case .leakyReluGrad: .leakyRelu(Float(node.float("slope")))
             case .sigmoidGrad: .sigmoid
             default: .tanh
             }
             let count = type(x).elementsPerSample
             return ({ r in ActivationGradientStep(kind, dy: r[ins[0]], y: r[ins[1]], dx: r[outs[0]], elementsPerSample: count) }, 0)
         case .dropoutTrain:
-            let xs = shape(x), p = Float(node.float("p") ?? 0.5)
+            let xs = shape(x), p = Float(node.float("p"))
             let channelsLast = PhysicalLayout.isChannelsLast(type(x))
             let channels = channelsLast ? xs[1] : 1, plane = channelsLast ? xs[2] * xs[3] : 1
             let perSample = type(x).elementsPerSample, name = node.name
@@ -83,7 +83,7 @@ extension Lowering {
                 : Geometry.pool(node, dxs, dys)
             let kind: PoolGradientStep.Kind = switch node.op {
             case .maxPool2dGrad: .max
-            case .avgPool2dGrad: .average(includePad: node.bool("count_include_pad") ?? true)
+            case .avgPool2dGrad: .average(includePad: node.bool("count_include_pad"))
             default: .global
             }
             let xName = node.op == .maxPool2dGrad ? ins[1] : nil
@@ -91,16 +91,17 @@ extension Lowering {
         case .crossEntropy, .crossEntropyGrad, .mseLoss, .mseLossGrad, .l1Loss, .l1LossGrad, .tvLoss, .tvLossGrad:
             return lowerLoss(node)
         case .weightedSum:
-            let weights = (node.floats("weights") ?? []).map { Float($0) }
+            let weights = node.floats("weights").map { Float($0) }
             return ({ r in WeightedSumStep(terms: ins.map { r[$0] }, weights: weights, out: r[outs[0]]) }, 0)
         default:
             return nil
         }
     }
 
-    private func lowerLoss(_ node: Node) -> (Pending, Int) {
-        let ins = node.inputs, out = node.output
-        let scale = Float(node.float("scale") ?? 1)
+    private func lowerLoss(_ node: OpView) -> (Pending, Int) {
+        let ins = node.node.inputs, out = node.node.output
+        // Only the gradients declare `scale`.
+        var scale: Float { Float(node.float("scale")) }
         let kind: LossStep.Kind = switch node.op {
         case .crossEntropy: .crossEntropy
         case .crossEntropyGrad: .crossEntropyGrad(scale)

@@ -38,96 +38,93 @@ struct Lowering {
     func type(_ value: String) -> TensorType { graph.values[value]! }
     func shape(_ value: String) -> [Int] { type(value).resolvedShape(batch: maxBatch) }
     func parameter(_ name: String) -> UnsafeMutablePointer<Float> { store.pointer(name)! }
-    func optionalParameter(_ names: [String], _ i: Int) -> UnsafeMutablePointer<Float>? {
-        i < names.count ? store.pointer(names[i]) : nil
+    /// The parameter feeding input `name` of `node`, or nil when that optional input is absent.
+    func parameter(_ node: OpView, _ name: String) -> UnsafeMutablePointer<Float>? {
+        node.input(name).flatMap { store.pointer($0) }
     }
 
-    func activation(_ node: Node) -> KernelActivation {
-        switch Activation(rawValue: node.string("activation") ?? "none") ?? .none {
+    /// The kernel form of `activation` (`slope` is read only for leaky ReLU).
+    func kernelActivation(_ activation: Activation, _ node: OpView) -> KernelActivation {
+        switch activation {
         case .none: return .none
         case .relu: return .relu
-        case .leakyRelu: return .leakyRelu(Float(node.float("slope") ?? 0.01))
+        case .leakyRelu: return .leakyRelu(Float(node.float("slope")))
         case .sigmoid: return .sigmoid
         case .tanh: return .tanh
         }
     }
 
-    private mutating func lower(_ node: Node) throws -> (Pending, Int) {
-        if OpRegistry.schema(for: node.op)?.trainingOnly == true, let lowered = try lowerTraining(node) {
+    /// The epilogue activation of a fused op.
+    func activation(_ node: OpView) -> KernelActivation { kernelActivation(node.activation, node) }
+
+    private mutating func lower(_ plain: Node) throws -> (Pending, Int) {
+        let node = plain.view
+        if node.schema.trainingOnly, let lowered = try lowerTraining(node) {
             return lowered
         }
-        let x = node.inputs.first ?? "", y = node.output
+        let x = plain.inputs.first ?? "", y = plain.output
         let i = index
         switch node.op {
         case .conv2d, .fusedConv2d:
-            let hasBias = node.op == .conv2d ? node.inputs.count > 2 : node.bool("has_bias") ?? true
-            let residual = node.bool("has_residual") == true ? node.inputs.last : nil
-            let g = Geometry.conv(node, shape(x), shape(y), type(node.inputs[1]))
-            let w = parameter(node.inputs[1]), b = hasBias ? parameter(node.inputs[2]) : nil
+            let residual = node.input("residual")
+            let g = Geometry.conv(node, shape(x), shape(y), type(plain.inputs[1]))
+            let w = parameter(plain.inputs[1]), b = parameter(node, "bias")
             let kernel = Conv2D(geometry: g, weight: w, bias: b, activation: activation(node))
             return ({ r in ConvStep(kernel, x: r[x], y: r[y], residual: residual.map { r[$0] }, workspace: r.workspace(i), weight: w, bias: b) },
                     kernel.workspacePerThread * threads)
         case .convTranspose2d:
-            let g = Geometry.conv(node, shape(x), shape(y), type(node.inputs[1]))
-            let w = parameter(node.inputs[1]), b = node.inputs.count > 2 ? parameter(node.inputs[2]) : nil
+            let g = Geometry.conv(node, shape(x), shape(y), type(plain.inputs[1]))
+            let w = parameter(plain.inputs[1]), b = parameter(node, "bias")
             let kernel = ConvTranspose2D(geometry: g, weight: w, bias: b, activation: .none)
             return ({ r in ConvTransposeStep(kernel, x: r[x], y: r[y], workspace: r.workspace(i)!, weight: w, bias: b) },
                     kernel.workspacePerThread * threads)
         case .linear, .fusedLinear:
-            let hasBias = node.op == .linear ? node.inputs.count > 2 : node.bool("has_bias") ?? true
-            let residual = node.bool("has_residual") == true ? node.inputs.last : nil
+            let residual = node.input("residual")
             let xs = shape(x), ys = shape(y)
-            let w = parameter(node.inputs[1]), b = hasBias ? parameter(node.inputs[2]) : nil
+            let w = parameter(plain.inputs[1]), b = parameter(node, "bias")
             let kernel = Linear(inFeatures: xs[1], outFeatures: ys[1], weight: w, bias: b, activation: activation(node))
             return ({ r in LinearStep(kernel, x: r[x], y: r[y], residual: residual.map { r[$0] }, weight: w, bias: b) }, 0)
         case .batchNorm, .affine:
+            let p = plain.inputs.dropFirst().map(parameter)
             let source: AffineStep.Source = node.op == .affine
-                ? .scaleShift(parameter(node.inputs[1]), parameter(node.inputs[2]))
-                : .batchNorm(
-                    scale: parameter(node.inputs[1]), bias: parameter(node.inputs[2]), mean: parameter(node.inputs[3]),
-                    variance: parameter(node.inputs[4]), epsilon: Float(node.float("epsilon") ?? 1e-5))
-            let channels = shape(node.inputs[1])[0]
+                ? .scaleShift(p[0], p[1])
+                : .batchNorm(scale: p[0], bias: p[1], mean: p[2], variance: p[3], epsilon: Float(node.float("epsilon")))
+            let channels = shape(plain.inputs[1])[0]
             let rows = type(x).elementsPerSample / channels
             let act = activation(node)
             return ({ r in AffineStep(x: r[x], y: r[y], source: source, channels: channels, rowsPerSample: rows, activation: act) }, 0)
         case .relu, .leakyRelu, .sigmoid, .tanh:
-            let act: KernelActivation = switch node.op {
-            case .relu: .relu
-            case .leakyRelu: .leakyRelu(Float(node.float("slope") ?? 0.01))
-            case .sigmoid: .sigmoid
-            default: .tanh
-            }
-            return elementwise(.activation(act), node)
-        case .add: return elementwise(.add, node)
-        case .mul: return elementwise(.mul, node)
-        case .dropout: return elementwise(.copy, node)
+            return elementwise(.activation(kernelActivation(Activation(op: node.op) ?? .none, node)), plain)
+        case .add: return elementwise(.add, plain)
+        case .mul: return elementwise(.mul, plain)
+        case .dropout: return elementwise(.copy, plain)
         case .maxPool2d, .avgPool2d:
             let g = Geometry.pool(node, shape(x), shape(y))
-            let average = node.op == .avgPool2d, includePad = node.bool("count_include_pad") ?? true
+            let average = node.op == .avgPool2d, includePad = average && node.bool("count_include_pad")
             return ({ r in PoolStep(x: r[x], y: r[y], geometry: g, average: average, countIncludePad: includePad) }, 0)
         case .globalAvgPool:
             let xs = shape(x)
             return ({ r in GlobalPoolStep(x: r[x], y: r[y], plane: xs[2] * xs[3], channels: xs[1]) }, 0)
         case .flatten, .reshape:
-            return relayout(node)
+            return relayout(plain)
         case .instanceNorm:
             let xs = shape(x)
-            let scale = optionalParameter(node.inputs, 1), shift = optionalParameter(node.inputs, 2)
-            let eps = Float(node.float("epsilon") ?? 1e-5)
+            let scale = parameter(node, "scale"), shift = parameter(node, "bias")
+            let eps = Float(node.float("epsilon"))
             return ({ r in
                 InstanceNormStep(x: r[x], y: r[y], plane: xs[2] * xs[3], channels: xs[1], epsilon: eps, scale: scale, shift: shift)
             }, 0)
-        case .softmax where lastPhysicalAxis(node.int("axis") ?? 1, of: type(x)):
+        case .softmax where lastPhysicalAxis(node.int("axis"), of: type(x)):
             let width = shape(x)[1]
             let rows = type(x).elementsPerSample / width
             return ({ r in SoftmaxStep(x: r[x], y: r[y], rowsPerSample: rows, width: width) }, 0)
-        case .concat where lastPhysicalAxis(node.int("axis") ?? 1, of: type(x)):
-            let widths = node.inputs.map { shape($0)[1] }
+        case .concat where lastPhysicalAxis(node.int("axis"), of: type(x)):
+            let widths = plain.inputs.map { shape($0)[1] }
             let rows = type(x).elementsPerSample / widths[0]
-            let inputs = node.inputs
+            let inputs = plain.inputs
             return ({ r in ConcatStep(inputs: zip(inputs, widths).map { (r[$0], $1) }, y: r[y], rowsPerSample: rows) }, 0)
         default:
-            return fallback(node)
+            return fallback(plain)
         }
     }
 

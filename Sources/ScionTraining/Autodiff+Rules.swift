@@ -40,7 +40,7 @@ extension TrainingGraphBuilder {
         case .batchNorm:
             try batchNormEvalGradients(node, name: name, dy: dy)
         case .instanceNorm:
-            let inputs = [dy, x] + (node.inputs.count > 1 ? [node.inputs[1]] : [])
+            let inputs = [dy, x] + (node.view.input("scale").map { [$0] } ?? [])
             let attributes = node.attributes.filter { $0.key == "epsilon" }
             let grads = emitMulti(name, .instanceNormGrad, inputs, outputs: 3, attributes: attributes)
             for (i, grad) in grads.enumerated() where i < node.inputs.count && wants(node.inputs[i]) { contribute(grad, to: node.inputs[i]) }
@@ -54,7 +54,7 @@ extension TrainingGraphBuilder {
             if wants(node.inputs[0]) { contribute(emit("\(name):a", .mul, [dy, node.inputs[1]]), to: node.inputs[0]) }
             if wants(node.inputs[1]) { contribute(emit("\(name):b", .mul, [dy, node.inputs[0]]), to: node.inputs[1]) }
         case .concat:
-            let axis = node.int("axis") ?? 1
+            let axis = node.view.int("axis")
             var start = 0
             for input in node.inputs {
                 let length = g.values[input]!.shape[axis].fixedValue ?? 0
@@ -91,8 +91,8 @@ extension TrainingGraphBuilder {
         _ node: Node, name: String, dy: String, weightGradient: (inout TrainingGraphBuilder) -> String
     ) throws {
         if wants(node.inputs[1]) { contribute(weightGradient(&self), to: node.inputs[1]) }
-        if node.inputs.count > 2, wants(node.inputs[2]) {
-            contribute(emit("\(name):b", .channelSum, [dy]), to: node.inputs[2])
+        if let bias = node.view.input("bias"), wants(bias) {
+            contribute(emit("\(name):b", .channelSum, [dy]), to: bias)
         }
     }
 

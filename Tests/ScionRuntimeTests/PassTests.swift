@@ -98,7 +98,7 @@ import Testing
         let unit = try check(EpilogueFusionPass(), on: m, rewrites: 2)
         #expect(unit.graph.nodes.count == 2)
         let fused = try #require(unit.graph.nodes.last)
-        #expect(fused.bool("has_residual") == true && fused.string("activation") == "leaky_relu")
+        #expect(fused.view.bool("has_residual") == true && fused.view.string("activation") == "leaky_relu")
     }
 
     @Test func epilogueFusionStopsAtGraphOutputsAndSharedValues() throws {
@@ -124,7 +124,7 @@ import Testing
         }
         // `later` is fused with the add (its operand `conv` exists by then); `conv` is not.
         let unit = try check(EpilogueFusionPass(), on: m, rewrites: 1)
-        #expect(unit.graph.nodes.first { $0.name == "conv" }?.bool("has_residual") != true)
+        #expect(unit.graph.nodes.first { $0.name == "conv" }?.view.bool("has_residual") != true)
     }
 
     @Test func constantFoldingEvaluatesParameterOnlyNodes() throws {

@@ -51,10 +51,10 @@ import Testing
         var unit = CompilationUnit(graph: training.graph, parameters: [:])
         for pass in Self.trainingPasses { _ = try pass.run(&unit) }
         let grads = Dictionary(uniqueKeysWithValues: unit.graph.nodes.filter { $0.op == .batchNormTrainGrad }.map { ($0.name, $0) })
-        #expect(grads["grad:bn1"]?.bool("has_residual") != true)
-        #expect(grads["grad:block3.1.bn1"]?.bool("has_residual") != true)
-        #expect(grads["grad:block1.1.bn1"]?.bool("has_residual") == true)
-        #expect(grads.values.allSatisfy { $0.string("activation") == "leaky_relu" })
+        #expect(grads["grad:bn1"]?.view.bool("has_residual") != true)
+        #expect(grads["grad:block3.1.bn1"]?.view.bool("has_residual") != true)
+        #expect(grads["grad:block1.1.bn1"]?.view.bool("has_residual") == true)
+        #expect(grads.values.allSatisfy { $0.view.string("activation") == "leaky_relu" })
         // Convolutions' bias gradients ride on their weight gradients; a transposed
         // convolution's (the decoder's: its weight gradient reads that dy as x) and the linear
         // layer's stay separate sums.
@@ -106,7 +106,7 @@ import Testing
             var unit = CompilationUnit(graph: training.graph, parameters: [:])
             _ = try EpilogueFusionPass().run(&unit)
             let bn = try #require(unit.graph.nodes.first { $0.op == .batchNormTrain })
-            #expect((bn.string("activation") == "leaky_relu") == !shared, "shared \(shared)")
+            #expect((bn.view.string("activation") == "leaky_relu") == !shared, "shared \(shared)")
             #expect(unit.graph.nodes.contains { $0.op == .leakyRelu } == shared)
             try compare(try net(shared: shared), spec: spec, input: [2, 8, 8], classes: 3, label: "bn-act shared \(shared)")
         }
@@ -140,10 +140,10 @@ import Testing
                 _ = try GradientFusionPass().run(&unit)
                 try unit.graph.verify()
                 let grad = try #require(unit.graph.nodes.first { $0.op == .batchNormTrainGrad })
-                #expect((grad.string("activation") == activation) == !shared, "\(label)")
+                #expect((grad.view.string("activation") == activation) == !shared, "\(label)")
                 #expect(unit.graph.nodes.contains { $0.op == .reluGrad || $0.op == .leakyReluGrad } == shared, "\(label)")
                 // The stem's gradient sums the residual branch's and the BatchNorm's.
-                #expect(grad.bool("has_residual") == true, "\(label)")
+                #expect(grad.view.bool("has_residual") == true, "\(label)")
                 try compare(network, spec: spec, input: [2, 8, 8], classes: 3, label: label)
                 try expectBitIdenticalGradients(network, spec: spec, label: label)
             }

@@ -29,7 +29,7 @@ public struct BatchNormFoldingPass: CompilerPass {
     /// The index of the conv/linear the affine at `i` can fold into, if any.
     private func foldable(at i: Int, _ g: Graph) -> Int? {
         let node = g.nodes[i]
-        guard node.op == .affine, (node.string("activation") ?? "none") == "none" else { return nil }
+        guard node.op == .affine, node.view.activation == .none else { return nil }
         let input = node.inputs[0]
         guard let p = g.nodes.firstIndex(where: { $0.outputs.contains(input) }) else { return nil }
         let producer = g.nodes[p]

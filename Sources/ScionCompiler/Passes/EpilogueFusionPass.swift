@@ -43,8 +43,8 @@ public struct EpilogueFusionPass: CompilerPass {
 
     private func fuseResidual(at i: Int, _ g: inout Graph) -> Bool {
         let node = g.nodes[i]
-        guard node.op == .fusedConv2d || node.op == .fusedLinear, node.bool("has_residual") != true,
-            (node.string("activation") ?? "none") == "none", let r = soleReader(of: i, g), g.nodes[r].op == .add
+        guard node.op == .fusedConv2d || node.op == .fusedLinear, !node.view.bool("has_residual"),
+            node.view.activation == .none, let r = soleReader(of: i, g), g.nodes[r].op == .add
         else { return false }
         let add = g.nodes[r]
         let other = add.inputs[0] == node.output ? add.inputs[1] : add.inputs[0]
@@ -57,11 +57,11 @@ public struct EpilogueFusionPass: CompilerPass {
 
     private func fuseActivation(at i: Int, _ g: inout Graph) -> Bool {
         let node = g.nodes[i]
-        guard [.fusedConv2d, .fusedLinear, .affine, .batchNormTrain].contains(node.op), (node.string("activation") ?? "none") == "none",
+        guard [.fusedConv2d, .fusedLinear, .affine, .batchNormTrain].contains(node.op), node.view.activation == .none,
             let r = soleReader(of: i, g), let activation = Activation(op: g.nodes[r].op)
         else { return false }
         g.nodes[i].attributes["activation"] = .string(activation.rawValue)
-        if let slope = g.nodes[r].float("slope") { g.nodes[i].attributes["slope"] = .float(slope) }
+        if activation == .leakyRelu { g.nodes[i].attributes["slope"] = .float(g.nodes[r].view.float("slope")) }
         g.absorb(consumer: r, into: i)
         return true
     }

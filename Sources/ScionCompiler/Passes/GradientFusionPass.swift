@@ -68,15 +68,15 @@ public struct GradientFusionPass: CompilerPass {
     /// differentiates and the masked gradient has no other reader.
     private func fusibleActivationGradient(before i: Int, _ g: Graph) -> (Int, Int)? {
         let node = g.nodes[i]
-        guard (node.string("activation") ?? "none") == "none", node.bool("has_residual") != true, node.inputs.count == 5,
+        guard node.view.activation == .none, !node.view.bool("has_residual"),
             let p = g.nodes.firstIndex(where: { $0.outputs.contains(node.inputs[0]) }),
             [.reluGrad, .leakyReluGrad].contains(g.nodes[p].op), g.readers(of: node.inputs[0]) == [i], !g.isObservable(node.inputs[0]),
             let f = g.nodes.firstIndex(where: { $0.outputs.first == g.nodes[p].inputs[1] })
         else { return nil }
         let forward = g.nodes[f], gradient = g.nodes[p]
-        let activation = gradient.op == .reluGrad ? "relu" : "leaky_relu"
-        guard forward.op == .batchNormTrain, forward.string("activation") == activation,
-            activation == "relu" || (forward.float("slope") ?? 0.01) == (gradient.float("slope") ?? 0.01),
+        let activation: Activation = gradient.op == .reluGrad ? .relu : .leakyRelu
+        guard forward.op == .batchNormTrain, forward.view.activation == activation,
+            activation == .relu || forward.view.float("slope") == gradient.view.float("slope"),
             forward.inputs[0] == node.inputs[1], forward.inputs[1] == node.inputs[2],
             forward.outputs[1] == node.inputs[3], forward.outputs[2] == node.inputs[4]
         else { return nil }
@@ -88,7 +88,7 @@ public struct GradientFusionPass: CompilerPass {
         g.nodes[i].inputs[0] = gradient.inputs[0]
         g.nodes[i].inputs.append(forward.inputs[2])
         g.nodes[i].attributes["activation"] = .string(gradient.op == .reluGrad ? "relu" : "leaky_relu")
-        if gradient.op == .leakyReluGrad { g.nodes[i].attributes["slope"] = .float(gradient.float("slope") ?? 0.01) }
+        if gradient.op == .leakyReluGrad { g.nodes[i].attributes["slope"] = .float(gradient.view.float("slope")) }
         g.removeNode(at: p)
     }
 
@@ -97,7 +97,7 @@ public struct GradientFusionPass: CompilerPass {
     private func fuseGradientSum(at i: Int, _ g: inout Graph) -> Bool {
         let node = g.nodes[i], dx = node.outputs[0]
         let readers = g.readers(of: dx)
-        guard node.bool("has_residual") != true, readers.count == 1, !g.isObservable(dx), g.nodes[readers[0]].op == .add else { return false }
+        guard !node.view.bool("has_residual"), readers.count == 1, !g.isObservable(dx), g.nodes[readers[0]].op == .add else { return false }
         let add = g.nodes[readers[0]]
         let other = add.inputs[0] == dx ? add.inputs[1] : add.inputs[0]
         guard add.inputs.count == 2, add.inputs[0] != add.inputs[1], g.isAvailable(other, before: i), g.values[other] == g.values[dx]

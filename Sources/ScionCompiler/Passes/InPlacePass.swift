@@ -21,7 +21,7 @@ public struct InPlacePass: CompilerPass {
             let candidates: [String]
             if Self.elementwise.contains(node.op) {
                 candidates = node.op == .affine ? [node.inputs[0]] : node.inputs
-            } else if node.bool("has_residual") == true, let residual = node.inputs.last {
+            } else if let residual = node.view.input("residual") {
                 candidates = [residual]
             } else {
                 continue

@@ -50,7 +50,7 @@ public struct InferenceSimplificationPass: CompilerPass {
     private func affine(for bn: Node, _ unit: inout CompilationUnit) -> Node {
         let gamma = unit.floats(bn.inputs[1]), beta = unit.floats(bn.inputs[2])
         let mean = unit.floats(bn.inputs[3]), variance = unit.floats(bn.inputs[4])
-        let eps = Float(bn.float("epsilon") ?? 1e-5)
+        let eps = Float(bn.view.float("epsilon"))
         let scale = zip(gamma, variance).map { $0 / ($1 + eps).squareRoot() }
         let shift = (0..<scale.count).map { beta[$0] - mean[$0] * scale[$0] }
         let scaleName = unit.addParameter("\(bn.name).scale", Tensor(shape: [scale.count], values: scale), role: .constant)
