@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(
             name: "ScionFormatTests",
             dependencies: ["ScionGraph", "ScionZoo", "ScionFormat", "ScionTestSupport"]),
-        .testTarget(name: "ScionKernelTests", dependencies: ["ScionKernels"]),
+        .testTarget(name: "ScionKernelTests", dependencies: ["ScionKernels", "ScionTestSupport"]),
         .testTarget(
             name: "ScionTrainingTests",
             dependencies: ["ScionGraph", "ScionZoo", "ScionCompiler", "ScionRuntime", "ScionTraining", "ScionKernels", "ScionFormat", "ScionTestSupport"]),

@@ -54,6 +54,9 @@ public enum NodeEvaluator {
         case .softmax:
             let axis = node.int("axis")
             return ReferenceKernels.softmax(a[0], extent: xs[axis], inner: xs[(axis + 1)...].reduce(1, *))
+        case .pad:
+            return ReferenceKernels.pad(
+                a[0], planes: xs[0] * xs[1], height: xs[2], width: xs[3], pads: node.ints("pads"), value: Float(node.float("value")))
         case .affine:
             let plane = xs.dropFirst(2).reduce(1, *)
             let y = a[0].indices.map { i in a[0][i] * a[1][(i / plane) % xs[1]] + a[2][(i / plane) % xs[1]] }

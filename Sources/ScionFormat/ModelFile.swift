@@ -10,7 +10,7 @@ import ScionGraph
 public enum ModelFile {
     public static let formatName = "scion-model"
     public static let versionMajor = 1
-    public static let versionMinor = 0
+    public static let versionMinor = 1
 
     /// The ops a file may hold (the format's op table); compiler and training ops stay in memory.
     static let storableOps = Set(OpRegistry.forwardOps)

@@ -20,4 +20,5 @@ extension OpType {
     public static let reshape: OpType = "reshape"
     public static let dropout: OpType = "dropout"
     public static let softmax: OpType = "softmax"
+    public static let pad: OpType = "pad"
 }

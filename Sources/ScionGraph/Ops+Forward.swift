@@ -4,7 +4,7 @@ extension OpRegistry {
         conv2d, convTranspose2d, batchNorm, instanceNorm, linear,
         unary(.relu), leakyRelu, unary(.sigmoid), unary(.tanh),
         binary(.add), binary(.mul), concat,
-        pool(.maxPool2d), pool(.avgPool2d), globalAvgPool, flatten, reshape, dropout, softmax,
+        pool(.maxPool2d), pool(.avgPool2d), globalAvgPool, flatten, reshape, dropout, softmax, pad,
     ]
 
     static let windowAttributes: [AttributeSpec] = [

@@ -123,6 +123,8 @@ struct Lowering {
             let rows = type(x).elementsPerSample / widths[0]
             let inputs = plain.inputs
             return ({ r in ConcatStep(inputs: zip(inputs, widths).map { (r[$0], $1) }, y: r[y], rowsPerSample: rows) }, 0)
+        case .pad:
+            return lowerPad(node) ?? fallback(plain)
         default:
             return fallback(plain)
         }

@@ -75,6 +75,10 @@ extension TrainingGraphBuilder {
             if wants(x) { contribute(emit("\(name):x", .globalAvgPoolGrad, [dy], attributes: ["input_shape": .ints(sampleShape(x))]), to: x) }
         case .flatten, .reshape:
             if wants(x) { contribute(emit("\(name):x", .reshape, [dy], attributes: ["shape": .ints(sampleShape(x))]), to: x) }
+        case .pad:
+            // The input's gradient is dy cropped back: the same op with the pads negated.
+            let crop = node.view.ints("pads").map { -$0 }
+            if wants(x) { contribute(emit("\(name):x", .pad, [dy], attributes: ["pads": .ints(crop)]), to: x) }
         case .dropout:
             if wants(x) { contribute(dy, to: x) }
         case .dropoutTrain:

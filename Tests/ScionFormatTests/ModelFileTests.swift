@@ -146,7 +146,7 @@ import Testing
         file.formatVersion = [2, 0]
         let path = dir.file("v2.h5")
         try file.write(to: path)
-        #expect(throws: ModelFileError.unsupportedVersion(path: path, found: "2.0", supported: "1.0 to 1.0")) {
+        #expect(throws: ModelFileError.unsupportedVersion(path: path, found: "2.0", supported: "1.0 to 1.1")) {
             try ModelFile.read(path)
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import ScionKernels
+import ScionTestSupport
 import Testing
 
 /// Every fast kernel against its naive reference, on awkward shapes: stride 2, padding,
@@ -73,7 +74,7 @@ import Testing
             }
         }
         #expect(
-            Harness.maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4,
+            maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4,
             "\(c) direct \(kernel.direct != nil) winograd \(kernel.winograd != nil)")
     }
 
@@ -128,11 +129,11 @@ import Testing
                 }
             }
             #expect(
-                Harness.maxDifference(dw, expected) < 1e-3 * max(1, Float(g.outPlane * c.n) / 64),
+                maxDifference(dw, expected) < 1e-3 * max(1, Float(g.outPlane * c.n) / 64),
                 "\(c) direct \(kernel.direct != nil) winograd \(kernel.winograd != nil)")
             if withBias {
                 let sums = ReferenceKernels.channelSum(dy, channels: c.cout, plane: g.outPlane)
-                #expect(Harness.maxDifference(db, sums) < 1e-4 * Float(g.outPlane * c.n), "\(c) bias, direct \(kernel.direct != nil) winograd \(kernel.winograd != nil)")
+                #expect(maxDifference(db, sums) < 1e-4 * Float(g.outPlane * c.n), "\(c) bias, direct \(kernel.direct != nil) winograd \(kernel.winograd != nil)")
             }
             if direct && winograd {
                 let expected = WinogradConvPlan.enabled && WinogradConvPlan(g) != nil && min(c.cin, c.cout) >= 32
@@ -167,7 +168,7 @@ import Testing
                     }
                 }
             }
-            #expect(Harness.maxDifference(Harness.toNCHW(dx, n: c.n, c: c.cin, plane: g.inPlane), expected) < 1e-4, "\(c) direct \(kernel.isDirect)")
+            #expect(maxDifference(Harness.toNCHW(dx, n: c.n, c: c.cin, plane: g.inPlane), expected) < 1e-4, "\(c) direct \(kernel.isDirect)")
             if direct { #expect(kernel.isDirect == (DirectConvPlan.cpuSupported && c.stride == 1 && c.dilation == 1 && c.groups == 1 && c.cin % 16 == 0 && c.pad < c.k)) }
         }
     }
@@ -201,7 +202,7 @@ import Testing
                 kernel.run(x: xh, y: yp.baseAddress!, residual: withResidual ? rh : nil, batch: c.n, pool: ThreadPool(threads: 2), workspace: sp.baseAddress!)
             }
         }
-        #expect(Harness.maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4, "\(activation) residual \(withResidual)")
+        #expect(maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4, "\(activation) residual \(withResidual)")
     }
 
     /// In place: the residual is the output buffer (direct and Winograd layers).
@@ -220,7 +221,7 @@ import Testing
                 kernel.run(x: xh, y: yp.baseAddress!, residual: UnsafePointer(yp.baseAddress!), batch: c.n, pool: ThreadPool(threads: 2), workspace: sp.baseAddress!)
             }
         }
-        #expect(Harness.maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4)
+        #expect(maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4)
     }
 
     @Test(arguments: [
@@ -263,7 +264,7 @@ import Testing
                 kernel.run(x: xh, y: yp.baseAddress!, batch: c.n, pool: ThreadPool(threads: threads), workspace: sp.baseAddress!)
             }
         }
-        #expect(Harness.maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4, "\(c) phased \(kernel.phased != nil) planar \(kernel.planar != nil)")
+        #expect(maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4, "\(c) phased \(kernel.phased != nil) planar \(kernel.planar != nil)")
     }
 
     @Test(arguments: [(1, 64, 10), (3, 17, 5), (7, 33, 40)], [1, 2])
@@ -274,6 +275,6 @@ import Testing
         let kernel = Linear(inFeatures: shape.inF, outFeatures: shape.outF, weight: w, bias: b, activation: .relu)
         var y = [Float](repeating: .nan, count: shape.n * shape.outF)
         y.withUnsafeMutableBufferPointer { kernel.run(x: x, y: $0.baseAddress!, residual: nil, batch: shape.n, pool: ThreadPool(threads: threads)) }
-        #expect(Harness.maxDifference(y, expected) < 1e-4)
+        #expect(maxDifference(y, expected) < 1e-4)
     }
 }

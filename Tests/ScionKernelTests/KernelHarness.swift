@@ -28,11 +28,6 @@ enum Harness {
         return y
     }
 
-    static func maxDifference(_ a: [Float], _ b: [Float]) -> Float {
-        guard a.count == b.count else { return .infinity }
-        return zip(a, b).map { abs($0 - $1) }.max() ?? 0
-    }
-
     /// Output extent of a window, as shape inference computes it.
     static func out(_ size: Int, _ k: Int, _ s: Int, _ p: Int, _ d: Int = 1) -> Int {
         (size + 2 * p - d * (k - 1) - 1) / s + 1

@@ -1,5 +1,6 @@
 import Foundation
 import ScionKernels
+import ScionTestSupport
 import Testing
 
 @Suite struct OtherKernelTests {
@@ -25,8 +26,28 @@ import Testing
                 }
             }
             let expected = average ? ReferenceKernels.avgPool2d(x, g, countIncludePad: includePad) : ReferenceKernels.maxPool2d(x, g)
-            #expect(Harness.maxDifference(Harness.toNCHW(y, n: batch, c: c, plane: g.outPlane), expected) < 1e-5)
+            #expect(maxDifference(Harness.toNCHW(y, n: batch, c: c, plane: g.outPlane), expected) < 1e-5)
         }
+    }
+
+    /// The reference itself, by hand: a 2x2 plane padded (and cropped) with 9.
+    @Test func paddingReferenceByHand() {
+        let x: [Float] = [1, 2, 3, 4]
+        #expect(ReferenceKernels.pad(x, planes: 1, height: 2, width: 2, pads: [1, 0, 0, 1], value: 9) == [9, 9, 9, 1, 2, 9, 3, 4, 9])
+        #expect(ReferenceKernels.pad(x, planes: 1, height: 2, width: 2, pads: [-1, 0, 0, -1], value: 9) == [3])
+    }
+
+    @Test(arguments: [[1, 2, 0, 3], [0, 0, 0, 0], [-1, 2, 1, -2], [-2, -1, -1, -3], [2, -3, 0, 4]])
+    func paddingMatchesReference(pads: [Int]) {
+        let n = 2, c = 5, h = 4, w = 6, oh = h + pads[0] + pads[2], ow = w + pads[1] + pads[3]
+        let x = Harness.random(n * c * h * w, seed: 51)
+        let xh = Harness.toNHWC(x, n: n, c: c, plane: h * w)
+        var y = [Float](repeating: .nan, count: n * c * oh * ow)
+        y.withUnsafeMutableBufferPointer {
+            Padding.nhwc(xh, $0.baseAddress!, n: n, height: h, width: w, channels: c, pads: pads, value: 0.5)
+        }
+        let expected = ReferenceKernels.pad(x, planes: n * c, height: h, width: w, pads: pads, value: 0.5)
+        #expect(Harness.toNCHW(y, n: n, c: c, plane: oh * ow) == expected, "\(pads)")
     }
 
     @Test(arguments: [1, 3])
@@ -37,7 +58,7 @@ import Testing
         let pool = ThreadPool(threads: 2)
         var gap = [Float](repeating: .nan, count: batch * c)
         gap.withUnsafeMutableBufferPointer { Pooling.globalAverage(xh, $0.baseAddress!, plane: plane, channels: c, batch: batch, pool: pool) }
-        #expect(Harness.maxDifference(gap, ReferenceKernels.globalAvgPool(x, plane: plane)) < 1e-5)
+        #expect(maxDifference(gap, ReferenceKernels.globalAvgPool(x, plane: plane)) < 1e-5)
 
         let scale = Harness.random(c, seed: 42), shift = Harness.random(c, seed: 43)
         var y = [Float](repeating: .nan, count: x.count)
@@ -45,7 +66,7 @@ import Testing
             Normalization.instance(xh, $0.baseAddress!, plane: plane, channels: c, batch: batch, scale: scale, shift: shift, epsilon: 1e-5, pool: pool)
         }
         let expected = ReferenceKernels.instanceNorm(x, channels: c, plane: plane, scale: scale, bias: shift, epsilon: 1e-5)
-        #expect(Harness.maxDifference(Harness.toNCHW(y, n: batch, c: c, plane: plane), expected) < 1e-4)
+        #expect(maxDifference(Harness.toNCHW(y, n: batch, c: c, plane: plane), expected) < 1e-4)
     }
 
     @Test(arguments: [3, 10, 16, 100, 1100])
@@ -73,13 +94,13 @@ import Testing
         var g = [Float](repeating: .nan, count: x.count)
         g.withUnsafeMutableBufferPointer { Losses.totalVariationGradient(xh, $0.baseAddress!, n: n, h: h, w: w, c: c, scale: 1.5) }
         let expected = ReferenceKernels.totalVariationGrad(x, n: n, c: c, h: h, w: w, scale: 1.5)
-        #expect(Harness.maxDifference(Harness.toNCHW(g, n: n, c: c, plane: h * w), expected) < 1e-6)
+        #expect(maxDifference(Harness.toNCHW(g, n: n, c: c, plane: h * w), expected) < 1e-6)
         for squared in [true, false] {
             let mean = zip(x, t).reduce(0.0) { $0 + Double(squared ? ($1.0 - $1.1) * ($1.0 - $1.1) : abs($1.0 - $1.1)) } / Double(x.count)
             #expect(abs(Double(Losses.meanError(x, t, count: x.count, squared: squared)) - mean) < 1e-6)
             g.withUnsafeMutableBufferPointer { Losses.meanErrorGradient(x, t, $0.baseAddress!, count: x.count, squared: squared, scale: 2) }
             let f = 2 / Float(x.count)
-            #expect(Harness.maxDifference(g, zip(x, t).map { squared ? 2 * f * ($0 - $1) : ($0 > $1 ? f : $0 < $1 ? -f : 0) }) < 1e-7)
+            #expect(maxDifference(g, zip(x, t).map { squared ? 2 * f * ($0 - $1) : ($0 > $1 ? f : $0 < $1 ? -f : 0) }) < 1e-7)
         }
     }
 
@@ -116,7 +137,7 @@ import Testing
             #expect(y == a.map(f))
         }
         y.withUnsafeMutableBufferPointer { Elementwise.activate(a, $0.baseAddress!, count: n, .sigmoid) }
-        #expect(Harness.maxDifference(y, ReferenceKernels.sigmoid(a)) < 1e-6)
+        #expect(maxDifference(y, ReferenceKernels.sigmoid(a)) < 1e-6)
         let dy = Harness.random(n, seed: 56), sig = ReferenceKernels.sigmoid(a)
         for (kind, f) in [(ActivationGradient.Kind.sigmoid, { (g: Float, v: Float) in g * v * (1 - v) }), (.tanh, { $0 * (1 - $1 * $1) })] {
             y.withUnsafeMutableBufferPointer { ActivationGradient.apply(kind, dy: dy, y: sig, dx: $0.baseAddress!, count: n) }
@@ -129,14 +150,14 @@ import Testing
         rows.withUnsafeMutableBufferPointer {
             Epilogue.apply($0.baseAddress!, rows: 3, channels: 19, stride: 19, scale: scale, shift: shift, activation: .none)
         }
-        #expect(Harness.maxDifference(rows, expected) < 1e-6)
+        #expect(maxDifference(rows, expected) < 1e-6)
     }
 
     @Test func softmaxRowsSumToOne() {
         let x = Harness.random(3 * 10, seed: 61)
         var y = [Float](repeating: 0, count: 30)
         y.withUnsafeMutableBufferPointer { Normalization.softmax(x, $0.baseAddress!, rows: 3, width: 10) }
-        #expect(Harness.maxDifference(y, ReferenceKernels.softmax(x, extent: 10, inner: 1)) < 1e-6)
+        #expect(maxDifference(y, ReferenceKernels.softmax(x, extent: 10, inner: 1)) < 1e-6)
     }
 
     @Test func threadPoolVisitsEveryIndexOnce() {

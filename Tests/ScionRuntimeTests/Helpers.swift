@@ -30,9 +30,4 @@ enum Fixture {
         var rng = SeededGenerator(seed: seed)
         return Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in Float(rng.nextDouble()) })
     }
-
-    static func maxAbsDifference(_ a: Tensor?, _ b: Tensor?) -> Float {
-        guard let a, let b, a.shape == b.shape else { return .infinity }
-        return zip(a.floats, b.floats).map { abs($0 - $1) }.max() ?? 0
-    }
 }

@@ -19,7 +19,7 @@ import Testing
             let outputs = try executor.run(["image": input])
             for output in model.graph.outputs {
                 let expected = try NPY.read("\(Self.folder)/\(name).\(output).npy")
-                let difference = Fixture.maxAbsDifference(outputs[output], expected)
+                let difference = maxDifference(outputs[output], expected)
                 #expect(difference < 1e-4, "\(name) \(output) with \(passes.count) passes: max difference \(difference)")
             }
         }
@@ -29,6 +29,6 @@ import Testing
         let model = try ModelFile.read("\(Self.folder)/wrn16-1.h5")
         let input = try NPY.read("\(Self.folder)/wrn16-1.input.npy")
         let logits = try ReferenceInterpreter(model: model).run(["image": input])["logits"]
-        #expect(Fixture.maxAbsDifference(logits, try NPY.read("\(Self.folder)/wrn16-1.logits.npy")) < 1e-4)
+        #expect(maxDifference(logits, try NPY.read("\(Self.folder)/wrn16-1.logits.npy")) < 1e-4)
     }
 }

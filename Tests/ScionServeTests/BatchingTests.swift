@@ -1,5 +1,6 @@
 import Foundation
 import ScionServe
+import ScionTestSupport
 import Testing
 
 /// Dynamic batching answers each request exactly as if it were sent alone, and shutdown lets

@@ -136,8 +136,3 @@ import Testing
         try await server.stop()
     }
 }
-
-func maxDifference(_ a: [Float], _ b: [Float]) -> Float {
-    guard a.count == b.count else { return .infinity }
-    return zip(a, b).map { abs($0 - $1) }.max() ?? 0
-}

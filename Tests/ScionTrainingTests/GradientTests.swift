@@ -56,6 +56,9 @@ import Testing
         try check.check("flatten-reshape", inputShape: [2, 3, 2]) { b, x in
             b.output(b.linear(b.flatten(b.reshape(x, to: [3, 2, 2])), out: 3, name: "fc"))
         }
+        try check.check("pad-and-crop", inputShape: [2, 4, 5]) { b, x in
+            b.output(b.pad(b.conv2d(x, out: 3, kernel: 3, name: "c"), [1, -1, 2, 0], value: 0.25))
+        }
         try check.check("dropout-train", inputShape: [4, 5]) { b, x in b.output(b.dropout(b.linear(b.flatten(x), out: 8, name: "fc"), p: 0.5)) }
         try check.check("dropout-eval", inputShape: [4, 5], trainMode: []) { b, x in b.output(b.dropout(x, p: 0.5)) }
     }

@@ -1,6 +1,7 @@
 import ScionCompiler
 import ScionGraph
 import ScionRuntime
+import ScionTestSupport
 import ScionTraining
 import ScionZoo
 import Testing
@@ -29,7 +30,7 @@ import Testing
                 let e = try #require(expected[name]), g = try #require(got[name])
                 // Relative to the largest value of each output (fp32 sums in another order).
                 let scale = e.floats.map(abs).max() ?? 0
-                let difference = zip(e.floats, g.floats).map { abs($0 - $1) }.max() ?? 0
+                let difference = maxDifference(e, g)
                 #expect(difference <= 1e-3 * scale + 1e-6, "\(label) threads \(threads): \(name) differs by \(difference) (largest \(scale))")
             }
             #expect(executor.fallbackNodes.isEmpty, "\(label): \(executor.fallbackNodes)")

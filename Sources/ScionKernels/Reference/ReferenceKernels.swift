@@ -176,6 +176,22 @@ public enum ReferenceKernels {
         stride(from: 0, to: x.count, by: plane).map { x[$0..<$0 + plane].reduce(0, +) / Float(plane) }
     }
 
+    /// NCHW `[planes, h, w]` → `[planes, h + top + bottom, w + left + right]`: `value` outside,
+    /// negative pads crop. `pads` is `[top, left, bottom, right]`.
+    public static func pad(_ x: [Float], planes: Int, height h: Int, width w: Int, pads p: [Int], value: Float) -> [Float] {
+        let oh = h + p[0] + p[2], ow = w + p[1] + p[3]
+        var y = [Float](repeating: value, count: planes * oh * ow)
+        for plane in 0..<planes {
+            for r in 0..<oh {
+                for c in 0..<ow {
+                    let ih = r - p[0], iw = c - p[1]
+                    if ih >= 0, ih < h, iw >= 0, iw < w { y[(plane * oh + r) * ow + c] = x[(plane * h + ih) * w + iw] }
+                }
+            }
+        }
+        return y
+    }
+
     /// Softmax along an axis of extent `extent`, with `inner` elements after it.
     public static func softmax(_ x: [Float], extent: Int, inner: Int) -> [Float] {
         var y = x
