@@ -74,8 +74,9 @@ import Testing
         try expectFailure(dir.file("major.h5"), saying: "format version 2.1 is not supported")
     }
 
-    /// Hundreds of random corruptions through the real command: typed error or intact, never a
-    /// crash, never HDF5 noise.
+    /// Hundreds of random corruptions through the real command: never a crash, and each one
+    /// either harmless (it hit the seal's unused padding) or stopped by the seal before libhdf5
+    /// parses anything (libhdf5 handles malformed metadata poorly; the seal exists for this).
     @Test func randomCorruptionsThroughTheCommandLine() throws {
         let valid = dir.file("valid.h5")
         try ModelFile.write(try validModel(), to: valid)
@@ -90,8 +91,8 @@ import Testing
             try data.write(to: URL(fileURLWithPath: path))
             let result = try ScionBinary.run(["inspect", path])
             #expect(result.exitedNormally, "trial \(trial) crashed")
-            #expect(result.status == 0 || result.stderr.hasPrefix("Error: "), "trial \(trial): \(result.stderr)")
-            #expect(!result.stderr.contains("HDF5"), "trial \(trial): \(result.stderr)")
+            #expect(result.status == 0 || result.stderr.hasPrefix("Error: \(path): the file is damaged and was not read"),
+                    "trial \(trial): \(result.stderr)")
         }
     }
 }
