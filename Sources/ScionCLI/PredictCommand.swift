@@ -28,13 +28,8 @@ struct PredictCommand: ParsableCommand {
     var json = false
 
     struct Prediction: Encodable {
-        struct Label: Encodable {
-            let label: String
-            let index: Int
-            let probability: Float
-        }
         let image: String
-        let top: [Label]
+        let top: [RankedClass]
     }
 
     func run() throws {
@@ -51,22 +46,11 @@ struct PredictCommand: ParsableCommand {
         let logits = try executor.run([m.graph.inputs[0]: Tensor(shape: [images.count] + spec.shape, values: batch)])[output]!
         let classes = logits.shape[1]
         let predictions = images.enumerated().map { i, path in
-            let probabilities = Self.softmax(Array(logits.floats[i * classes..<(i + 1) * classes]))
-            let best = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(top)
-            return Prediction(image: path, top: best.map {
-                .init(label: $0 < m.metadata.labels.count ? m.metadata.labels[$0] : String($0), index: $0, probability: probabilities[$0])
-            })
+            Prediction(image: path, top: RankedClass.top(top, of: logits.floats[i * classes..<(i + 1) * classes], labels: m.metadata.labels))
         }
         if json { return try printJSON(predictions) }
         for p in predictions {
             print(p.image + ": " + p.top.map { String(format: "%@ %.3f", $0.label, $0.probability) }.joined(separator: ", "))
         }
-    }
-
-    static func softmax(_ x: [Float]) -> [Float] {
-        let m = x.max() ?? 0
-        let e = x.map { expf($0 - m) }
-        let s = e.reduce(0, +)
-        return e.map { $0 / s }
     }
 }

@@ -3,6 +3,7 @@ import Hummingbird
 import NIOCore
 import ScionGraph
 import ScionImage
+import ScionRuntime
 
 /// The endpoints: the Open Inference Protocol's health, server and model metadata, readiness
 /// and inference, plus image classification and Prometheus metrics.
@@ -70,14 +71,10 @@ struct Routes {
         let outputs = try await model.scheduler.submit(input, count: 1)
         let logits = outputs[model.model.graph.outputs[0]] ?? []
         let top = min(max(Int(request.uri.queryParameters.get("top") ?? "3") ?? 3, 1), logits.count)
-        let m = logits.max() ?? 0
-        let exp = logits.map { expf($0 - m) }
-        let sum = exp.reduce(0, +)
-        let ranked = exp.indices.sorted { exp[$0] > exp[$1] }.prefix(top)
-        let labels = model.model.metadata.labels
+        let ranked = RankedClass.top(top, of: logits[...], labels: model.model.metadata.labels)
         return JSONResponse.make([
             "model_name": model.name, "model_version": model.version,
-            "predictions": ranked.map { ["label": $0 < labels.count ? labels[$0] : String($0), "index": $0, "probability": Double(exp[$0] / sum)] },
+            "predictions": ranked.map { ["label": $0.label, "index": $0.index, "probability": Double($0.probability)] },
         ])
     }
 
