@@ -1,9 +1,9 @@
 // swift-tools-version: 6.1
 //
 // Scion: trap a data-poisoning backdoor in a small head, cut it off, graft a clean one.
-// Module dependencies flow one way, from ScionGraph up to ScionCLI ← scion; docs/ARCHITECTURE.md
-// draws the graph, and tools/check_imports.py (run by `make test`) fails on an import a target
-// does not declare here.
+// Modules depend one way (no cycles; lower modules know nothing of higher ones). The graph in
+// docs/ARCHITECTURE.md is printed from this file by tools/check_imports.py, which `make test`
+// runs: it fails on an import a target does not declare here, or on a stale copy of the graph.
 import PackageDescription
 
 #if arch(x86_64)
@@ -54,8 +54,9 @@ let package = Package(
 
         // The graph IR: values, nodes, op schemas, verifier, shape inference, builder.
         .target(name: "ScionGraph"),
-        // Image decoding, resizing and PNG encoding (stb), and turning images into model inputs.
-        .target(name: "ScionImage", dependencies: ["ScionGraph", "CStb"]),
+        // Image decoding, resizing and PNG encoding (stb), turning images into model inputs,
+        // labelled image sets (`ImageSet`) and line charts.
+        .target(name: "ScionImage", dependencies: ["ScionGraph", "CStb", "CScionSupport"]),
         // Reference networks written with the builder.
         .target(name: "ScionZoo", dependencies: ["ScionGraph"]),
         // The HDF5 model file, NumPy .npy files, content hashes.
@@ -81,16 +82,17 @@ let package = Package(
         // Training: autodiff over graphs, losses, optimizers, schedules, data pipeline, checkpoints.
         .target(
             name: "ScionTraining",
-            dependencies: ["ScionGraph", "ScionCompiler", "ScionKernels", "ScionRuntime", "ScionFormat"]),
+            dependencies: ["ScionGraph", "ScionImage", "ScionCompiler", "ScionKernels", "ScionRuntime", "ScionFormat"]),
         // Datasets (CIFAR-10, GTSRB, MNIST/Fashion-MNIST, image folders), splits and the eleven
         // backdoor attacks.
         .target(
             name: "ScionData",
-            dependencies: ["ScionGraph", "ScionFormat", "ScionImage", "ScionTraining", "CZlib"]),
-        // Trap-and-Replace: surgery on models, the three stages, evaluation, reports and plots.
+            dependencies: ["ScionGraph", "ScionFormat", "ScionImage", "CZlib"]),
+        // Trap-and-Replace: surgery on models, the stages, evaluation, reports; the clean-label
+        // attack's PGD images (it trains, so it sits above ScionTraining).
         .target(
             name: "ScionDefense",
-            dependencies: ["ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionRuntime", "ScionTraining", "ScionData", "ScionImage", "CScionSupport"]),
+            dependencies: ["ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionRuntime", "ScionTraining", "ScionData", "ScionImage"]),
         // The HTTP inference server (Open Inference Protocol) for sanitized models.
         .target(
             name: "ScionServe",
@@ -115,7 +117,7 @@ let package = Package(
             ]),
         .executableTarget(name: "scion", dependencies: ["ScionCLI"]),
 
-        .target(name: "ScionTestSupport", dependencies: ["ScionGraph", "ScionFormat"], path: "Tests/ScionTestSupport"),
+        .target(name: "ScionTestSupport", dependencies: ["ScionGraph", "ScionFormat", "ScionImage"], path: "Tests/ScionTestSupport"),
         .testTarget(name: "ScionGraphTests", dependencies: ["ScionGraph", "ScionZoo"]),
         .testTarget(
             name: "ScionFormatTests",
@@ -123,13 +125,13 @@ let package = Package(
         .testTarget(name: "ScionKernelTests", dependencies: ["ScionKernels", "ScionTestSupport"]),
         .testTarget(
             name: "ScionTrainingTests",
-            dependencies: ["ScionGraph", "ScionZoo", "ScionCompiler", "ScionRuntime", "ScionTraining", "ScionKernels", "ScionFormat", "ScionTestSupport"]),
+            dependencies: ["ScionGraph", "ScionZoo", "ScionImage", "ScionCompiler", "ScionRuntime", "ScionTraining", "ScionKernels", "ScionFormat", "ScionTestSupport"]),
         .testTarget(
             name: "ScionDataTests",
-            dependencies: ["ScionGraph", "ScionData", "ScionTraining", "ScionImage", "ScionFormat", "ScionZoo", "ScionRuntime", "ScionTestSupport"]),
+            dependencies: ["ScionGraph", "ScionData", "ScionImage", "ScionFormat", "ScionTestSupport"]),
         .testTarget(
             name: "ScionDefenseTests",
-            dependencies: ["ScionGraph", "ScionZoo", "ScionFormat", "ScionRuntime", "ScionTraining", "ScionData", "ScionDefense", "ScionTestSupport"]),
+            dependencies: ["ScionGraph", "ScionZoo", "ScionImage", "ScionFormat", "ScionRuntime", "ScionTraining", "ScionData", "ScionDefense", "ScionTestSupport"]),
         .testTarget(
             name: "ScionServeTests",
             dependencies: [

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ScionData
+import ScionDefense
 import ScionFormat
 import ScionGraph
 import ScionImage

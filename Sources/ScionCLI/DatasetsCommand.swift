@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ScionData
+import ScionImage
 import ScionTraining
 
 /// `scion datasets`: what Scion reads, and counts for one dataset.

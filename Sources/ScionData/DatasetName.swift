@@ -1,4 +1,4 @@
-import ScionTraining
+import ScionImage
 
 /// The datasets Scion reads, by their command-line names.
 public enum DatasetName: String, CaseIterable, Sendable {

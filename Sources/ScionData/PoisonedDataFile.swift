@@ -1,7 +1,7 @@
 import Foundation
 import ScionFormat
 import ScionGraph
-import ScionTraining
+import ScionImage
 
 /// Poisoned datasets as HDF5 (format `scion-dataset` 1.0, see docs/FORMAT.md): groups `train`,
 /// `holdout`, `test` and `test_triggered`, each with `images` (uint8 `[N, H, W, C]`) and

@@ -1,5 +1,4 @@
 import ScionImage
-import ScionTraining
 
 /// A picture of an attack: clean images in the top row, the same images with the trigger below,
 /// scaled up without smoothing so single-pixel triggers stay visible.

@@ -1,6 +1,6 @@
 import ScionFormat
 import ScionGraph
-import ScionTraining
+import ScionImage
 
 /// How the training set is divided into the poisoned training split and the clean holdout:
 /// the holdout is the last `ratio` of the training set, deterministically. Datasets whose files

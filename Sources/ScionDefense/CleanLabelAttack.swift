@@ -1,4 +1,5 @@
 import ScionGraph
+import ScionImage
 import ScionTraining
 
 /// The adversarial images of the `cl` attack (Turner et al.'s label-consistent backdoor): each
@@ -20,7 +21,7 @@ public enum CleanLabelAttack {
     public static func perturb(_ data: ImageSet, model: Model, target: Int, settings: Settings = Settings(), progress: ((Int, Int) -> Void)? = nil) throws -> [UInt8] {
         var frozen = model
         for i in frozen.graph.parameters.indices { frozen.graph.parameters[i].trainable = false }
-        guard let logits = frozen.graph.outputs.first else { throw DataError.invalid("the model has no outputs") }
+        guard let logits = frozen.graph.outputs.first else { throw DefenseError.invalidSettings("the clean-label model has no outputs") }
         let spec = TrainingSpec(
             losses: [LossTerm("ce", .crossEntropy, prediction: logits, target: .input("target"))],
             trainModeNodes: [], inputGradients: [frozen.graph.inputs[0]])

@@ -1,5 +1,6 @@
 import Foundation
 import ScionGraph
+import ScionImage
 import ScionRuntime
 import ScionTraining
 

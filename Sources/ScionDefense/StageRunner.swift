@@ -2,6 +2,7 @@ import Foundation
 import ScionData
 import ScionFormat
 import ScionGraph
+import ScionImage
 import ScionTraining
 import ScionZoo
 

@@ -1,5 +1,6 @@
 import Foundation
 import ScionGraph
+import ScionImage
 import ScionTraining
 
 /// Which untrusted training images look poisoned, judged by the two heads of one stem: the

@@ -1,6 +1,5 @@
 import CScionSupport
 import Foundation
-import ScionImage
 
 /// A small line-chart renderer (PNG through stb): panels of curves on a 0-100% axis, with
 /// labels drawn by stb_easy_font. Enough for ACC/ASR-over-epochs figures.

@@ -1,17 +1,14 @@
 import ScionData
 import ScionGraph
-import ScionTraining
+import ScionImage
+import ScionTestSupport
 import Testing
 
 /// Poison counts, labels, the triggered test set and the holdout, on a synthetic dataset.
 @Suite struct PoisoningTests {
     /// 200 training and 50 test 12x12x3 images, labels cycling through 4 classes.
     static func dataset() -> LoadedDataset {
-        func set(_ n: Int, offset: Int) -> ImageSet {
-            ImageSet(pixels: (0..<(n * 432)).map { UInt8(($0 * 31 + offset) % 200) }, labels: (0..<n).map { Int32($0 % 4) },
-                     height: 12, width: 12, channels: 3, classes: 4)
-        }
-        return LoadedDataset(name: .cifar10, train: set(200, offset: 0), test: set(50, offset: 7))
+        LoadedDataset(name: .cifar10, train: SyntheticImages.cycling(200, offset: 0), test: SyntheticImages.cycling(50, offset: 7))
     }
 
     func attack(_ pattern: TriggerPattern, order: AttackConfiguration.Order = .first) throws -> AttackConfiguration {

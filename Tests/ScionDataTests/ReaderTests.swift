@@ -3,7 +3,6 @@ import ScionData
 import ScionFormat
 import ScionImage
 import ScionTestSupport
-import ScionTraining
 import Testing
 
 @Suite struct ReaderTests {

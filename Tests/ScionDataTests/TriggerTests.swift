@@ -1,7 +1,6 @@
 import ScionData
 import ScionGraph
 import ScionImage
-import ScionTraining
 import Testing
 
 /// Each trigger's pixels against the reference's definition.

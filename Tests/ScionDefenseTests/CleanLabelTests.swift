@@ -1,14 +1,17 @@
 import Foundation
 import ScionData
+import ScionDefense
 import ScionGraph
+import ScionImage
 import ScionRuntime
+import ScionTestSupport
 import ScionTraining
 import ScionZoo
 import Testing
 
 @Suite struct CleanLabelTests {
     @Test func pgdStaysWithinEpsilonAndOnlyTouchesTheTargetClass() throws {
-        let data = PoisoningTests.dataset()
+        let train = SyntheticImages.cycling(200, offset: 0)
         var b = GraphBuilder(name: "tiny")
         let x = b.input("image", .batched([3, 12, 12]))
         let h = b.relu(b.batchNorm(b.conv2d(x, out: 6, kernel: 3, padding: 1, name: "c"), name: "bn"))
@@ -19,12 +22,12 @@ import Testing
         var settings = CleanLabelAttack.Settings()
         settings.steps = 3
         settings.batchSize = 16
-        let adversarial = try CleanLabelAttack.perturb(data.train, model: model, target: 1, settings: settings)
+        let adversarial = try CleanLabelAttack.perturb(train, model: model, target: 1, settings: settings)
         var moved = 0
-        for i in 0..<data.train.count {
+        for i in 0..<train.count {
             let range = i * 432..<(i + 1) * 432
-            let delta = zip(adversarial[range], data.train.pixels[range]).map { abs(Int($0) - Int($1)) }.max() ?? 0
-            if data.train.labels[i] == 1 {
+            let delta = zip(adversarial[range], train.pixels[range]).map { abs(Int($0) - Int($1)) }.max() ?? 0
+            if train.labels[i] == 1 {
                 #expect(delta <= 17, "image \(i) moved by \(delta)")  // 16/255 plus rounding
                 if delta > 0 { moved += 1 }
             } else {
@@ -34,10 +37,10 @@ import Testing
         #expect(moved > 0)
         // PGD ascends the loss of the true label: the perturbed images are harder for the model
         // (a flipped gradient sign would make them easier).
-        let members = (0..<data.train.count).filter { data.train.labels[$0] == 1 }
-        var perturbed = data.train
+        let members = (0..<train.count).filter { train.labels[$0] == 1 }
+        var perturbed = train
         perturbed.pixels = adversarial
-        let before = try Self.meanLoss(model, data.train, members, label: 1), after = try Self.meanLoss(model, perturbed, members, label: 1)
+        let before = try Self.meanLoss(model, train, members, label: 1), after = try Self.meanLoss(model, perturbed, members, label: 1)
         #expect(after > before, "cross-entropy at the true label \(before) -> \(after)")
     }
 

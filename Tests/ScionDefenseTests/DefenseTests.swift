@@ -3,6 +3,7 @@ import ScionData
 import ScionDefense
 import ScionFormat
 import ScionGraph
+import ScionImage
 import ScionRuntime
 import ScionTestSupport
 import ScionTraining

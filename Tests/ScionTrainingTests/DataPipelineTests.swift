@@ -1,4 +1,5 @@
 import ScionGraph
+import ScionImage
 import ScionTraining
 import Testing
 

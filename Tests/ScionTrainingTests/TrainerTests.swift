@@ -1,6 +1,7 @@
 import Foundation
 import ScionFormat
 import ScionGraph
+import ScionImage
 import ScionTestSupport
 import ScionTraining
 import Testing

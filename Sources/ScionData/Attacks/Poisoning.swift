@@ -1,5 +1,5 @@
 import ScionGraph
-import ScionTraining
+import ScionImage
 
 /// What to poison and how, with the reference's defaults.
 public struct AttackConfiguration: Sendable {

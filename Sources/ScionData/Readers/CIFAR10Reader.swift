@@ -1,5 +1,5 @@
 import Foundation
-import ScionTraining
+import ScionImage
 
 /// CIFAR-10's binary version: 3,073-byte records (label, then the 32x32 red, green and blue
 /// planes), converted to channels-last.

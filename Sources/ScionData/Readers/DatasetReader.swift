@@ -1,5 +1,5 @@
 import Foundation
-import ScionTraining
+import ScionImage
 
 /// Reads any supported dataset from its root folder.
 ///

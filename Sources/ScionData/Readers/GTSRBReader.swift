@@ -1,6 +1,5 @@
 import Foundation
 import ScionImage
-import ScionTraining
 
 /// GTSRB in its official release layout: `Final_Training/Images/000NN/*.ppm` (read in class and
 /// file-name order, as torchvision's ImageFolder does) and `Final_Test/Images/*.ppm` labelled by

@@ -1,5 +1,5 @@
 import Foundation
-import ScionTraining
+import ScionImage
 
 /// MNIST and Fashion-MNIST in IDX format (gzipped or not): bytes 0-1 zero, byte 2 the type
 /// (0x08, unsigned bytes), byte 3 the rank, the extents as big-endian uint32, then the data.

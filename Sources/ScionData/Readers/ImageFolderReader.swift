@@ -1,6 +1,5 @@
 import Foundation
 import ScionImage
-import ScionTraining
 
 /// `train/<class>/` and `test/<class>/` folders of images; classes are the sorted folder names
 /// of `train/`, every image is resized to `size` x `size` (3 channels).

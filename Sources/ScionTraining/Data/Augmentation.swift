@@ -1,4 +1,5 @@
 import ScionGraph
+import ScionImage
 
 /// What the loader does to each training image and batch, as the reference's transforms:
 /// `RandomCrop(size, padding)` (zero padding), `RandomHorizontalFlip()`, CutMix on every batch

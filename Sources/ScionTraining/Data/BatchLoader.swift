@@ -1,5 +1,6 @@
 import Foundation
 import ScionGraph
+import ScionImage
 
 /// One batch: images as NCHW floats in [0, 1], soft targets `[N, classes]` and the labels.
 public struct Batch: Sendable {
