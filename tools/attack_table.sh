@@ -8,7 +8,7 @@
 # Environment: SCION (binary, default .build/release/scion), RESULTS (default
 # docs/results/cifar10.csv), RUNS (run folders, default runs/table), BASELINE_EPOCHS (25),
 # TRAP_EPOCHS (25), REPLACE_EPOCHS (50), RECOVER_EPOCHS (20), FT_EPOCHS (20), SEED (0). Data: CIFAR-10's
-# binary version in data/cifar-10-batches-bin (see README, Data). cl first trains a clean
+# binary version in data/cifar-10-batches-bin (see README, Datasets). cl first trains a clean
 # model (RUNS/cifar10-clean) for its PGD images. Progress: RUNS/ATTACK/defend.log.
 # REDO_RECOVER=1 reruns stage 3 alone on attacks already done (after a change to it): their
 # other stages resume from their finished checkpoints and their rows are replaced.
