@@ -5,7 +5,7 @@ import ScionKernels
 /// Kernel steps for the training ops; nil sends an op to the reference fallback.
 extension Lowering {
     mutating func lowerTraining(_ node: OpView) throws -> (Pending, Int)? {
-        let i = nodeIndex
+        let i = nodeIndex, threads = threads
         let ins = node.node.inputs, outs = node.node.outputs
         let x = ins.first ?? ""
         switch node.op {
@@ -15,8 +15,8 @@ extension Lowering {
             let params = ins[1...4].map(parameter), act = activation(node)
             return ({ r in
                 BatchNormTrainStep(x: r[x], outputs: outs.map { r[$0] }, parameters: params, channels: c, rowsPerSample: rows,
-                                   epsilon: eps, momentum: momentum, activation: act, workspace: r.workspace(i)!)
-            }, BatchNormTrainStep.workspaceFloats(channels: c, threads: threads))
+                                   epsilon: eps, momentum: momentum, activation: act, threads: threads, workspace: r.workspace(i)!)
+            }, BatchNormTrainStep.scratch(channels: c, threads: threads).layout.floats)
         case .batchNormTrainGrad:
             let c = shape(ins[2])[0], rows = type(x).elementsPerSample / c
             let slope: Float? = switch activation(node) {
@@ -27,8 +27,8 @@ extension Lowering {
             let residual = node.bool("has_residual")
             return ({ r in
                 BatchNormTrainGradStep(inputs: ins.map { r[$0] }, outputs: outs.map { r[$0] }, slope: slope, hasResidual: residual, channels: c,
-                                       rowsPerSample: rows, workspace: r.workspace(i)!)
-            }, BatchNormTrainGradStep.workspaceFloats(channels: c, threads: threads))
+                                       rowsPerSample: rows, threads: threads, workspace: r.workspace(i)!)
+            }, BatchNormTrainGradStep.scratch(channels: c, threads: threads).layout.floats)
         case .batchNormEvalGrad:
             let c = shape(ins[1])[0], rows = type(x).elementsPerSample / c, eps = Float(node.float("epsilon"))
             return ({ r in
@@ -37,7 +37,9 @@ extension Lowering {
             }, c)
         case .channelSum:
             let c = shape(x)[1], rows = type(x).elementsPerSample / c
-            return ({ r in ChannelSumStep(x: r[x], y: r[outs[0]], channels: c, rowsPerSample: rows, workspace: r.workspace(i)!) }, 2 * c * threads)
+            return ({ r in
+                ChannelSumStep(x: r[x], y: r[outs[0]], channels: c, rowsPerSample: rows, threads: threads, workspace: r.workspace(i)!)
+            }, ChannelSumStep.scratch(channels: c, threads: threads).layout.floats)
         case .conv2dGradWeight, .conv2dGradWeightBias:
             // The first output is the weight's gradient: its type is the weight's.
             let xs = shape(ins[0]), dys = shape(ins[1])

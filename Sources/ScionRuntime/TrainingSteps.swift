@@ -7,27 +7,31 @@ final class BatchNormTrainStep: ExecutionStep, ParallelTask {
     let scale: FloatPointer, bias: FloatPointer, runningMean: FloatPointer, runningVar: FloatPointer
     let channels: Int, rowsPerSample: Int, epsilon: Float, momentum: Float
     let activation: KernelActivation
-    let scratch: UnsafeMutableRawPointer
+    /// Per thread: partial moments (2 × channels doubles), then normalisation coefficients.
+    let moments: UnsafeMutablePointer<Double>, coefficientsBase: FloatPointer
     private var phase = 0, partition = StaticPartition(total: 0, parts: 1)
 
     init(x: FloatPointer, outputs: [FloatPointer], parameters: [FloatPointer], channels: Int, rowsPerSample: Int,
-         epsilon: Float, momentum: Float, activation: KernelActivation, workspace: FloatPointer) {
+         epsilon: Float, momentum: Float, activation: KernelActivation, threads: Int, workspace: FloatPointer) {
         (self.x, y, mean, invstd, newMean, newVar) = (x, outputs[0], outputs[1], outputs[2], outputs[3], outputs[4])
         (scale, bias, runningMean, runningVar) = (parameters[0], parameters[1], parameters[2], parameters[3])
         (self.channels, self.rowsPerSample, self.epsilon, self.momentum) = (channels, rowsPerSample, epsilon, momentum)
         self.activation = activation
-        scratch = UnsafeMutableRawPointer(workspace)
+        let scratch = Self.scratch(channels: channels, threads: threads)
+        moments = scratch.moments.pointer(in: workspace)
+        coefficientsBase = scratch.coefficients.pointer(in: workspace)
     }
 
-    static func workspaceFloats(channels: Int, threads: Int) -> Int {
-        BatchNormTraining.scratchCount(channels: channels, parts: threads) * 2 + 2 * channels * threads
+    static func scratch(channels: Int, threads: Int)
+        -> (layout: ScratchLayout, moments: ScratchRegion<Double>, coefficients: ScratchRegion<Float>)
+    {
+        var layout = ScratchLayout()
+        let moments = layout.region(Double.self, BatchNormTraining.scratchCount(channels: channels, parts: threads))
+        let coefficients = layout.region(Float.self, 2 * channels * threads)
+        return (layout, moments, coefficients)
     }
 
-    var moments: UnsafeMutablePointer<Double> { scratch.assumingMemoryBound(to: Double.self) }
-    func coefficients(_ worker: Int) -> FloatPointer {
-        (scratch + BatchNormTraining.scratchCount(channels: channels, parts: partition.parts) * 8)
-            .assumingMemoryBound(to: Float.self) + worker * 2 * channels
-    }
+    func coefficients(_ worker: Int) -> FloatPointer { coefficientsBase + worker * 2 * channels }
 
     func run(batch: Int, pool: ThreadPool) {
         partition = StaticPartition(total: batch * rowsPerSample, parts: pool.threads)
@@ -58,28 +62,35 @@ final class BatchNormTrainGradStep: ExecutionStep, ParallelTask {
     let dx: FloatPointer, dscale: FloatPointer, dbias: FloatPointer
     let bias: FloatPointer?, slope: Float, residual: FloatPointer?
     let channels: Int, rowsPerSample: Int
-    let scratch: UnsafeMutablePointer<Double>
+    /// Per thread: partial gradient sums (2 × channels doubles); then the mask's coefficients.
+    let scratch: UnsafeMutablePointer<Double>, maskCoefficients: FloatPointer
     private var phase = 0, partition = StaticPartition(total: 0, parts: 1)
 
     /// `inputs` as the op's: dy, x, scale, mean, invstd, then bias when `slope` is set, then the
     /// residual when `hasResidual`.
-    init(inputs: [FloatPointer], outputs: [FloatPointer], slope: Float?, hasResidual: Bool, channels: Int, rowsPerSample: Int, workspace: FloatPointer) {
+    init(inputs: [FloatPointer], outputs: [FloatPointer], slope: Float?, hasResidual: Bool, channels: Int, rowsPerSample: Int,
+         threads: Int, workspace: FloatPointer) {
         (dy, x, scale, mean, invstd) = (inputs[0], inputs[1], inputs[2], inputs[3], inputs[4])
         (dx, dscale, dbias) = (outputs[0], outputs[1], outputs[2])
         bias = slope == nil ? nil : inputs[5]
         self.slope = slope ?? 1
         residual = hasResidual ? inputs.last : nil
         (self.channels, self.rowsPerSample) = (channels, rowsPerSample)
-        scratch = UnsafeMutableRawPointer(workspace).assumingMemoryBound(to: Double.self)
+        let layout = Self.scratch(channels: channels, threads: threads)
+        scratch = layout.sums.pointer(in: workspace)
+        maskCoefficients = layout.mask.pointer(in: workspace)
     }
 
-    /// Doubles of partial sums per thread, then the mask's coefficients.
-    static func workspaceFloats(channels: Int, threads: Int) -> Int { 4 * channels * threads + 2 * channels }
+    static func scratch(channels: Int, threads: Int) -> (layout: ScratchLayout, sums: ScratchRegion<Double>, mask: ScratchRegion<Float>) {
+        var layout = ScratchLayout()
+        let sums = layout.region(Double.self, 2 * channels * threads)
+        let mask = layout.region(Float.self, 2 * channels)
+        return (layout, sums, mask)
+    }
 
     private var mask: ActivationMask? {
         guard bias != nil else { return nil }
-        let coefficients = UnsafeMutableRawPointer(scratch + 2 * channels * partition.parts).assumingMemoryBound(to: Float.self)
-        return ActivationMask(coefficients: coefficients, channels: channels, slope: slope)
+        return ActivationMask(coefficients: maskCoefficients, channels: channels, slope: slope)
     }
 
     func run(batch: Int, pool: ThreadPool) {
@@ -114,9 +125,16 @@ final class ChannelSumStep: ExecutionStep, ParallelTask {
     let scratch: UnsafeMutablePointer<Double>
     private var partition = StaticPartition(total: 0, parts: 1)
 
-    init(x: FloatPointer, y: FloatPointer, channels: Int, rowsPerSample: Int, workspace: FloatPointer) {
+    init(x: FloatPointer, y: FloatPointer, channels: Int, rowsPerSample: Int, threads: Int, workspace: FloatPointer) {
         (self.x, self.y, self.channels, self.rowsPerSample) = (x, y, channels, rowsPerSample)
-        scratch = UnsafeMutableRawPointer(workspace).assumingMemoryBound(to: Double.self)
+        scratch = Self.scratch(channels: channels, threads: threads).sums.pointer(in: workspace)
+    }
+
+    /// Partial sums per thread, in doubles.
+    static func scratch(channels: Int, threads: Int) -> (layout: ScratchLayout, sums: ScratchRegion<Double>) {
+        var layout = ScratchLayout()
+        let sums = layout.region(Double.self, channels * threads)
+        return (layout, sums)
     }
 
     func run(batch: Int, pool: ThreadPool) {
