@@ -16,14 +16,10 @@ public final class Conv2D: @unchecked Sendable {
     public let activation: KernelActivation
     let packed: UnsafeMutablePointer<Float>
     let bias: UnsafeMutablePointer<Float>?
-    /// Reduction length of the GEMM: `kh * kw * cin/groups`.
-    let depth: Int
-    let pointwise: Bool
-    let maxChunkRows: Int
-    /// Set when the layer runs as a direct convolution (microkernels), nil for im2col and sgemm.
-    public let direct: DirectConvPlan?
-    /// Set when the layer runs as Winograd F(2x2, 3x3) (microkernels); `direct` is then nil.
-    public let winograd: WinogradConvPlan?
+    /// How the layer runs, chosen once at construction.
+    public let algorithm: ConvAlgorithm
+    /// The GEMM path's patch gathering (its `depth` also sizes the packed weights).
+    let patches: Im2Col
 
     /// `weight` is PyTorch's `[O, C/groups, kh, kw]`; `geometry.batch` is the largest batch.
     /// `allowDirect: false` forces im2col and sgemm, `allowWinograd: false` the direct kernels
@@ -34,12 +30,13 @@ public final class Conv2D: @unchecked Sendable {
     ) {
         geometry = g
         self.activation = activation
-        depth = g.kernelHeight * g.kernelWidth * g.inChannelsPerGroup
-        pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0
-        winograd = allowDirect && allowWinograd && WinogradConvPlan.enabled ? WinogradConvPlan(g) : nil
-        direct = winograd == nil && allowDirect && DirectConvPlan.cpuSupported ? DirectConvPlan(g) : nil
-        maxChunkRows = min(1024, max(16, 32768 / max(depth, 1)))
-        packed = .allocate(capacity: winograd?.packedCount ?? g.groups * depth * g.outChannelsPerGroup)
+        patches = Im2Col(g)
+        algorithm = ConvAlgorithm.choose(g, allowDirect: allowDirect, allowWinograd: allowWinograd)
+        if case .winograd(let plan) = algorithm {
+            packed = .allocate(capacity: plan.packedCount)
+        } else {
+            packed = .allocate(capacity: g.groups * patches.depth * g.outChannelsPerGroup)
+        }
         if let bias {
             self.bias = .allocate(capacity: g.outChannels)
             self.bias!.update(from: bias, count: g.outChannels)
@@ -61,15 +58,19 @@ public final class Conv2D: @unchecked Sendable {
     }
 
     /// Floats of scratch each thread needs.
-    public var workspacePerThread: Int { winograd?.workspaceCount ?? direct?.windowCount ?? (pointwise ? 0 : maxChunkRows * depth) }
+    public var workspacePerThread: Int {
+        switch algorithm {
+        case .winograd(let plan): plan.workspaceCount
+        case .direct(let plan): plan.windowCount
+        case .gemm: patches.scratchPerThread
+        }
+    }
 
     private func pack(_ weight: UnsafePointer<Float>) {
-        if let winograd {
-            winograd.pack(weight, into: packed)
-        } else if let direct {
-            direct.pack(weight, into: packed)
-        } else {
-            Conv2D.pack(weight, into: packed, geometry)
+        switch algorithm {
+        case .winograd(let plan): plan.pack(weight, into: packed)
+        case .direct(let plan): plan.pack(weight, into: packed)
+        case .gemm: Conv2D.pack(weight, into: packed, geometry)
         }
     }
 
@@ -91,9 +92,11 @@ public final class Conv2D: @unchecked Sendable {
 
     /// How `batch` images split into chunks of output rows for `threads` threads.
     public func chunking(batch: Int, threads: Int) -> Chunking {
-        if let winograd { return winograd.chunking(batch: batch, threads: threads) }
-        if direct != nil { return Chunking(rows: batch * geometry.outHeight, maxRows: 4, threads: threads) }
-        return Chunking(rows: batch * geometry.outPlane, maxRows: maxChunkRows, threads: threads)
+        switch algorithm {
+        case .winograd(let plan): plan.chunking(batch: batch, threads: threads)
+        case .direct: Chunking(rows: batch * geometry.outHeight, maxRows: 4, threads: threads)
+        case .gemm: Chunking(rows: batch * geometry.outPlane, maxRows: patches.maxChunkRows, threads: threads)
+        }
     }
 
     /// Computes chunk `chunk` of `y` from `x` (both NHWC). `residual` may be `y` itself;
@@ -103,7 +106,7 @@ public final class Conv2D: @unchecked Sendable {
         chunk: Int, of chunking: Chunking, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
         residual: UnsafePointer<Float>?, worker: Int, workspace: UnsafeMutablePointer<Float>?
     ) {
-        if let winograd, let workspace {
+        if case .winograd(let winograd) = algorithm, let workspace {
             // Bias and ReLU-family activations run inside the output transform, on pixels in L1.
             let slope: Float? = switch activation {
             case .relu: 0
@@ -120,7 +123,7 @@ public final class Conv2D: @unchecked Sendable {
             }
             return
         }
-        if let direct {
+        if case .direct(let direct) = algorithm {
             computeDirect(direct, chunk: chunk, of: chunking, x: x, y: y, residual: residual, window: workspace! + worker * workspacePerThread)
             return
         }
@@ -137,17 +140,17 @@ public final class Conv2D: @unchecked Sendable {
         for group in 0..<g.groups {
             let a: UnsafePointer<Float>
             let lda: Int
-            if pointwise {
+            if patches.pointwise {
                 a = x + r0 * g.inChannels + group * g.inChannelsPerGroup
                 lda = g.inChannels
             } else {
-                im2col(x, into: scratch!, firstRow: r0, rows: n, group: group)
+                patches.gather(x, into: scratch!, firstRow: r0, rows: n, group: group)
                 a = UnsafePointer(scratch!)
-                lda = depth
+                lda = patches.depth
             }
             cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(g.outChannelsPerGroup), Int32(depth), 1,
-                a, Int32(lda), packed + group * depth * g.outChannelsPerGroup, Int32(g.outChannelsPerGroup), beta,
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(g.outChannelsPerGroup), Int32(patches.depth), 1,
+                a, Int32(lda), packed + group * patches.depth * g.outChannelsPerGroup, Int32(g.outChannelsPerGroup), beta,
                 out + group * g.outChannelsPerGroup, Int32(g.outChannels))
         }
         if bias != nil || activation != .none {
@@ -192,41 +195,6 @@ public final class Conv2D: @unchecked Sendable {
         }
     }
 
-    /// Gathers the receptive fields of output rows `firstRow ..< firstRow + rows` for one group,
-    /// each row laid out `[kh][kw][ci]`, zeros where the window leaves the image.
-    func im2col(_ x: UnsafePointer<Float>, into col: UnsafeMutablePointer<Float>, firstRow: Int, rows: Int, group: Int) {
-        let g = geometry
-        let cinG = g.inChannelsPerGroup
-        let contiguousRow = g.dilationW == 1 && g.groups == 1
-        for r in 0..<rows {
-            let pixel = firstRow + r
-            let n = pixel / g.outPlane, rem = pixel % g.outPlane
-            let oh = rem / g.outWidth, ow = rem % g.outWidth
-            let dst = col + r * depth
-            let iw0 = ow * g.strideW - g.padW
-            for kh in 0..<g.kernelHeight {
-                let ih = oh * g.strideH - g.padH + kh * g.dilationH
-                let seg = dst + kh * g.kernelWidth * cinG
-                guard ih >= 0, ih < g.inHeight else {
-                    seg.update(repeating: 0, count: g.kernelWidth * cinG)
-                    continue
-                }
-                let rowBase = x + ((n * g.inHeight + ih) * g.inWidth) * g.inChannels + group * cinG
-                if contiguousRow, iw0 >= 0, iw0 + g.kernelWidth <= g.inWidth {
-                    seg.update(from: rowBase + iw0 * g.inChannels, count: g.kernelWidth * cinG)
-                    continue
-                }
-                for kw in 0..<g.kernelWidth {
-                    let iw = iw0 + kw * g.dilationW
-                    if iw >= 0, iw < g.inWidth {
-                        (seg + kw * cinG).update(from: rowBase + iw * g.inChannels, count: cinG)
-                    } else {
-                        (seg + kw * cinG).update(repeating: 0, count: cinG)
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// How `rows` of work split into chunks: at most `maxRows` each, and a multiple of the thread
@@ -243,5 +211,29 @@ public struct Chunking: Sendable {
         chunks = min(chunks, max(total, 1))
         count = chunks
         rows = (total + chunks - 1) / chunks
+    }
+}
+
+/// How a convolution runs, chosen once per layer: on CPUs with the microkernels, 3x3 stride-1
+/// layers with at least 8x8 outputs as Winograd F(2x2, 3x3), most others as direct
+/// convolutions; else (or when disallowed) im2col and OpenBLAS sgemm.
+public enum ConvAlgorithm: Sendable {
+    case gemm
+    case direct(DirectConvPlan)
+    case winograd(WinogradConvPlan)
+
+    static func choose(_ g: ConvGeometry, allowDirect: Bool, allowWinograd: Bool) -> ConvAlgorithm {
+        if allowDirect, allowWinograd, WinogradConvPlan.enabled, let plan = WinogradConvPlan(g) { return .winograd(plan) }
+        if allowDirect, DirectConvPlan.cpuSupported, let plan = DirectConvPlan(g) { return .direct(plan) }
+        return .gemm
+    }
+
+    /// `gemm`, `direct` or `winograd`, for tests and reports.
+    public var name: String {
+        switch self {
+        case .gemm: "gemm"
+        case .direct: "direct"
+        case .winograd: "winograd"
+        }
     }
 }

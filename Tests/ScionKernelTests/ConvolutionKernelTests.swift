@@ -75,7 +75,7 @@ import Testing
         }
         #expect(
             maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4,
-            "\(c) direct \(kernel.direct != nil) winograd \(kernel.winograd != nil)")
+            "\(c) \(kernel.algorithm.name)")
     }
 
     /// On an AVX-512 or AVX2 machine the direct and Winograd kernels must really run where they
@@ -89,12 +89,12 @@ import Testing
             let winograd = c.k == 3 && c.stride == 1 && c.dilation == 1 && c.groups == 1 && c.cin % 16 == 0 && c.cout % 16 == 0
                 && g.outPlane >= 64 && WinogradConvPlan.enabled
             let kernel = Conv2D(geometry: g, weight: w, bias: nil, activation: .none)
-            #expect((kernel.winograd != nil) == winograd, "\(c)")
-            #expect((kernel.direct != nil) == (eligible && DirectConvPlan.cpuSupported && !winograd), "\(c)")
+            let directApplies = eligible && DirectConvPlan.cpuSupported
+            #expect(kernel.algorithm.name == (winograd ? "winograd" : directApplies ? "direct" : "gemm"), "\(c)")
             let direct = Conv2D(geometry: g, weight: w, bias: nil, activation: .none, allowWinograd: false)
-            #expect(direct.winograd == nil && (direct.direct != nil) == (eligible && DirectConvPlan.cpuSupported), "\(c)")
+            #expect(direct.algorithm.name == (directApplies ? "direct" : "gemm"), "\(c)")
             let generic = Conv2D(geometry: g, weight: w, bias: nil, activation: .none, allowDirect: false)
-            #expect(generic.direct == nil && generic.winograd == nil)
+            #expect(generic.algorithm.name == "gemm")
         }
     }
 
@@ -130,14 +130,14 @@ import Testing
             }
             #expect(
                 maxDifference(dw, expected) < 1e-3 * max(1, Float(g.outPlane * c.n) / 64),
-                "\(c) direct \(kernel.direct != nil) winograd \(kernel.winograd != nil)")
+                "\(c) \(kernel.algorithm.name)")
             if withBias {
                 let sums = ReferenceKernels.channelSum(dy, channels: c.cout, plane: g.outPlane)
-                #expect(maxDifference(db, sums) < 1e-4 * Float(g.outPlane * c.n), "\(c) bias, direct \(kernel.direct != nil) winograd \(kernel.winograd != nil)")
+                #expect(maxDifference(db, sums) < 1e-4 * Float(g.outPlane * c.n), "\(c) bias, \(kernel.algorithm.name)")
             }
             if direct && winograd {
                 let expected = WinogradConvPlan.enabled && WinogradConvPlan(g) != nil && min(c.cin, c.cout) >= 32
-                #expect((kernel.winograd != nil) == expected, "\(c)")
+                #expect((kernel.algorithm.name == "winograd") == expected, "\(c)")
             }
         }
     }
@@ -193,7 +193,7 @@ import Testing
             }
         }
         let kernel = Conv2D(geometry: g, weight: w, bias: b, activation: activation)
-        try #require(kernel.winograd != nil || !WinogradConvPlan.enabled)
+        try #require(kernel.algorithm.name == "winograd" || !WinogradConvPlan.enabled)
         var y = [Float](repeating: .nan, count: g.outputCount)
         var scratch = [Float](repeating: 0, count: kernel.workspacePerThread * 2)
         let xh = Harness.toNHWC(x, n: c.n, c: c.cin, plane: g.inPlane), rh = Harness.toNHWC(residual, n: c.n, c: c.cout, plane: g.outPlane)

@@ -15,34 +15,38 @@ import ScionTiles
 /// (see `WinogradWeightGradient.swift`), parts split by tile rows.
 public final class ConvWeightGradient: @unchecked Sendable {
     public let geometry: ConvGeometry
-    /// The forward convolution, reused for its patch gathering.
-    let forward: Conv2D
-    /// Set when the direct microkernels compute the gradient.
-    public let direct: DirectConvPlan?
-    /// Set when the gradient is computed in Winograd's transformed domain; `direct` is then nil.
-    public let winograd: WinogradConvPlan?
+    /// The direct microkernels, Winograd's transformed domain, or patches and sgemm.
+    public let algorithm: ConvAlgorithm
+    /// The GEMM path's patch gathering, as the forward pass does it.
+    let patches: Im2Col
     /// Output rows per direct tile (all from one image).
     let tileRows: Int
 
     public init(geometry: ConvGeometry, allowDirect: Bool = true, allowWinograd: Bool = true) {
         self.geometry = geometry
-        // Patch gathering does not read the weights; a zero weight keeps the packer happy.
-        let zeros = [Float](repeating: 0, count: geometry.outChannels * geometry.inChannelsPerGroup * geometry.kernelHeight * geometry.kernelWidth)
-        forward = zeros.withUnsafeBufferPointer { Conv2D(geometry: geometry, weight: $0.baseAddress!, bias: nil, activation: .none, allowDirect: false) }
+        patches = Im2Col(geometry)
         // With 16 channels a side the transformed-domain GEMMs are too thin to pay for the
         // transforms (measured on the stage-1 WRN-16-1: 7.8 against 6.8 ms per step and layer).
         let wide = min(geometry.inChannels, geometry.outChannels) >= 32
-        winograd = allowDirect && allowWinograd && wide && WinogradConvPlan.enabled ? WinogradConvPlan(geometry) : nil
-        direct = winograd == nil && allowDirect && DirectConvPlan.cpuSupported ? DirectConvPlan(geometry) : nil
+        algorithm = ConvAlgorithm.choose(geometry, allowDirect: allowDirect, allowWinograd: allowWinograd && wide)
         // Keep a tile's output gradient near 8K floats so it stays in L1 across the taps.
         tileRows = max(1, min(geometry.outHeight, 8192 / max(geometry.outWidth * geometry.outChannels, 1)))
     }
 
-    var depth: Int { forward.depth }
-    var packedCount: Int { winograd?.packedCount ?? geometry.groups * depth * geometry.outChannelsPerGroup }
+    var depth: Int { patches.depth }
+    var packedCount: Int {
+        if case .winograd(let plan) = algorithm { return plan.packedCount }
+        return geometry.groups * depth * geometry.outChannelsPerGroup
+    }
     /// Input rows one direct tile reads.
     var windowRows: Int { (tileRows - 1) * geometry.strideH + geometry.kernelHeight }
-    var scratchPerPart: Int { winograd?.workspaceCount ?? direct.map { windowRows * $0.paddedWidth * geometry.inChannels } ?? forward.workspacePerThread }
+    var scratchPerPart: Int {
+        switch algorithm {
+        case .winograd(let plan): plan.workspaceCount
+        case .direct(let plan): windowRows * plan.paddedWidth * geometry.inChannels
+        case .gemm: patches.scratchPerThread
+        }
+    }
 
     /// Floats of scratch for `parts` parts: one packed partial and one patch chunk each, then
     /// each part's bias sums (Doubles, 8-byte aligned).
@@ -66,7 +70,7 @@ public final class ConvWeightGradient: @unchecked Sendable {
         let bias = withBias ? biasPartial(part: t, parts: parts, workspace: workspace) : nil
         partial.update(repeating: 0, count: packedCount)
         bias?.update(repeating: 0, count: g.outChannels)
-        if let winograd {
+        if case .winograd(let winograd) = algorithm {
             let tileRows = StaticPartition(total: batch * winograd.tilesHigh, parts: parts)
             let range = t < tileRows.parts ? tileRows.range(t) : 0..<0
             winograd.accumulateWeightGradient(x: x, dy: dy, tileRows: range, into: partial, bias: bias, workspace: scratch)
@@ -74,21 +78,21 @@ public final class ConvWeightGradient: @unchecked Sendable {
         }
         let partition = StaticPartition(total: batch * g.outPlane, parts: parts)
         let range = t < partition.parts ? partition.range(t) : 0..<0
-        if let direct {
+        if case .direct(let direct) = algorithm {
             accumulateDirect(direct, pixels: range, x: x, dy: dy, window: scratch, into: partial, bias: bias)
             return
         }
         var r0 = range.lowerBound
         while r0 < range.upperBound {
-            let n = min(forward.maxChunkRows, range.upperBound - r0)
+            let n = min(patches.maxChunkRows, range.upperBound - r0)
             for group in 0..<g.groups {
                 let a: UnsafePointer<Float>
                 let lda: Int
-                if forward.pointwise {
+                if patches.pointwise {
                     a = x + r0 * g.inChannels + group * g.inChannelsPerGroup
                     lda = g.inChannels
                 } else {
-                    forward.im2col(x, into: scratch, firstRow: r0, rows: n, group: group)
+                    patches.gather(x, into: scratch, firstRow: r0, rows: n, group: group)
                     a = UnsafePointer(scratch)
                     lda = depth
                 }
@@ -138,7 +142,7 @@ public final class ConvWeightGradient: @unchecked Sendable {
         if let db { Reductions.combine(biasPartial(part: 0, parts: parts, workspace: workspace), parts: parts, count: g.outChannels, into: db) }
         let total = workspace  // partial 0 collects the sum
         for t in 1..<max(parts, 1) { Elementwise.add(total, workspace + t * packedCount, total, count: packedCount) }
-        if let winograd {
+        if case .winograd(let winograd) = algorithm {
             winograd.weightGradient(fromTransformed: total, into: dw)
             return
         }
