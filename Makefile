@@ -20,6 +20,8 @@ build: setup
 
 test: setup
 	python3 tools/check_imports.py
+	@# The layout (docs/ARCHITECTURE.md, Conventions): swift-format ships with Swift; .swift-format.
+	$(SWIFT) format lint --strict --recursive --parallel Sources Tests
 	$(SWIFT) build $(CONFIG) --build-tests
 	$(SWIFT) test $(CONFIG) --skip-build
 	@# The microkernels are compiled for AVX-512 and for AVX2; an AVX-512 machine runs the first,

@@ -25,7 +25,8 @@ func store(_ v: Vector16, _ p: UnsafeMutablePointer<Float>, accumulate: Bool) {
 /// when `accumulate`).
 @inline(__always)
 func forward8x16(
-    _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ t: ForwardTile, _ out: UnsafeMutablePointer<Float>, valid: Int, accumulate: Bool
+    _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ t: ForwardTile, _ out: UnsafeMutablePointer<Float>,
+    valid: Int, accumulate: Bool
 ) {
     var a0 = Vector16(), a1 = Vector16(), a2 = Vector16(), a3 = Vector16()
     var a4 = Vector16(), a5 = Vector16(), a6 = Vector16(), a7 = Vector16()
@@ -56,7 +57,8 @@ func forward8x16(
 /// 8 output pixels x 32 channels (two vectors share each input broadcast).
 @inline(__always)
 func forward8x32(
-    _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ t: ForwardTile, _ out: UnsafeMutablePointer<Float>, valid: Int, accumulate: Bool
+    _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ t: ForwardTile, _ out: UnsafeMutablePointer<Float>,
+    valid: Int, accumulate: Bool
 ) {
     var a0 = Vector16(), a1 = Vector16(), a2 = Vector16(), a3 = Vector16()
     var a4 = Vector16(), a5 = Vector16(), a6 = Vector16(), a7 = Vector16()
@@ -91,7 +93,8 @@ func forward8x32(
 /// for 8.
 @inline(__always)
 func forward4x32(
-    _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ t: ForwardTile, _ out: UnsafeMutablePointer<Float>, valid: Int, accumulate: Bool
+    _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ t: ForwardTile, _ out: UnsafeMutablePointer<Float>,
+    valid: Int, accumulate: Bool
 ) {
     var a0 = Vector16(), a1 = Vector16(), a2 = Vector16(), a3 = Vector16()
     var c0 = Vector16(), c1 = Vector16(), c2 = Vector16(), c3 = Vector16()
@@ -119,7 +122,8 @@ func forward4x32(
 /// 4 output pixels x 16 channels.
 @inline(__always)
 func forward4x16(
-    _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ t: ForwardTile, _ out: UnsafeMutablePointer<Float>, valid: Int, accumulate: Bool
+    _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ t: ForwardTile, _ out: UnsafeMutablePointer<Float>,
+    valid: Int, accumulate: Bool
 ) {
     var a0 = Vector16(), a1 = Vector16(), a2 = Vector16(), a3 = Vector16()
     var wp = w
@@ -145,7 +149,8 @@ func forward4x16(
 /// Stores the first `valid` (1...8) of eight pixel vectors, `stride` floats apart.
 @inline(__always)
 func store8(
-    _ a0: Vector16, _ a1: Vector16, _ a2: Vector16, _ a3: Vector16, _ a4: Vector16, _ a5: Vector16, _ a6: Vector16, _ a7: Vector16,
+    _ a0: Vector16, _ a1: Vector16, _ a2: Vector16, _ a3: Vector16, _ a4: Vector16, _ a5: Vector16, _ a6: Vector16,
+    _ a7: Vector16,
     _ out: UnsafeMutablePointer<Float>, stride o: Int, valid: Int, accumulate: Bool
 ) {
     store(a0, out, accumulate: accumulate)
@@ -186,7 +191,9 @@ public enum DirectConvolution {
             #if SCION_AVX2
                 while p < pixels {
                     let o = out + p * tile.outStride + co
-                    forward4x16(window + p * tile.stride * tile.channels, w, tile, o, valid: min(4, pixels - p), accumulate: accumulate)
+                    forward4x16(
+                        window + p * tile.stride * tile.channels, w, tile, o, valid: min(4, pixels - p),
+                        accumulate: accumulate)
                     p += 4
                 }
             #endif

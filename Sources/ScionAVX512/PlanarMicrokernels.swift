@@ -28,7 +28,8 @@ public enum PlanarConvolution {
     /// per multiply-add.
     @inline(never)
     public static func accumulate16x4x2(
-        window: UnsafePointer<Float>, rowStride: Int, offsets: UnsafePointer<Int>, weights: UnsafePointer<Float>, taps: Int
+        window: UnsafePointer<Float>, rowStride: Int, offsets: UnsafePointer<Int>, weights: UnsafePointer<Float>,
+        taps: Int
     ) -> (Vector16, Vector16, Vector16, Vector16, Vector16, Vector16, Vector16, Vector16) {
         #if SCION_AVX2
             // Eight accumulators would fill all 16 of AVX2's registers: one row at a time.
@@ -42,7 +43,8 @@ public enum PlanarConvolution {
             for k in 0..<taps {
                 let p = window + offsets[k]
                 let u = load(p), v = load(p + rowStride)
-                let w0 = Vector16(repeating: w[0]), w1 = Vector16(repeating: w[1]), w2 = Vector16(repeating: w[2]), w3 = Vector16(repeating: w[3])
+                let w0 = Vector16(repeating: w[0]), w1 = Vector16(repeating: w[1]), w2 = Vector16(repeating: w[2]),
+                    w3 = Vector16(repeating: w[3])
                 a0.addProduct(u, w0)
                 b0.addProduct(v, w0)
                 a1.addProduct(u, w1)

@@ -8,7 +8,9 @@ import ScionTiles
 
 extension DirectConvolution {
     /// Adds one tile's contribution to `dw` (output channels a multiple of 16).
-    public static func weightGradient(window: UnsafePointer<Float>, dy: UnsafePointer<Float>, tile t: GradientTile, dw: UnsafeMutablePointer<Float>) {
+    public static func weightGradient(
+        window: UnsafePointer<Float>, dy: UnsafePointer<Float>, tile t: GradientTile, dw: UnsafeMutablePointer<Float>
+    ) {
         for kh in 0..<t.kernelHeight {
             for kw in 0..<t.kernelWidth {
                 let x = window + kh * t.rowStride + kw * t.channels
@@ -35,7 +37,11 @@ extension DirectConvolution {
                     while co < t.outChannels {
                         let out = tap + ci * t.outChannels + co
                         if wide {
-                            if t.outChannels - co >= 32 { gradient8x32(x + ci, dy + co, t, out) } else { gradient8x16(x + ci, dy + co, t, out) }
+                            if t.outChannels - co >= 32 {
+                                gradient8x32(x + ci, dy + co, t, out)
+                            } else {
+                                gradient8x16(x + ci, dy + co, t, out)
+                            }
                         } else {
                             gradient1x16(x + ci, dy + co, t, out)
                             if t.outChannels - co >= 32 { gradient1x16(x + ci, dy + co + 16, t, out + 16) }
@@ -51,7 +57,9 @@ extension DirectConvolution {
 
 /// 8 input channels x 16 output channels over the whole tile.
 @inline(__always)
-func gradient8x16(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ t: GradientTile, _ dw: UnsafeMutablePointer<Float>) {
+func gradient8x16(
+    _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ t: GradientTile, _ dw: UnsafeMutablePointer<Float>
+) {
     let o = t.outChannels
     var a0 = load(dw), a1 = load(dw + o), a2 = load(dw + 2 * o), a3 = load(dw + 3 * o)
     var a4 = load(dw + 4 * o), a5 = load(dw + 5 * o), a6 = load(dw + 6 * o), a7 = load(dw + 7 * o)
@@ -78,9 +86,12 @@ func gradient8x16(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ t: Gr
 
 /// 6 input channels x 16 output channels over the whole tile (AVX2: 12 of its 16 registers).
 @inline(__always)
-func gradient6x16(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ t: GradientTile, _ dw: UnsafeMutablePointer<Float>) {
+func gradient6x16(
+    _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ t: GradientTile, _ dw: UnsafeMutablePointer<Float>
+) {
     let o = t.outChannels
-    var a0 = load(dw), a1 = load(dw + o), a2 = load(dw + 2 * o), a3 = load(dw + 3 * o), a4 = load(dw + 4 * o), a5 = load(dw + 5 * o)
+    var a0 = load(dw), a1 = load(dw + o), a2 = load(dw + 2 * o), a3 = load(dw + 3 * o), a4 = load(dw + 4 * o),
+        a5 = load(dw + 5 * o)
     let ps = t.pixelStep
     for r in 0..<t.rows {
         var xp = x + r * t.stride * t.rowStride
@@ -102,7 +113,9 @@ func gradient6x16(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ t: Gr
 
 /// 4 input channels x 16 output channels over the whole tile.
 @inline(__always)
-func gradient4x16(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ t: GradientTile, _ dw: UnsafeMutablePointer<Float>) {
+func gradient4x16(
+    _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ t: GradientTile, _ dw: UnsafeMutablePointer<Float>
+) {
     let o = t.outChannels
     var a0 = load(dw), a1 = load(dw + o), a2 = load(dw + 2 * o), a3 = load(dw + 3 * o)
     let ps = t.pixelStep
@@ -127,7 +140,9 @@ func gradient4x16(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ t: Gr
 
 /// 8 input channels x 32 output channels: each broadcast feeds two FMAs.
 @inline(__always)
-func gradient8x32(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ t: GradientTile, _ dw: UnsafeMutablePointer<Float>) {
+func gradient8x32(
+    _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ t: GradientTile, _ dw: UnsafeMutablePointer<Float>
+) {
     let o = t.outChannels
     var a0 = load(dw), a1 = load(dw + o), a2 = load(dw + 2 * o), a3 = load(dw + 3 * o)
     var a4 = load(dw + 4 * o), a5 = load(dw + 5 * o), a6 = load(dw + 6 * o), a7 = load(dw + 7 * o)
@@ -157,7 +172,9 @@ func gradient8x32(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ t: Gr
 
 /// 1 input channel x 16 output channels (channel counts that are not a multiple of 8).
 @inline(__always)
-func gradient1x16(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ t: GradientTile, _ dw: UnsafeMutablePointer<Float>) {
+func gradient1x16(
+    _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ t: GradientTile, _ dw: UnsafeMutablePointer<Float>
+) {
     let o = t.outChannels
     var a = load(dw)
     let ps = t.pixelStep

@@ -13,7 +13,9 @@ import ScionTiles
 public enum WinogradTransforms {
     /// One row (or column) of Bᵀ d: `Bᵀ = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]]`.
     @inline(__always)
-    static func bt(_ a: Vector16, _ b: Vector16, _ c: Vector16, _ d: Vector16) -> (Vector16, Vector16, Vector16, Vector16) {
+    static func bt(_ a: Vector16, _ b: Vector16, _ c: Vector16, _ d: Vector16) -> (
+        Vector16, Vector16, Vector16, Vector16
+    ) {
         (a - c, b + c, c - b, b - d)
     }
 
@@ -28,7 +30,8 @@ public enum WinogradTransforms {
     /// `v + ξ · matrixStride`.
     @inline(__always)
     public static func inputTile(
-        _ window: UnsafePointer<Float>, rowStride rs: Int, channels: Int, into v: UnsafeMutablePointer<Float>, matrixStride m: Int
+        _ window: UnsafePointer<Float>, rowStride rs: Int, channels: Int, into v: UnsafeMutablePointer<Float>,
+        matrixStride m: Int
     ) {
         let p1 = channels, p2 = 2 * channels, p3 = 3 * channels
         var c = 0
@@ -66,7 +69,8 @@ public enum WinogradTransforms {
     /// (0 for ReLU).
     @inline(__always)
     public static func outputTile(
-        _ m: UnsafePointer<Float>, matrixStride s: Int, channels: Int, to out: UnsafeMutablePointer<Float>, rowStride: Int,
+        _ m: UnsafePointer<Float>, matrixStride s: Int, channels: Int, to out: UnsafeMutablePointer<Float>,
+        rowStride: Int,
         rows: Int, columns: Int, accumulate: Bool, bias: UnsafePointer<Float>? = nil, slope: Float? = nil
     ) {
         @inline(__always)
@@ -100,22 +104,27 @@ public enum WinogradTransforms {
     /// Transforms the `tiles` input tiles of one tile row: tile `t` starts `2t` pixels into the
     /// window and goes to `v + t · channels`.
     public static func inputTileRow(
-        _ window: UnsafePointer<Float>, rowStride: Int, channels: Int, tiles: Int, into v: UnsafeMutablePointer<Float>, matrixStride: Int
+        _ window: UnsafePointer<Float>, rowStride: Int, channels: Int, tiles: Int, into v: UnsafeMutablePointer<Float>,
+        matrixStride: Int
     ) {
         for t in 0..<tiles {
-            inputTile(window + t * 2 * channels, rowStride: rowStride, channels: channels, into: v + t * channels, matrixStride: matrixStride)
+            inputTile(
+                window + t * 2 * channels, rowStride: rowStride, channels: channels, into: v + t * channels,
+                matrixStride: matrixStride)
         }
     }
 
     /// Transforms one tile row back into `rows` (1 or 2) output rows of `width` pixels starting
     /// at `out`, reading tile `t` at `m + t · channels` (the rest as `outputTile`).
     public static func outputTileRow(
-        _ m: UnsafePointer<Float>, matrixStride: Int, channels: Int, to out: UnsafeMutablePointer<Float>, rowStride: Int, rows: Int,
+        _ m: UnsafePointer<Float>, matrixStride: Int, channels: Int, to out: UnsafeMutablePointer<Float>,
+        rowStride: Int, rows: Int,
         width: Int, accumulate: Bool, bias: UnsafePointer<Float>?, slope: Float?
     ) {
         for t in 0..<(width + 1) / 2 {
             outputTile(
-                m + t * channels, matrixStride: matrixStride, channels: channels, to: out + t * 2 * channels, rowStride: rowStride, rows: rows,
+                m + t * channels, matrixStride: matrixStride, channels: channels, to: out + t * 2 * channels,
+                rowStride: rowStride, rows: rows,
                 columns: min(2, width - 2 * t), accumulate: accumulate, bias: bias, slope: slope)
         }
     }
@@ -132,7 +141,8 @@ public enum WinogradTransforms {
     /// (Since `y = Aᵀ (U ⊙ V) A`, the loss gradient with respect to `U` is `(A dy Aᵀ) ⊙ V`.)
     @inline(__always)
     public static func gradientTile(
-        _ dy: UnsafePointer<Float>, rowStride: Int, channels: Int, rows: Int, columns: Int, into v: UnsafeMutablePointer<Float>,
+        _ dy: UnsafePointer<Float>, rowStride: Int, channels: Int, rows: Int, columns: Int,
+        into v: UnsafeMutablePointer<Float>,
         matrixStride m: Int
     ) {
         var c = 0

@@ -8,7 +8,8 @@ import ScionTraining
 /// `scion bench`: inference latency and throughput of the compiled executor.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure median latency and images/s of a model (release builds only give real figures).")
+        commandName: "bench",
+        abstract: "Measure median latency and images/s of a model (release builds only give real figures).")
 
     @Argument(help: "Model file (.h5).")
     var model: String
@@ -28,7 +29,10 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Also print the time of each node at the largest batch.")
     var profile = false
 
-    @Flag(help: "Measure training steps instead (forward, backward, Adam): a model with a `reconstruction` output trains with Trap-and-Replace's stage-1 loss CE + 10·MSE + 1·TV, others with cross-entropy.")
+    @Flag(
+        help:
+            "Measure training steps instead (forward, backward, Adam): a model with a `reconstruction` output trains with Trap-and-Replace's stage-1 loss CE + 10·MSE + 1·TV, others with cross-entropy."
+    )
     var train = false
 
     struct Row: Encodable {
@@ -41,7 +45,9 @@ struct BenchCommand: ParsableCommand {
         let m = try ModelFile.read(model)
         if train { return try benchTraining(m) }
         let sizes = batches.isEmpty ? [1, 64] : batches
-        guard sizes.allSatisfy({ $0 >= 1 }), iterations >= 1 else { throw UsageError("batch sizes and --iterations must be positive") }
+        guard sizes.allSatisfy({ $0 >= 1 }), iterations >= 1 else {
+            throw UsageError("batch sizes and --iterations must be positive")
+        }
         let executor = try Executor(model: m, options: .init(maxBatch: sizes.max()!, threads: threads))
         var rows: [Row] = []
         for batch in sizes {
@@ -55,12 +61,16 @@ struct BenchCommand: ParsableCommand {
         }
         if json {
             try printJSON([
-                "model": AnyEncodable(model), "threads": AnyEncodable(threads ?? ProcessInfo.processInfo.activeProcessorCount),
-                "results": AnyEncodable(rows), "peak_rss_mib": AnyEncodable(PeakMemory.mebibytes()),
+                "model": AnyEncodable(model),
+                "threads": AnyEncodable(threads ?? ProcessInfo.processInfo.activeProcessorCount),
+                "results": AnyEncodable(rows), "peak_rss_mib": AnyEncodable(PeakMemory.mebibytes())
             ])
         } else {
             for r in rows {
-                print(String(format: "batch %4d  median %8.3f ms  %10.1f images/s", r.batch, r.latency_ms, r.images_per_second))
+                print(
+                    String(
+                        format: "batch %4d  median %8.3f ms  %10.1f images/s", r.batch, r.latency_ms,
+                        r.images_per_second))
             }
             print(String(format: "peak memory (max RSS) %.1f MiB", PeakMemory.mebibytes()))
         }
@@ -73,7 +83,9 @@ struct BenchCommand: ParsableCommand {
         let spec = TrainingBench.spec(for: m.graph)
         let trainable = m.graph.parameters.filter(\.trainable).map(\.name)
         let optimizer = Optimizer(kind: .adam, groups: [.init(parameters: trainable, weightDecay: 5e-4)])
-        let session = try TrainingSession(model: m, spec: spec, optimizer: optimizer, batchSize: batch, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let session = try TrainingSession(
+            model: m, spec: spec, optimizer: optimizer, batchSize: batch,
+            threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let data = TrainingBench.batch(for: m, size: batch)
         let steps = max(3, min(iterations, 20))
         for _ in 0..<2 { _ = try session.step(data, learningRate: 1e-3, seed: 0) }
@@ -89,10 +101,13 @@ struct BenchCommand: ParsableCommand {
             try printJSON([
                 "model": AnyEncodable(model), "mode": AnyEncodable("train"), "batch": AnyEncodable(batch),
                 "step_ms": AnyEncodable(row.latency_ms), "images_per_second": AnyEncodable(row.images_per_second),
-                "peak_rss_mib": AnyEncodable(PeakMemory.mebibytes()),
+                "peak_rss_mib": AnyEncodable(PeakMemory.mebibytes())
             ])
         } else {
-            print(String(format: "train batch %d  median step %.1f ms  %.1f images/s  peak memory %.1f MiB", batch, row.latency_ms, row.images_per_second, PeakMemory.mebibytes()))
+            print(
+                String(
+                    format: "train batch %d  median step %.1f ms  %.1f images/s  peak memory %.1f MiB", batch,
+                    row.latency_ms, row.images_per_second, PeakMemory.mebibytes()))
         }
         if profile {
             for p in session.executor.profile(batch: batch, iterations: 2).prefix(400) {
@@ -142,7 +157,8 @@ enum TrainingBench {
     static func spec(for graph: Graph) -> TrainingSpec {
         var losses = [LossTerm("ce", .crossEntropy, prediction: graph.outputs[0], target: .input("target"))]
         if graph.outputs.contains("reconstruction") {
-            losses.append(LossTerm("mse", .mse, prediction: "reconstruction", target: .value(graph.inputs[0]), weight: 10))
+            losses.append(
+                LossTerm("mse", .mse, prediction: "reconstruction", target: .value(graph.inputs[0]), weight: 10))
             losses.append(LossTerm("tv", .totalVariation, prediction: "reconstruction", target: .none, weight: 1))
         }
         return TrainingSpec(losses: losses)
@@ -155,6 +171,7 @@ enum TrainingBench {
         let labels = (0..<size).map { _ in Int32(rng.nextInt(below: classes)) }
         var targets = [Float](repeating: 0, count: size * classes)
         for (n, label) in labels.enumerated() { targets[n * classes + Int(label)] = 1 }
-        return Batch(images: (0..<(size * perSample)).map { _ in Float(rng.nextDouble()) }, targets: targets, labels: labels)
+        return Batch(
+            images: (0..<(size * perSample)).map { _ in Float(rng.nextDouble()) }, targets: targets, labels: labels)
     }
 }

@@ -40,17 +40,26 @@ struct CompileCommand: ParsableCommand {
         let executor = try Executor(model: try ModelFile.read(model), options: .init(maxBatch: batch, threads: 1))
         let c = executor.compiled, plan = executor.memoryPlan
         let report = Report(
-            model: model, batch: batch, nodes_before: c.nodesBefore, nodes_after: c.unit.graph.nodes.count, passes: c.passes,
+            model: model, batch: batch, nodes_before: c.nodesBefore, nodes_after: c.unit.graph.nodes.count,
+            passes: c.passes,
             fused_ops: c.fusedOps, ops_after: c.opCounts, fallback_nodes: executor.fallbackNodes,
             arena_bytes: .init(naive: plan.naiveBytes, lower_bound: plan.lowerBoundBytes, planned: plan.arenaBytes))
         if json { return try printJSON(report) }
-        print("\(model): \(report.nodes_before) nodes → \(report.nodes_after) after \(c.passes.count) passes (batch \(batch))")
+        print(
+            "\(model): \(report.nodes_before) nodes → \(report.nodes_after) after \(c.passes.count) passes (batch \(batch))"
+        )
         for p in c.passes {
-            print("  \(p.name.padding(toLength: 26, withPad: " ", startingAt: 0)) \(String(p.rewrites).leftPad(4)) rewrites, \(p.nodesAfter) nodes  (\(p.summary))")
+            print(
+                "  \(p.name.padding(toLength: 26, withPad: " ", startingAt: 0)) \(String(p.rewrites).leftPad(4)) rewrites, \(p.nodesAfter) nodes  (\(p.summary))"
+            )
         }
         print("fused ops: " + c.fusedOps.keys.sorted().map { "\($0)×\(c.fusedOps[$0]!)" }.joined(separator: ", "))
-        if !executor.fallbackNodes.isEmpty { print("reference fallback: " + executor.fallbackNodes.joined(separator: ", ")) }
-        print("arena: naive \(plan.naiveBytes.mebibytes), lower bound \(plan.lowerBoundBytes.mebibytes), planned \(plan.arenaBytes.mebibytes)")
+        if !executor.fallbackNodes.isEmpty {
+            print("reference fallback: " + executor.fallbackNodes.joined(separator: ", "))
+        }
+        print(
+            "arena: naive \(plan.naiveBytes.mebibytes), lower bound \(plan.lowerBoundBytes.mebibytes), planned \(plan.arenaBytes.mebibytes)"
+        )
     }
 }
 

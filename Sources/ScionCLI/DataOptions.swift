@@ -9,16 +9,25 @@ import ScionTraining
 
 /// Which dataset and how to split it (shared by every command that reads data).
 struct DataOptions: ParsableArguments {
-    @Option(name: [.customLong("ds"), .customLong("dataset")], help: "Dataset: cifar10, gtsrb, fashion-mnist, mnist, folder.")
+    @Option(
+        name: [.customLong("ds"), .customLong("dataset")],
+        help: "Dataset: cifar10, gtsrb, fashion-mnist, mnist, folder.")
     var dataset: String = "cifar10"
 
-    @Option(name: [.customLong("data-root"), .customLong("data_root")], help: "Folder holding the dataset (fashion-mnist defaults to /usr/share/datasets/fashion-mnist).")
+    @Option(
+        name: [.customLong("data-root"), .customLong("data_root")],
+        help: "Folder holding the dataset (fashion-mnist defaults to /usr/share/datasets/fashion-mnist).")
     var dataRoot: String?
 
-    @Option(name: [.customLong("ratio-holdout"), .customLong("ratio_holdout")], help: "Share of the training set held out clean for stage 2.")
+    @Option(
+        name: [.customLong("ratio-holdout"), .customLong("ratio_holdout")],
+        help: "Share of the training set held out clean for stage 2.")
     var ratioHoldout: Double = 0.05
 
-    @Option(help: "Trusted clean images for stage 2 and 3, as <class>/ folders named like the training set's: the holdout, instead of --ratio-holdout of the training set (which is then all untrusted).")
+    @Option(
+        help:
+            "Trusted clean images for stage 2 and 3, as <class>/ folders named like the training set's: the holdout, instead of --ratio-holdout of the training set (which is then all untrusted)."
+    )
     var holdout: String?
 
     @Option(help: "Seed of the one-time shuffle before splitting datasets grouped by class (GTSRB, folder).")
@@ -47,11 +56,15 @@ extension DataOptions {
     func resolvedRoot(_ name: DatasetName) throws -> String? {
         if let dataRoot { return dataRoot }
         if let root = name.defaultRoot { return root }
-        let folder = [DatasetName.cifar10: "cifar-10-batches-bin", .gtsrb: "GTSRB", .mnist: "mnist", .folder: "images"][name] ?? name.rawValue
+        let folder =
+            [DatasetName.cifar10: "cifar-10-batches-bin", .gtsrb: "GTSRB", .mnist: "mnist", .folder: "images"][name]
+            ?? name.rawValue
         var candidates = ["data/\(folder)", "../shared/data/\(folder)"]
         if let env = ProcessInfo.processInfo.environment["SCION_DATA"] { candidates.insert("\(env)/\(folder)", at: 0) }
         if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) { return found }
-        throw UsageError("no --data-root given and none of \(candidates.joined(separator: ", ")) exists; pass --data-root (\(name.layout))")
+        throw UsageError(
+            "no --data-root given and none of \(candidates.joined(separator: ", ")) exists; pass --data-root (\(name.layout))"
+        )
     }
 
     /// The default run folder for a dataset and attack.
@@ -62,13 +75,18 @@ extension DataOptions {
 
 /// Which backdoor to plant (shared by poison, train, trap, replace and eval).
 struct AttackOptions: ParsableArguments {
-    @Option(help: "Trigger: badnet_sq, badnet_grid, trojan_3x3, trojan_8x8, trojan_wm, l0_inv, l2_inv, blend, smooth, sig, cl; or none.")
+    @Option(
+        help:
+            "Trigger: badnet_sq, badnet_grid, trojan_3x3, trojan_8x8, trojan_wm, l0_inv, l2_inv, blend, smooth, sig, cl; or none."
+    )
     var pattern: String = "badnet_grid"
 
     @Option(help: "Target label of the backdoor.")
     var target: Int = 0
 
-    @Option(name: [.customLong("triggered-ratio"), .customLong("triggered_ratio")], help: "Poisoned images as a share of the full training set.")
+    @Option(
+        name: [.customLong("triggered-ratio"), .customLong("triggered_ratio")],
+        help: "Poisoned images as a share of the full training set.")
     var triggeredRatio: Double = 0.1
 
     @Option(help: "Which eligible images to poison: first (dataset order, as the reference) or random.")
@@ -80,7 +98,8 @@ struct AttackOptions: ParsableArguments {
     @Option(help: "Your own trigger picture (PNG, JPEG or PPM), resized to the image size.")
     var trigger: String?
 
-    @Option(help: "Your own l0_inv mask: a PNG (nonzero = overwritten) or a .npy (C x H x W or H x W, 1 = overwritten).")
+    @Option(
+        help: "Your own l0_inv mask: a PNG (nonzero = overwritten) or a .npy (C x H x W or H x W, 1 = overwritten).")
     var mask: String?
 
     @Option(help: "Weight of the trigger in blend and sig (default 0.2).")
@@ -98,9 +117,12 @@ struct AttackOptions: ParsableArguments {
     func makeTrigger(for data: ImageSet) throws -> Trigger {
         let p = try TriggerPattern(parsing: pattern)
         let custom = try trigger.map { try ImageCodec.decode(contentsOf: $0) }
-        let customMask = try mask.map { try loadMask($0, height: data.height, width: data.width, channels: data.channels) }
-        return try TriggerFactory.make(p, height: data.height, width: data.width, channels: data.channels, seed: triggerSeed,
-                                       custom: custom, customMask: customMask, alpha: alpha)
+        let customMask = try mask.map {
+            try loadMask($0, height: data.height, width: data.width, channels: data.channels)
+        }
+        return try TriggerFactory.make(
+            p, height: data.height, width: data.width, channels: data.channels, seed: triggerSeed,
+            custom: custom, customMask: customMask, alpha: alpha)
     }
 
     /// Splits `data` and plants the backdoor (none: clean splits and no triggered test set).
@@ -108,7 +130,9 @@ struct AttackOptions: ParsableArguments {
         var clean = data
         let trusted = try options.holdout.map { try DatasetReader.loadHoldout($0, like: data.train) }
         if isNone {
-            return try Poisoning.apply(clean, ratioHoldout: options.ratioHoldout, splitSeed: options.splitSeed, attack: nil, trustedHoldout: trusted)
+            return try Poisoning.apply(
+                clean, ratioHoldout: options.ratioHoldout, splitSeed: options.splitSeed, attack: nil,
+                trustedHoldout: trusted)
         }
         let trigger = try makeTrigger(for: data.train)
         var adversarial: [UInt8]?
@@ -120,24 +144,34 @@ struct AttackOptions: ParsableArguments {
             trigger: trigger, target: target, triggeredRatio: triggeredRatio,
             order: poisonOrder == "first" ? .first : .random(triggerSeed), cleanLabelImages: adversarial)
         clean.train = data.train
-        return try Poisoning.apply(clean, ratioHoldout: options.ratioHoldout, splitSeed: options.splitSeed, attack: attack, trustedHoldout: trusted)
+        return try Poisoning.apply(
+            clean, ratioHoldout: options.ratioHoldout, splitSeed: options.splitSeed, attack: attack,
+            trustedHoldout: trusted)
     }
 
     private func cleanLabelImages(_ train: ImageSet, threads: Int?) throws -> [UInt8] {
         if let clImages {
             let tensor = try NPY.read(clImages)
-            guard tensor.shape == [train.count, train.height, train.width, train.channels], case .uint8(let pixels) = tensor.storage else {
-                throw UsageError("\(clImages) must be uint8 [\(train.count), \(train.height), \(train.width), \(train.channels)] (the training set in order)")
+            guard tensor.shape == [train.count, train.height, train.width, train.channels],
+                case .uint8(let pixels) = tensor.storage
+            else {
+                throw UsageError(
+                    "\(clImages) must be uint8 [\(train.count), \(train.height), \(train.width), \(train.channels)] (the training set in order)"
+                )
             }
             return pixels
         }
         guard let clModel else {
-            throw UsageError("cl needs adversarial images: pass --cl-model clean.h5 (a model trained on clean data, e.g. `scion train --pattern none`) or --cl-images inf_16.npy")
+            throw UsageError(
+                "cl needs adversarial images: pass --cl-model clean.h5 (a model trained on clean data, e.g. `scion train --pattern none`) or --cl-images inf_16.npy"
+            )
         }
         note("cl: computing PGD adversarial images of the target class against \(clModel)")
         var settings = CleanLabelAttack.Settings()
         settings.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        return try CleanLabelAttack.perturb(train, model: try ModelFile.read(clModel), target: target, settings: settings) { done, total in
+        return try CleanLabelAttack.perturb(
+            train, model: try ModelFile.read(clModel), target: target, settings: settings
+        ) { done, total in
             if done == total || done % (settings.batchSize * 10) == 0 { note("cl: \(done)/\(total) images") }
         }
     }
@@ -151,7 +185,8 @@ struct AttackOptions: ParsableArguments {
                 return (0..<(height * width * channels)).map { i in v[(i % channels) * height * width + i / channels] }
             }
             if t.shape == [height, width] { return (0..<(height * width * channels)).map { v[$0 / channels] } }
-            throw UsageError("\(path): mask shape \(t.shape), expected [\(channels), \(height), \(width)] or [\(height), \(width)]")
+            throw UsageError(
+                "\(path): mask shape \(t.shape), expected [\(channels), \(height), \(width)] or [\(height), \(width)]")
         }
         let image = try ImageCodec.decode(contentsOf: path).withChannels(channels).resized(width: width, height: height)
         return image.pixels.map { $0 > 0 ? 1 : 0 }

@@ -11,11 +11,14 @@ struct DatasetsCommand: ParsableCommand {
         subcommands: [List.self, Stats.self], defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List datasets and trigger patterns.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List datasets and trigger patterns.")
         func run() throws {
             print("datasets (--ds):")
             for name in DatasetName.allCases {
-                print("  \(name.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)) \(name.layout)" + (name.defaultRoot.map { " [default root \($0)]" } ?? ""))
+                print(
+                    "  \(name.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)) \(name.layout)"
+                        + (name.defaultRoot.map { " [default root \($0)]" } ?? ""))
             }
             print("trigger patterns (--pattern):")
             for p in TriggerPattern.allCases {
@@ -25,7 +28,8 @@ struct DatasetsCommand: ParsableCommand {
     }
 
     struct Stats: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "stats", abstract: "Image counts per split and per class, and the image shape.")
+        static let configuration = CommandConfiguration(
+            commandName: "stats", abstract: "Image counts per split and per class, and the image shape.")
         @OptionGroup var data: DataOptions
         @Flag(help: "Print JSON (keys train, test, classes, image_shape, per_class).")
         var json = false
@@ -51,13 +55,20 @@ struct DatasetsCommand: ParsableCommand {
             let report = Report(
                 dataset: d.name.rawValue, train: d.train.count, test: d.test.count, classes: d.train.classes,
                 image_shape: [d.train.height, d.train.width, d.train.channels], class_names: d.train.classNames,
-                per_class: ["train": Dictionary(uniqueKeysWithValues: train.enumerated().map { (String($0.offset), $0.element) }),
-                            "test": Dictionary(uniqueKeysWithValues: test.enumerated().map { (String($0.offset), $0.element) })])
+                per_class: [
+                    "train": Dictionary(
+                        uniqueKeysWithValues: train.enumerated().map { (String($0.offset), $0.element) }),
+                    "test": Dictionary(uniqueKeysWithValues: test.enumerated().map { (String($0.offset), $0.element) })
+                ])
             if json { return try printJSON(report) }
-            print("\(report.dataset): \(report.train) training and \(report.test) test images, \(report.classes) classes, images \(d.train.height)x\(d.train.width)x\(d.train.channels)")
+            print(
+                "\(report.dataset): \(report.train) training and \(report.test) test images, \(report.classes) classes, images \(d.train.height)x\(d.train.width)x\(d.train.channels)"
+            )
             for k in 0..<d.train.classes {
                 let name = k < d.train.classNames.count ? d.train.classNames[k] : String(k)
-                print("  \(String(k).leftPad(3)) \(name.padding(toLength: 16, withPad: " ", startingAt: 0)) train \(String(train[k]).leftPad(6))  test \(String(k < test.count ? test[k] : 0).leftPad(6))")
+                print(
+                    "  \(String(k).leftPad(3)) \(name.padding(toLength: 16, withPad: " ", startingAt: 0)) train \(String(train[k]).leftPad(6))  test \(String(k < test.count ? test[k] : 0).leftPad(6))"
+                )
             }
         }
     }

@@ -8,14 +8,14 @@ struct DefendCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "defend", abstract: "The whole defense in one run folder: baseline, trap, replace, recover.",
         discussion: """
-        Runs the undefended baseline (when --baseline-epochs > 0), stage 1 (trap), stage 2 (replace) and stage 3 (recover) on \
-        the same data, each with its own epochs and otherwise the stage commands' defaults and options. Ends with report.md \
-        and report.json (its "final" key names the defended model). --method ft, fp and replace-without-trap add the \
-        baseline defenses, on the undefended model (so they need --baseline-epochs): FT fine-tunes it whole on the holdout, \
-        fp prunes the last feature channels least active on the holdout (as many as cost at most 10 points of holdout \
-        accuracy) and fine-tunes, replace-without-trap grafts a new head on its stem (stage 2 without stage 1). --pattern none defends your own data: \
-        nothing is planted, and suspects.csv lists the training images most likely poisoned.
-        """)
+            Runs the undefended baseline (when --baseline-epochs > 0), stage 1 (trap), stage 2 (replace) and stage 3 (recover) on \
+            the same data, each with its own epochs and otherwise the stage commands' defaults and options. Ends with report.md \
+            and report.json (its "final" key names the defended model). --method ft, fp and replace-without-trap add the \
+            baseline defenses, on the undefended model (so they need --baseline-epochs): FT fine-tunes it whole on the holdout, \
+            fp prunes the last feature channels least active on the holdout (as many as cost at most 10 points of holdout \
+            accuracy) and fine-tunes, replace-without-trap grafts a new head on its stem (stage 2 without stage 1). --pattern none defends your own data: \
+            nothing is planted, and suspects.csv lists the training images most likely poisoned.
+            """)
 
     enum Method: String, ExpressibleByArgument, CaseIterable {
         case tr, ft, fp
@@ -27,7 +27,10 @@ struct DefendCommand: ParsableCommand {
     @OptionGroup var options: StageOptions
     @OptionGroup var recovery: RecoveryOptions
 
-    @Option(help: "A defense to run: tr (trap, replace, recover), ft, fp (fine-pruning) or replace-without-trap; repeat for several.")
+    @Option(
+        help:
+            "A defense to run: tr (trap, replace, recover), ft, fp (fine-pruning) or replace-without-trap; repeat for several."
+    )
     var method: [Method] = [.tr]
 
     @Option(help: "Append one row per model of this run to this CSV (BackdoorBench's columns; created if missing).")
@@ -50,13 +53,18 @@ struct DefendCommand: ParsableCommand {
 
     func validate() throws {
         guard options.epochs == nil, options.batchSize == nil, options.lr == nil else {
-            throw ValidationError("defend sets each stage's epochs with --trap-epochs etc. and keeps each stage's batch size and learning rate; run the stage commands to change those")
+            throw ValidationError(
+                "defend sets each stage's epochs with --trap-epochs etc. and keeps each stage's batch size and learning rate; run the stage commands to change those"
+            )
         }
         guard baselineEpochs >= 0, trapEpochs >= 1, replaceEpochs >= 1, recoverEpochs >= 0, ftEpochs >= 1 else {
-            throw ValidationError("--trap-epochs, --replace-epochs and --ft-epochs must be positive, --baseline-epochs and --recover-epochs at least 0")
+            throw ValidationError(
+                "--trap-epochs, --replace-epochs and --ft-epochs must be positive, --baseline-epochs and --recover-epochs at least 0"
+            )
         }
         guard baselineEpochs > 0 || method == [.tr] else {
-            throw ValidationError("--method ft, fp and replace-without-trap start from the undefended model: give --baseline-epochs")
+            throw ValidationError(
+                "--method ft, fp and replace-without-trap start from the undefended model: give --baseline-epochs")
         }
     }
 
@@ -72,13 +80,16 @@ struct DefendCommand: ParsableCommand {
             switch m {
             case .tr: report = try trapReplaceRecover(setup)
             case .ft:
-                let model = try setup.runner.fineTune(undefended: try required(undefended), try settings(.fineTune, ftEpochs))
+                let model = try setup.runner.fineTune(
+                    undefended: try required(undefended), try settings(.fineTune, ftEpochs))
                 report = try setup.finish(.fineTune, model)
             case .fp:
-                let model = try setup.runner.finePrune(undefended: try required(undefended), try settings(.finePrune, ftEpochs))
+                let model = try setup.runner.finePrune(
+                    undefended: try required(undefended), try settings(.finePrune, ftEpochs))
                 report = try setup.finish(.finePrune, model)
             case .replaceWithoutTrap:
-                let model = try setup.runner.replaceUntrapped(undefended: try required(undefended), try settings(.replaceUntrapped, replaceEpochs))
+                let model = try setup.runner.replaceUntrapped(
+                    undefended: try required(undefended), try settings(.replaceUntrapped, replaceEpochs))
                 report = try setup.finish(.replaceUntrapped, model)
             }
         }
@@ -86,11 +97,15 @@ struct DefendCommand: ParsableCommand {
             try report.appendResults(to: results)
             note("results appended to \(results)")
         }
-        if let final = report?.final { note("the defended model: \(setup.folder)/\(final); serve it: scion serve \(setup.folder)/\(final)") }
+        if let final = report?.final {
+            note("the defended model: \(setup.folder)/\(final); serve it: scion serve \(setup.folder)/\(final)")
+        }
     }
 
     func required(_ undefended: Model?) throws -> Model {
-        guard let undefended else { throw ValidationError("the baselines start from the undefended model: give --baseline-epochs") }
+        guard let undefended else {
+            throw ValidationError("the baselines start from the undefended model: give --baseline-epochs")
+        }
         return undefended
     }
 
@@ -106,7 +121,8 @@ struct DefendCommand: ParsableCommand {
         let sanitized = try setup.runner.replace(stage1: trapped, try settings(.replace, replaceEpochs))
         var report = try setup.finish(.replace, sanitized)
         if recoverEpochs > 0 {
-            let recovered = try setup.runner.recover(trapped: trapped, sanitized: sanitized, try settings(.recover, recoverEpochs), recovery.settings)
+            let recovered = try setup.runner.recover(
+                trapped: trapped, sanitized: sanitized, try settings(.recover, recoverEpochs), recovery.settings)
             report = try setup.finish(.recover, recovered)
         }
         return report

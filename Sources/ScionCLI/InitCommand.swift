@@ -39,12 +39,18 @@ struct InitCommand: ParsableCommand {
             throw UsageError("--labels lists \(names.count) names but --classes is \(classes)")
         }
         let architecture = try Architecture(parsing: arch)
-        let net = decoder
-            ? try Zoo.trapModel(architecture, classes: classes, input: input.dims, stem: stem ?? architecture.defaultStem)
+        let net =
+            decoder
+            ? try Zoo.trapModel(
+                architecture, classes: classes, input: input.dims, stem: stem ?? architecture.defaultStem)
             : try Zoo.classifier(architecture, classes: classes, input: input.dims)
-        let step = LineageStep(operation: LineageStep.initialize, details: [
-            "arch": .string(architecture.description), "seed": .number(Double(seed)), "classes": .number(Double(classes)),
-        ].merging(decoder ? ["decoder_stem": .number(Double(stem ?? architecture.defaultStem))] : [:]) { a, _ in a })
+        let step = LineageStep(
+            operation: LineageStep.initialize,
+            details: [
+                "arch": .string(architecture.description), "seed": .number(Double(seed)),
+                "classes": .number(Double(classes))
+            ].merging(decoder ? ["decoder_stem": .number(Double(stem ?? architecture.defaultStem))] : [:]) { a, _ in a }
+        )
         let model = Model(
             graph: net.graph, parameters: net.initialParameters(seed: seed),
             metadata: ModelMetadata(

@@ -63,7 +63,9 @@ struct ModelReport: Encodable {
         values = g.values.count
         parameters = g.parameterCount
         parameter_tensors = g.parameters.count
-        buffers = g.parameters.filter { $0.role == .runningMean || $0.role == .runningVar }.reduce(0) { $0 + $1.elementCount }
+        buffers = g.parameters.filter { $0.role == .runningMean || $0.role == .runningVar }.reduce(0) {
+            $0 + $1.elementCount
+        }
         macs = g.forwardMACs()
         inputs = Dictionary(uniqueKeysWithValues: g.inputs.map { ($0, g.values[$0]?.description ?? "?") })
         outputs = Dictionary(uniqueKeysWithValues: g.outputs.map { ($0, g.values[$0]?.description ?? "?") })
@@ -73,7 +75,8 @@ struct ModelReport: Encodable {
         }
         let md = m.metadata
         metadata = Metadata(
-            model_name: md.modelName, labels: md.labels, input_shape: md.input.shape, mean: md.input.mean, std: md.input.std,
+            model_name: md.modelName, labels: md.labels, input_shape: md.input.shape, mean: md.input.mean,
+            std: md.input.std,
             producer: md.producer, producer_version: md.producerVersion, created: md.createdAt)
         head_replaced = m.provenance.headReplaced
         provenance = m.provenance.lineage
@@ -83,19 +86,23 @@ struct ModelReport: Encodable {
         var lines = [
             "model        \(name) (\(metadata.model_name))",
             "content hash \(content_hash)",
-            "graph        \(nodes) nodes, \(values) values; ops: " + ops.keys.sorted().map { "\($0)×\(ops[$0]!)" }.joined(separator: " "),
+            "graph        \(nodes) nodes, \(values) values; ops: "
+                + ops.keys.sorted().map { "\($0)×\(ops[$0]!)" }.joined(separator: " "),
             "parameters   \(parameters.formatted) in \(parameter_tensors) tensors (+\(buffers.formatted) BatchNorm statistics)",
             "cost         \(macs.formatted) MACs per image",
             "inputs       " + inputs.keys.sorted().map { "\($0): \(inputs[$0]!)" }.joined(separator: ", "),
             "outputs      " + outputs.keys.sorted().map { "\($0): \(outputs[$0]!)" }.joined(separator: ", "),
             "input image  \(metadata.input_shape.map(String.init).joined(separator: "x")), mean \(metadata.mean), std \(metadata.std)",
-            "labels       " + metadata.labels.prefix(12).joined(separator: ", ") + (metadata.labels.count > 12 ? ", ..." : ""),
+            "labels       " + metadata.labels.prefix(12).joined(separator: ", ")
+                + (metadata.labels.count > 12 ? ", ..." : ""),
             "produced by  \(metadata.producer) \(metadata.producer_version) at \(metadata.created)",
-            "sanitized    " + (head_replaced ? "yes (a head was grafted)" : "no (no head replacement in the lineage)"),
+            "sanitized    " + (head_replaced ? "yes (a head was grafted)" : "no (no head replacement in the lineage)")
         ]
         if !cut_points.isEmpty {
             lines.append("cut points")
-            lines += cut_points.map { "  \($0.name.padding(toLength: 8, withPad: " ", startingAt: 0)) \($0.value) \($0.shape)  \($0.summary)" }
+            lines += cut_points.map {
+                "  \($0.name.padding(toLength: 8, withPad: " ", startingAt: 0)) \($0.value) \($0.shape)  \($0.summary)"
+            }
         }
         lines.append("lineage")
         lines += provenance.map { step in

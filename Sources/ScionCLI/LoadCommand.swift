@@ -45,10 +45,13 @@ struct LoadCommand: AsyncParsableCommand {
 
     func run() async throws {
         let levels = concurrency.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !levels.isEmpty, levels.allSatisfy({ (1...1024).contains($0) }) else { throw ValidationError("--concurrency takes numbers in 1...1024, e.g. 1,16,64") }
+        guard !levels.isEmpty, levels.allSatisfy({ (1...1024).contains($0) }) else {
+            throw ValidationError("--concurrency takes numbers in 1...1024, e.g. 1,16,64")
+        }
         guard seconds > 0, samples >= 1 else { throw ValidationError("--seconds and --samples must be positive") }
         var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(5), read: .seconds(60)))
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: levels.max() ?? 1)
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: levels.max() ?? 1)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
             let body = try await requestBody(client)
@@ -58,14 +61,21 @@ struct LoadCommand: AsyncParsableCommand {
                 _ = try await measure(client, body: body, clients: level, seconds: 1)
                 let result = try await measure(client, body: body, clients: level, seconds: seconds)
                 results.append(result)
-                print(String(format: "%11d  %10.1f  %6.2f  %6.2f  %6d", level, result.requestsPerSecond, result.p50Milliseconds, result.p99Milliseconds, result.errors))
+                print(
+                    String(
+                        format: "%11d  %10.1f  %6.2f  %6.2f  %6d", level, result.requestsPerSecond,
+                        result.p50Milliseconds, result.p99Milliseconds, result.errors))
             }
             if let json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 encoder.keyEncodingStrategy = .convertToSnakeCase
-                let record = ["url": url, "model": model, "samples_per_request": String(samples), "date": ISO8601DateFormatter().string(from: Date())]
-                try encoder.encode(Report(settings: record, levels: results)).write(to: URL(fileURLWithPath: json), options: .atomic)
+                let record = [
+                    "url": url, "model": model, "samples_per_request": String(samples),
+                    "date": ISO8601DateFormatter().string(from: Date())
+                ]
+                try encoder.encode(Report(settings: record, levels: results)).write(
+                    to: URL(fileURLWithPath: json), options: .atomic)
             }
             try await client.shutdown()
         } catch {
@@ -81,16 +91,22 @@ struct LoadCommand: AsyncParsableCommand {
 
     /// A request for `samples` random samples, shaped from the model's metadata.
     func requestBody(_ client: HTTPClient) async throws -> ByteBuffer {
-        let response = try await client.execute(HTTPClientRequest(url: "\(url)/v2/models/\(model)"), timeout: .seconds(10))
+        let response = try await client.execute(
+            HTTPClientRequest(url: "\(url)/v2/models/\(model)"), timeout: .seconds(10))
         let data = Data(try await response.body.collect(upTo: 16 << 20).readableBytesView)
         guard response.status == .ok, let meta = try JSONSerialization.jsonObject(with: data) as? [String: Any],
             let input = (meta["inputs"] as? [[String: Any]])?.first, let name = input["name"] as? String,
             let shape = input["shape"] as? [Int], shape.count >= 2
-        else { throw UsageError("\(url)/v2/models/\(model) answered \(response.status.code): \(String(decoding: data, as: UTF8.self))") }
+        else {
+            throw UsageError(
+                "\(url)/v2/models/\(model) answered \(response.status.code): \(String(decoding: data, as: UTF8.self))")
+        }
         let perSample = shape.dropFirst().reduce(1, *)
         var rng = SystemRandomNumberGenerator()
         let values = (0..<(samples * perSample)).map { _ in Float.random(in: -1...1, using: &rng) }
-        let tensor: [String: Any] = ["name": name, "shape": [samples] + shape.dropFirst(), "datatype": "FP32", "data": values.map(Double.init)]
+        let tensor: [String: Any] = [
+            "name": name, "shape": [samples] + shape.dropFirst(), "datatype": "FP32", "data": values.map(Double.init)
+        ]
         return ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: ["inputs": [tensor]]))
     }
 
@@ -113,7 +129,11 @@ struct LoadCommand: AsyncParsableCommand {
                         do {
                             let response = try await client.execute(request, timeout: .seconds(60))
                             _ = try await response.body.collect(upTo: 64 << 20)
-                            if response.status == .ok { latencies.append(Self.milliseconds(ContinuousClock.now - sent)) } else { errors += 1 }
+                            if response.status == .ok {
+                                latencies.append(Self.milliseconds(ContinuousClock.now - sent))
+                            } else {
+                                errors += 1
+                            }
                         } catch { errors += 1 }
                     }
                     return (latencies, errors)
@@ -128,10 +148,13 @@ struct LoadCommand: AsyncParsableCommand {
             return (all.sorted(), errors)
         }
         let elapsed = Self.milliseconds(ContinuousClock.now - start) / 1000
-        func percentile(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(p * Double(latencies.count)))] }
+        func percentile(_ p: Double) -> Double {
+            latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(p * Double(latencies.count)))]
+        }
         return Level(
             concurrency: clients, requests: latencies.count, errors: errors, seconds: elapsed,
-            requestsPerSecond: Double(latencies.count) / elapsed, p50Milliseconds: percentile(0.5), p99Milliseconds: percentile(0.99))
+            requestsPerSecond: Double(latencies.count) / elapsed, p50Milliseconds: percentile(0.5),
+            p99Milliseconds: percentile(0.99))
     }
 
     static func milliseconds(_ d: Duration) -> Double {

@@ -38,19 +38,27 @@ struct PredictCommand: ParsableCommand {
         let m = try ModelFile.read(model)
         guard m.graph.inputs.count == 1, let output = m.graph.outputs.first,
             let outType = m.graph.values[output], outType.rank == 2
-        else { throw UsageError("predict needs a classifier: one image input and logits [N, classes] as the first output") }
+        else {
+            throw UsageError("predict needs a classifier: one image input and logits [N, classes] as the first output")
+        }
         let spec = m.metadata.input
         var batch: [Float] = []
         for path in images { batch += Preprocessing.input(from: try ImageCodec.decode(contentsOf: path), spec: spec) }
         let executor = try Executor(model: m, options: .init(maxBatch: images.count, threads: threads))
-        let logits = try executor.run([m.graph.inputs[0]: Tensor(shape: [images.count] + spec.shape, values: batch)])[output]!
+        let logits = try executor.run([m.graph.inputs[0]: Tensor(shape: [images.count] + spec.shape, values: batch)])[
+            output]!
         let classes = logits.shape[1]
         let predictions = images.enumerated().map { i, path in
-            Prediction(image: path, top: RankedClass.top(top, of: logits.floats[i * classes..<(i + 1) * classes], labels: m.metadata.labels))
+            Prediction(
+                image: path,
+                top: RankedClass.top(top, of: logits.floats[i * classes..<(i + 1) * classes], labels: m.metadata.labels)
+            )
         }
         if json { return try printJSON(predictions) }
         for p in predictions {
-            print(p.image + ": " + p.top.map { String(format: "%@ %.3f", $0.label, $0.probability) }.joined(separator: ", "))
+            print(
+                p.image + ": "
+                    + p.top.map { String(format: "%@ %.3f", $0.label, $0.probability) }.joined(separator: ", "))
         }
     }
 }

@@ -5,10 +5,14 @@ import ScionFormat
 
 /// How stage 3 splits the untrusted data and what it trains (shared by `recover` and `defend`).
 struct RecoveryOptions: ParsableArguments {
-    @Option(help: "Suspect threshold, in a class judged poisoned, on the score log p_trapped(y) - log p_new(y) of a training image.")
+    @Option(
+        help:
+            "Suspect threshold, in a class judged poisoned, on the score log p_trapped(y) - log p_new(y) of a training image."
+    )
     var threshold: Double = SuspectSplit.Rule().threshold
 
-    @Option(help: "Score above which images count towards judging a class poisoned, and are left out in the other classes.")
+    @Option(
+        help: "Score above which images count towards judging a class poisoned, and are left out in the other classes.")
     var classThreshold: Double = SuspectSplit.Rule().classThreshold
 
     @Option(help: "Split-and-train rounds of stage 3, each split judged by the previous round's model.")
@@ -17,7 +21,10 @@ struct RecoveryOptions: ParsableArguments {
     @Flag(help: "Train only the head in stage 3, the stem frozen (default: train the whole network).")
     var freezeStem = false
 
-    @Flag(help: "Leave the suspects out of stage 3 (default: relabel a poisoned class's suspects to the new head's most likely other class).")
+    @Flag(
+        help:
+            "Leave the suspects out of stage 3 (default: relabel a poisoned class's suspects to the new head's most likely other class)."
+    )
     var dropSuspects = false
 
     var settings: RecoverySettings {
@@ -30,20 +37,21 @@ struct RecoveryOptions: ParsableArguments {
 
 struct RecoverCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "recover", abstract: "Stage 3, recover: split the untrusted data with both heads, train on what is judged clean.",
+        commandName: "recover",
+        abstract: "Stage 3, recover: split the untrusted data with both heads, train on what is judged clean.",
         discussion: """
-        Scores every untrusted training image with the trapped model (stage 1) and the sanitized model (stage 2): \
-        log p_trapped(y) - log p_new(y) at its given label. A class holding far more images above --class-threshold than the others \
-        is judged poisoned: there its highest scorers, as many as its excess over the median class size, are relabelled to the new \
-        head's most likely other class if above --threshold, and its other images above --threshold are left out; elsewhere images \
-        above --class-threshold are left out. Then trains on the clean \
-        holdout, the images judged clean and the relabelled ones, in --rounds rounds that share one learning-rate schedule \
-        (each split scored with the latest model); \
-        Adam 1e-3, weight decay 5e-4, cosine, 20 epochs, batch 256, crop and flip by default. Writes recovered.h5, suspects.csv \
-        (every training image with its file, score, the trapped model's loss and verdict, most suspect first) and suspects.png \
-        (the 64 most suspect); \
-        report.json gains the split's detection rates when the run planted the attack. See docs/RECOVER.md.
-        """)
+            Scores every untrusted training image with the trapped model (stage 1) and the sanitized model (stage 2): \
+            log p_trapped(y) - log p_new(y) at its given label. A class holding far more images above --class-threshold than the others \
+            is judged poisoned: there its highest scorers, as many as its excess over the median class size, are relabelled to the new \
+            head's most likely other class if above --threshold, and its other images above --threshold are left out; elsewhere images \
+            above --class-threshold are left out. Then trains on the clean \
+            holdout, the images judged clean and the relabelled ones, in --rounds rounds that share one learning-rate schedule \
+            (each split scored with the latest model); \
+            Adam 1e-3, weight decay 5e-4, cosine, 20 epochs, batch 256, crop and flip by default. Writes recovered.h5, suspects.csv \
+            (every training image with its file, score, the trapped model's loss and verdict, most suspect first) and suspects.png \
+            (the 64 most suspect); \
+            report.json gains the split's detection rates when the run planted the attack. See docs/RECOVER.md.
+            """)
     @OptionGroup var data: DataOptions
     @OptionGroup var attack: AttackOptions
     @OptionGroup var options: StageOptions
@@ -59,7 +67,9 @@ struct RecoverCommand: ParsableCommand {
         let setup = try StageSetup(stage: .recover, data: data, attack: attack, options: options)
         let trapped = try ModelFile.read(stage1 ?? "\(setup.folder)/trapped.h5")
         let sanitized = try ModelFile.read(stage2 ?? "\(setup.folder)/sanitized.h5")
-        try setup.finish(.recover, try setup.runner.recover(trapped: trapped, sanitized: sanitized, setup.settings, recovery.settings))
+        try setup.finish(
+            .recover,
+            try setup.runner.recover(trapped: trapped, sanitized: sanitized, setup.settings, recovery.settings))
         note("serve it: scion serve \(setup.folder)/recovered.h5")
     }
 }

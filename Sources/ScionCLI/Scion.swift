@@ -8,10 +8,11 @@ public struct Scion: AsyncParsableCommand {
         abstract: "Train image classifiers on untrusted data, trap a backdoor in the head, and replace it.",
         version: ScionVersion.string,
         subcommands: [
-            InitCommand.self, InspectCommand.self, RunCommand.self, PredictCommand.self, CompileCommand.self, BenchCommand.self,
+            InitCommand.self, InspectCommand.self, RunCommand.self, PredictCommand.self, CompileCommand.self,
+            BenchCommand.self,
             DatasetsCommand.self, PoisonCommand.self, TrainCommand.self, TrapCommand.self, ReplaceCommand.self,
             RecoverCommand.self, DefendCommand.self,
-            EvalCommand.self, CutCommand.self, GraftCommand.self, ServeCommand.self, LoadCommand.self,
+            EvalCommand.self, CutCommand.self, GraftCommand.self, ServeCommand.self, LoadCommand.self
         ])
 
     public init() {}

@@ -10,13 +10,21 @@ import ScionZoo
 /// `--Lambda`, `--Lambda2`, `--stem_end_block`, `--cpus` work too; `--gpu` and `--tb` are
 /// accepted and ignored). Unset options take the stage's reference default.
 struct StageOptions: ParsableArguments {
-    @Option(name: [.customLong("arch"), .customLong("md")], help: "Architecture: wrn16-1 (default; the reference's WRN16), wrn{d}-{k}, resnet18, resnet34 (ResNet34), cnn-small (default for fashion-mnist and mnist).")
+    @Option(
+        name: [.customLong("arch"), .customLong("md")],
+        help:
+            "Architecture: wrn16-1 (default; the reference's WRN16), wrn{d}-{k}, resnet18, resnet34 (ResNet34), cnn-small (default for fashion-mnist and mnist)."
+    )
     var arch: String?
 
-    @Option(name: [.customLong("stem"), .customLong("stem_end_block")], help: "Cut point: WRN16 4/5/6 (default 5), ResNet-34 27/29/31/33 (default 31), cnn-small 1-3 (default 3).")
+    @Option(
+        name: [.customLong("stem"), .customLong("stem_end_block")],
+        help: "Cut point: WRN16 4/5/6 (default 5), ResNet-34 27/29/31/33 (default 31), cnn-small 1-3 (default 3).")
     var stem: Int?
 
-    @Option(name: [.customShort("e"), .customLong("epochs")], help: "Epochs (reference: 200 for train and trap, 100 for replace).")
+    @Option(
+        name: [.customShort("e"), .customLong("epochs")],
+        help: "Epochs (reference: 200 for train and trap, 100 for replace).")
     var epochs: Int?
 
     @Option(name: [.customShort("b"), .customLong("batch-size")], help: "Batch size (reference: 256; 64 for replace).")
@@ -37,10 +45,14 @@ struct StageOptions: ParsableArguments {
     @Option(help: "Dropout of the new head (replace; default 0.5).")
     var dropout: Double?
 
-    @Option(name: [.customLong("lambda"), .customLong("Lambda")], help: "Weight of the reconstruction MSE (trap; default 10).")
+    @Option(
+        name: [.customLong("lambda"), .customLong("Lambda")],
+        help: "Weight of the reconstruction MSE (trap; default 10).")
     var lambda: Double?
 
-    @Option(name: [.customLong("lambda2"), .customLong("Lambda2")], help: "Weight of the total variation (trap; default 1).")
+    @Option(
+        name: [.customLong("lambda2"), .customLong("Lambda2")], help: "Weight of the total variation (trap; default 1)."
+    )
     var lambda2: Double?
 
     @Option(help: "Seed of initialisation, shuffling, augmentation and dropout.")
@@ -66,7 +78,8 @@ struct StageOptions: ParsableArguments {
 
     /// The settings of `stage`: the reference's defaults overridden by the flags given.
     func settings(for stage: Stage, dataset: String) throws -> StageSettings {
-        let architecture = try Self.architecture(arch ?? (["fashion-mnist", "mnist"].contains(dataset) ? "cnn-small" : "wrn16-1"))
+        let architecture = try Self.architecture(
+            arch ?? (["fashion-mnist", "mnist"].contains(dataset) ? "cnn-small" : "wrn16-1"))
         var s = StageSettings.defaults(for: stage, arch: architecture)
         if let stem { s.stem = stem }
         if let epochs { s.epochs = epochs }
@@ -113,9 +126,13 @@ struct StageSetup {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let loaded = try data.load()
         poisoned = try attack.poison(loaded, options: data, threads: settings.threads)
-        context = RunContext(dataset: loaded.name.rawValue, pattern: attack.pattern, target: attack.target,
-                             triggeredRatio: attack.isNone ? 0 : attack.triggeredRatio, ratioHoldout: data.holdout == nil ? data.ratioHoldout : 0, triggerSeed: attack.triggerSeed)
-        note("\(loaded.name.rawValue): \(poisoned.train.count) training (\(poisoned.poisoned.count) poisoned with \(attack.pattern)), \(poisoned.holdout.count) holdout, \(poisoned.test.count) test images; run folder \(folder)")
+        context = RunContext(
+            dataset: loaded.name.rawValue, pattern: attack.pattern, target: attack.target,
+            triggeredRatio: attack.isNone ? 0 : attack.triggeredRatio,
+            ratioHoldout: data.holdout == nil ? data.ratioHoldout : 0, triggerSeed: attack.triggerSeed)
+        note(
+            "\(loaded.name.rawValue): \(poisoned.train.count) training (\(poisoned.poisoned.count) poisoned with \(attack.pattern)), \(poisoned.holdout.count) holdout, \(poisoned.test.count) test images; run folder \(folder)"
+        )
     }
 
     var runner: StageRunner { StageRunner(data: poisoned, context: context, folder: folder) }
@@ -139,8 +156,11 @@ struct StageSetup {
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "train", abstract: "Normal training on the poisoned data: the no-defense baseline (the reference's normal_training.py).",
-        discussion: "Trains on the whole training set (train split plus holdout) with cross-entropy; Adam 1e-3, weight decay 5e-4, cosine, 200 epochs, batch 256 by default. Writes undefended.h5.")
+        commandName: "train",
+        abstract: "Normal training on the poisoned data: the no-defense baseline (the reference's normal_training.py).",
+        discussion:
+            "Trains on the whole training set (train split plus holdout) with cross-entropy; Adam 1e-3, weight decay 5e-4, cosine, 200 epochs, batch 256 by default. Writes undefended.h5."
+    )
     @OptionGroup var data: DataOptions
     @OptionGroup var attack: AttackOptions
     @OptionGroup var options: StageOptions
@@ -154,7 +174,9 @@ struct TrainCommand: ParsableCommand {
 struct TrapCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trap", abstract: "Stage 1, bait and trap (the reference's backdoor_trapper_bait_and_trap.py).",
-        discussion: "Stem, classification head and reconstruction decoder at --stem; loss CE + lambda MSE + lambda2 TV; Adam 1e-3, weight decay 5e-4, cosine, 200 epochs, batch 256 by default; trains on the poisoned train split only. Writes trapped.h5.")
+        discussion:
+            "Stem, classification head and reconstruction decoder at --stem; loss CE + lambda MSE + lambda2 TV; Adam 1e-3, weight decay 5e-4, cosine, 200 epochs, batch 256 by default; trains on the poisoned train split only. Writes trapped.h5."
+    )
     @OptionGroup var data: DataOptions
     @OptionGroup var attack: AttackOptions
     @OptionGroup var options: StageOptions
@@ -167,8 +189,11 @@ struct TrapCommand: ParsableCommand {
 
 struct ReplaceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "replace", abstract: "Stage 2, remove and patch (the reference's backdoor_trapper_remove_and_patch.py).",
-        discussion: "Cuts the stage-1 model at --stem, drops its decoder and head, grafts a freshly initialised head (dropout inside its block and on its output), freezes the stem (BatchNorm on running statistics) and trains the new head on the clean holdout with CutMix and label smoothing 0.1; Adam 0.03, weight decay 5e-4, cosine, 100 epochs, batch 64 by default. Writes sanitized.h5: stem and new head only.")
+        commandName: "replace",
+        abstract: "Stage 2, remove and patch (the reference's backdoor_trapper_remove_and_patch.py).",
+        discussion:
+            "Cuts the stage-1 model at --stem, drops its decoder and head, grafts a freshly initialised head (dropout inside its block and on its output), freezes the stem (BatchNorm on running statistics) and trains the new head on the clean holdout with CutMix and label smoothing 0.1; Adam 0.03, weight decay 5e-4, cosine, 100 epochs, batch 64 by default. Writes sanitized.h5: stem and new head only."
+    )
     @OptionGroup var data: DataOptions
     @OptionGroup var attack: AttackOptions
     @OptionGroup var options: StageOptions

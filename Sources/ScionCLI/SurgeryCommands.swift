@@ -4,7 +4,8 @@ import ScionFormat
 
 /// `scion cut`: split a model into stem and head at a cut point.
 struct CutCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cut", abstract: "Cut a model into stem and head at a cut point.")
+    static let configuration = CommandConfiguration(
+        commandName: "cut", abstract: "Cut a model into stem and head at a cut point.")
 
     @Argument(help: "Model file (.h5).")
     var model: String
@@ -23,12 +24,17 @@ struct CutCommand: ParsableCommand {
 
     func run() throws {
         let m = try ModelFile.read(model)
-        let parts = try ModelSurgery.cut(m, at: at, headOutputs: outputs.map { $0.split(separator: ",").map(String.init) })
+        let parts = try ModelSurgery.cut(
+            m, at: at, headOutputs: outputs.map { $0.split(separator: ",").map(String.init) })
         try ModelFile.write(parts.stem, to: output)
-        note("wrote \(output): stem, \(parts.stem.graph.parameterCount) parameters, output \(parts.stem.graph.outputs[0])")
+        note(
+            "wrote \(output): stem, \(parts.stem.graph.parameterCount) parameters, output \(parts.stem.graph.outputs[0])"
+        )
         if let head {
             try ModelFile.write(parts.head, to: head)
-            note("wrote \(head): head, \(parts.head.graph.parameterCount) parameters, outputs \(parts.head.graph.outputs.joined(separator: ", "))")
+            note(
+                "wrote \(head): head, \(parts.head.graph.parameterCount) parameters, outputs \(parts.head.graph.outputs.joined(separator: ", "))"
+            )
         }
     }
 }

@@ -11,7 +11,7 @@ public enum Compiler {
     public static var standardPasses: [any CompilerPass] {
         [
             DeadNodeEliminationPass(), InferenceSimplificationPass(), BatchNormFoldingPass(), ConstantFoldingPass(),
-            EpilogueFusionPass(), InPlacePass(),
+            EpilogueFusionPass(), InPlacePass()
         ]
     }
 
@@ -45,7 +45,8 @@ public enum Compiler {
         /// Human-readable descriptions of the fused nodes, e.g. `fused_conv2d+residual+leaky_relu`.
         public var fusedOps: [String: Int] {
             var counts: [String: Int] = [:]
-            for node in unit.graph.nodes where node.op == .fusedConv2d || node.op == .fusedLinear || node.op == .affine {
+            for node in unit.graph.nodes where node.op == .fusedConv2d || node.op == .fusedLinear || node.op == .affine
+            {
                 var parts = [node.op.rawValue]
                 if node.view.input("residual") != nil { parts.append("residual") }
                 if node.view.activation != .none { parts.append(node.view.activation.rawValue) }
@@ -64,7 +65,9 @@ public enum Compiler {
         for pass in passes {
             let rewrites = try pass.run(&unit)
             try unit.graph.verify()
-            records.append(PassRecord(name: pass.name, summary: pass.summary, rewrites: rewrites, nodesAfter: unit.graph.nodes.count))
+            records.append(
+                PassRecord(
+                    name: pass.name, summary: pass.summary, rewrites: rewrites, nodesAfter: unit.graph.nodes.count))
         }
         return Result(unit: unit, nodesBefore: before, passes: records)
     }

@@ -27,26 +27,32 @@ extension NodeEvaluator {
             // dx = conv_transpose(dy, W): the transposed geometry swaps the roles of x and y.
             let transposed = ConvGeometry(
                 batch: xs[0], inChannels: xs[1], inHeight: xs[2], inWidth: xs[3], outChannels: dx[1], outHeight: dx[2],
-                outWidth: dx[3], kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, strideH: g.strideH, strideW: g.strideW,
+                outWidth: dx[3], kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, strideH: g.strideH,
+                strideW: g.strideW,
                 padH: g.padH, padW: g.padW, dilationH: g.dilationH, dilationW: g.dilationW, groups: g.groups)
             return [ReferenceKernels.convTranspose2d(a[0], a[1], nil, transposed)]
         case .conv2dGradWeight, .conv2dGradWeightBias:
             // The first output is the weight's gradient: its type is the weight's.
             let dy = t[1].resolvedShape(batch: batch)
             let dw = ReferenceKernels.conv2dGradWeight(a[0], a[1], Geometry.conv(node, xs, dy, outs[0]))
-            return node.op == .conv2dGradWeight ? [dw] : [dw, ReferenceKernels.channelSum(a[1], channels: dy[1], plane: plane(dy))]
+            return node.op == .conv2dGradWeight
+                ? [dw] : [dw, ReferenceKernels.channelSum(a[1], channels: dy[1], plane: plane(dy))]
         case .linearGradInput:
             let outF = xs[1], inF = t[1].resolvedShape(batch: batch)[1]
-            return [(0..<(xs[0] * inF)).map { idx in
-                let n = idx / inF, i = idx % inF
-                return (0..<outF).reduce(Float(0)) { $0 + a[0][n * outF + $1] * a[1][$1 * inF + i] }
-            }]
+            return [
+                (0..<(xs[0] * inF)).map { idx in
+                    let n = idx / inF, i = idx % inF
+                    return (0..<outF).reduce(Float(0)) { $0 + a[0][n * outF + $1] * a[1][$1 * inF + i] }
+                }
+            ]
         case .linearGradWeight:
             let inF = xs[1], outF = t[1].resolvedShape(batch: batch)[1]
-            return [(0..<(outF * inF)).map { idx in
-                let o = idx / inF, i = idx % inF
-                return (0..<xs[0]).reduce(Float(0)) { $0 + a[1][$1 * outF + o] * a[0][$1 * inF + i] }
-            }]
+            return [
+                (0..<(outF * inF)).map { idx in
+                    let o = idx / inF, i = idx % inF
+                    return (0..<xs[0]).reduce(Float(0)) { $0 + a[1][$1 * outF + o] * a[0][$1 * inF + i] }
+                }
+            ]
         case .channelSum:
             return [ReferenceKernels.channelSum(a[0], channels: xs[1], plane: plane(xs))]
         case .batchNormTrainGrad:
@@ -59,15 +65,21 @@ extension NodeEvaluator {
                     if (a[1][i] - a[3][ch]) * a[4][ch] * a[2][ch] + bias[ch] <= 0 { dy[i] *= slope }
                 }
             }
-            var r = ReferenceKernels.batchNormTrainGrad(dy, a[1], channels: xs[1], plane: plane(xs), scale: a[2], mean: a[3], invstd: a[4])
+            var r = ReferenceKernels.batchNormTrainGrad(
+                dy, a[1], channels: xs[1], plane: plane(xs), scale: a[2], mean: a[3], invstd: a[4])
             if let residual = node.argument("residual", in: a) { r.dx = zip(residual, r.dx).map(+) }
             return [r.dx, r.dscale, r.dbias]
         case .batchNormEvalGrad:
             let eps = Float(node.float("epsilon")), p = plane(xs)
-            return [a[0].indices.map { i in let c = (i / p) % xs[1]; return a[0][i] * a[1][c] / (a[2][c] + eps).squareRoot() }]
+            return [
+                a[0].indices.map { i in
+                    let c = (i / p) % xs[1]; return a[0][i] * a[1][c] / (a[2][c] + eps).squareRoot()
+                }
+            ]
         case .instanceNormGrad:
             let r = ReferenceKernels.instanceNormGrad(
-                a[0], a[1], channels: xs[1], plane: plane(xs), scale: node.argument("scale", in: a), epsilon: Float(node.float("epsilon")))
+                a[0], a[1], channels: xs[1], plane: plane(xs), scale: node.argument("scale", in: a),
+                epsilon: Float(node.float("epsilon")))
             return [r.dx, r.dscale, r.dbias]
         case .reluGrad: return [zip(a[0], a[1]).map { $1 > 0 ? $0 : 0 }]
         case .leakyReluGrad:
@@ -80,7 +92,10 @@ extension NodeEvaluator {
             return [ReferenceKernels.maxPool2dGrad(a[0], a[1], Geometry.pool(node, x, xs))]
         case .avgPool2dGrad:
             let x = outs[0].resolvedShape(batch: batch)
-            return [ReferenceKernels.avgPool2dGrad(a[0], Geometry.pool(node, x, xs), countIncludePad: node.bool("count_include_pad"))]
+            return [
+                ReferenceKernels.avgPool2dGrad(
+                    a[0], Geometry.pool(node, x, xs), countIncludePad: node.bool("count_include_pad"))
+            ]
         case .globalAvgPoolGrad:
             let x = outs[0].resolvedShape(batch: batch), p = plane(x)
             return [(0..<(x[0] * x[1] * p)).map { a[0][$0 / p] / Float(p) }]
@@ -105,13 +120,15 @@ extension NodeEvaluator {
             return [out]
         case .crossEntropy: return [[ReferenceKernels.crossEntropy(a[0], a[1], classes: xs[1])]]
         case .crossEntropyGrad: return [ReferenceKernels.crossEntropyGrad(a[0], a[1], classes: xs[1], scale: scale)]
-        case .mseLoss: return [[zip(a[0], a[1]).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Float(a[0].count)]]
+        case .mseLoss:
+            return [[zip(a[0], a[1]).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Float(a[0].count)]]
         case .mseLossGrad: return [zip(a[0], a[1]).map { scale * 2 * ($0 - $1) / Float(a[0].count) }]
         case .l1Loss: return [[zip(a[0], a[1]).reduce(Float(0)) { $0 + abs($1.0 - $1.1) } / Float(a[0].count)]]
         case .l1LossGrad:
             return [zip(a[0], a[1]).map { d in scale * (d.0 > d.1 ? 1 : d.0 < d.1 ? -1 : 0) / Float(a[0].count) }]
         case .tvLoss: return [[ReferenceKernels.totalVariation(a[0], n: xs[0], c: xs[1], h: xs[2], w: xs[3])]]
-        case .tvLossGrad: return [ReferenceKernels.totalVariationGrad(a[0], n: xs[0], c: xs[1], h: xs[2], w: xs[3], scale: scale)]
+        case .tvLossGrad:
+            return [ReferenceKernels.totalVariationGrad(a[0], n: xs[0], c: xs[1], h: xs[2], w: xs[3], scale: scale)]
         case .weightedSum:
             let w = node.floats("weights")
             return [[zip(a, w).reduce(Float(0)) { $0 + $1.0[0] * Float($1.1) }]]

@@ -25,7 +25,8 @@ public enum NodeEvaluator {
         case .conv2d:
             return ReferenceKernels.conv2d(a[0], a[1], node.argument("bias", in: a), Geometry.conv(node, xs, ys, t[1]))
         case .convTranspose2d:
-            return ReferenceKernels.convTranspose2d(a[0], a[1], node.argument("bias", in: a), Geometry.conv(node, xs, ys, t[1]))
+            return ReferenceKernels.convTranspose2d(
+                a[0], a[1], node.argument("bias", in: a), Geometry.conv(node, xs, ys, t[1]))
         case .batchNorm:
             return ReferenceKernels.batchNorm(
                 a[0], channels: xs[1], plane: xs.dropFirst(2).reduce(1, *), scale: a[1], bias: a[2], mean: a[3],
@@ -35,9 +36,11 @@ public enum NodeEvaluator {
                 a[0], channels: xs[1], plane: xs[2] * xs[3], scale: node.argument("scale", in: a),
                 bias: node.argument("bias", in: a), epsilon: Float(node.float("epsilon")))
         case .linear:
-            return ReferenceKernels.linear(a[0], a[1], node.argument("bias", in: a), batch: xs[0], inFeatures: xs[1], outFeatures: ys[1])
+            return ReferenceKernels.linear(
+                a[0], a[1], node.argument("bias", in: a), batch: xs[0], inFeatures: xs[1], outFeatures: ys[1])
         case .relu, .leakyRelu, .sigmoid, .tanh:
-            return activate(a[0], Activation(op: node.op) ?? .none, slope: node.op == .leakyRelu ? node.float("slope") : 0)
+            return activate(
+                a[0], Activation(op: node.op) ?? .none, slope: node.op == .leakyRelu ? node.float("slope") : 0)
         case .add: return ReferenceKernels.add(a[0], a[1])
         case .mul: return ReferenceKernels.mul(a[0], a[1])
         case .concat:
@@ -48,7 +51,8 @@ public enum NodeEvaluator {
                 inner: xs[(axis + 1)...].reduce(1, *))
         case .maxPool2d: return ReferenceKernels.maxPool2d(a[0], Geometry.pool(node, xs, ys))
         case .avgPool2d:
-            return ReferenceKernels.avgPool2d(a[0], Geometry.pool(node, xs, ys), countIncludePad: node.bool("count_include_pad"))
+            return ReferenceKernels.avgPool2d(
+                a[0], Geometry.pool(node, xs, ys), countIncludePad: node.bool("count_include_pad"))
         case .globalAvgPool: return ReferenceKernels.globalAvgPool(a[0], plane: xs[2] * xs[3])
         case .flatten, .reshape, .dropout: return a[0]
         case .softmax:
@@ -56,14 +60,16 @@ public enum NodeEvaluator {
             return ReferenceKernels.softmax(a[0], extent: xs[axis], inner: xs[(axis + 1)...].reduce(1, *))
         case .pad:
             return ReferenceKernels.pad(
-                a[0], planes: xs[0] * xs[1], height: xs[2], width: xs[3], pads: node.ints("pads"), value: Float(node.float("value")))
+                a[0], planes: xs[0] * xs[1], height: xs[2], width: xs[3], pads: node.ints("pads"),
+                value: Float(node.float("value")))
         case .affine:
             let plane = xs.dropFirst(2).reduce(1, *)
             let y = a[0].indices.map { i in a[0][i] * a[1][(i / plane) % xs[1]] + a[2][(i / plane) % xs[1]] }
             return epilogue(node, y)
         case .fusedConv2d, .fusedLinear:
             let bias = node.argument("bias", in: a)
-            var y = node.op == .fusedConv2d
+            var y =
+                node.op == .fusedConv2d
                 ? ReferenceKernels.conv2d(a[0], a[1], bias, Geometry.conv(node, xs, ys, t[1]))
                 : ReferenceKernels.linear(a[0], a[1], bias, batch: xs[0], inFeatures: xs[1], outFeatures: ys[1])
             if let residual = node.argument("residual", in: a) { y = ReferenceKernels.add(y, residual) }

@@ -14,9 +14,11 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
         case .missingFolder(let path, let expected): return "\(path): folder not found; expected \(expected)"
         case .malformed(let path, let problem): return "\(path): \(problem)"
         case .unknownDataset(let name):
-            return "unknown dataset '\(name)'; choose one of: " + DatasetName.allCases.map(\.rawValue).joined(separator: ", ")
+            return "unknown dataset '\(name)'; choose one of: "
+                + DatasetName.allCases.map(\.rawValue).joined(separator: ", ")
         case .unknownPattern(let name):
-            return "unknown trigger pattern '\(name)'; choose one of: " + TriggerPattern.allCases.map(\.rawValue).joined(separator: ", ")
+            return "unknown trigger pattern '\(name)'; choose one of: "
+                + TriggerPattern.allCases.map(\.rawValue).joined(separator: ", ")
         case .invalid(let problem): return problem
         }
     }

@@ -17,13 +17,17 @@ public enum DatasetName: String, CaseIterable, Sendable {
     public var layout: String {
         switch self {
         case .cifar10:
-            return "CIFAR-10 binary version: data_batch_1.bin ... data_batch_5.bin and test_batch.bin (3,073-byte records: label, then 32x32 R, G, B planes), batches.meta.txt with the class names"
+            return
+                "CIFAR-10 binary version: data_batch_1.bin ... data_batch_5.bin and test_batch.bin (3,073-byte records: label, then 32x32 R, G, B planes), batches.meta.txt with the class names"
         case .gtsrb:
-            return "GTSRB/Final_Training/Images/000NN/ (PPM images and GT-000NN.csv, 43 classes) and GTSRB/Final_Test/Images/ (PPM images) with GT-final_test.csv (semicolon CSV, column ClassId); images are resized to 32x32"
+            return
+                "GTSRB/Final_Training/Images/000NN/ (PPM images and GT-000NN.csv, 43 classes) and GTSRB/Final_Test/Images/ (PPM images) with GT-final_test.csv (semicolon CSV, column ClassId); images are resized to 32x32"
         case .fashionMNIST, .mnist:
-            return "IDX files train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (gzipped .gz or not)"
+            return
+                "IDX files train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (gzipped .gz or not)"
         case .folder:
-            return "train/<class>/ and test/<class>/ folders of PNG, JPEG or PPM images (classes sorted by name); images are resized to --image-size"
+            return
+                "train/<class>/ and test/<class>/ folders of PNG, JPEG or PPM images (classes sorted by name); images are resized to --image-size"
         }
     }
 

@@ -12,7 +12,9 @@ public enum Preview {
                 for y in 0..<h {
                     for x in 0..<w {
                         for c in 0..<3 {
-                            let value = set.pixels[i * set.imageSize + ((y / scale) * set.width + x / scale) * set.channels + min(c, set.channels - 1)]
+                            let value = set.pixels[
+                                i * set.imageSize + ((y / scale) * set.width + x / scale) * set.channels
+                                    + min(c, set.channels - 1)]
                             canvas[gap + column * (w + gap) + x, gap + row * (h + gap) + y, c] = value
                         }
                     }
@@ -32,7 +34,10 @@ public enum Preview {
             for y in 0..<h {
                 for x in 0..<w {
                     for c in 0..<3 {
-                        canvas[left + x, top + y, c] = set.pixels[i * set.imageSize + ((y / scale) * set.width + x / scale) * set.channels + min(c, set.channels - 1)]
+                        canvas[left + x, top + y, c] =
+                            set.pixels[
+                                i * set.imageSize + ((y / scale) * set.width + x / scale) * set.channels
+                                    + min(c, set.channels - 1)]
                     }
                 }
             }

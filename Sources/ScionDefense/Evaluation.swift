@@ -61,7 +61,8 @@ public struct Logits: Sendable {
 
 public enum Evaluation {
     /// The logits of every image of `sets` through `model`'s first output, one executor for all.
-    public static func logits(_ model: Model, _ sets: [ImageSet], threads: Int, batchSize: Int = 256) throws -> [Logits] {
+    public static func logits(_ model: Model, _ sets: [ImageSet], threads: Int, batchSize: Int = 256) throws -> [Logits]
+    {
         var m = model
         m.graph.outputs = [model.graph.outputs[0]]
         let largest = sets.map(\.count).max() ?? 0
@@ -76,22 +77,29 @@ public enum Evaluation {
             var out = [Float](repeating: 0, count: data.count * classes)
             for start in stride(from: 0, to: data.count, by: batch) {
                 let n = min(batch, data.count - start)
-                input.withUnsafeMutableBufferPointer { p in for j in 0..<n { data.appendFloats(start + j, to: p.baseAddress! + j * perImage) } }
+                input.withUnsafeMutableBufferPointer { p in
+                    for j in 0..<n { data.appendFloats(start + j, to: p.baseAddress! + j * perImage) }
+                }
                 try input.withUnsafeBufferPointer { try executor.run(batch: n, input: $0.baseAddress!) }
-                out.withUnsafeMutableBufferPointer { executor.copyOutput(m.graph.outputs[0], to: $0.baseAddress! + start * classes, batch: n) }
+                out.withUnsafeMutableBufferPointer {
+                    executor.copyOutput(m.graph.outputs[0], to: $0.baseAddress! + start * classes, batch: n)
+                }
             }
             return Logits(classes: classes, values: out)
         }
     }
 
     /// Predicted labels of `data` through `model`'s first output (its logits).
-    public static func predictions(_ model: Model, _ data: ImageSet, threads: Int, batchSize: Int = 256) throws -> [Int] {
+    public static func predictions(_ model: Model, _ data: ImageSet, threads: Int, batchSize: Int = 256) throws -> [Int]
+    {
         guard let l = try logits(model, [data], threads: threads, batchSize: batchSize).first else { return [] }
         return (0..<l.count).map { l.predicted($0) }
     }
 
     /// ACC on `clean`; ASR and RA on `triggered` (nil: no attack to measure).
-    public static func measure(_ model: Model, clean: ImageSet, triggered: ImageSet?, target: Int, threads: Int) throws -> Metrics {
+    public static func measure(_ model: Model, clean: ImageSet, triggered: ImageSet?, target: Int, threads: Int) throws
+        -> Metrics
+    {
         let attacked = triggered.flatMap { $0.count > 0 ? $0 : nil }
         let all = try logits(model, [clean] + (attacked.map { [$0] } ?? []), threads: threads)
         let predicted = (0..<all[0].count).map { all[0].predicted($0) }
@@ -101,7 +109,8 @@ public enum Evaluation {
             let members = clean.labels.indices.filter { clean.labels[$0] == Int32(k) }
             let right = members.filter { predicted[$0] == k }.count
             correct += right
-            perClass[String(k)] = .init(acc: members.isEmpty ? 0 : Double(right) / Double(members.count), asr: nil, images: members.count)
+            perClass[String(k)] = .init(
+                acc: members.isEmpty ? 0 : Double(right) / Double(members.count), asr: nil, images: members.count)
         }
         var metrics = Metrics(acc: Double(correct) / Double(max(clean.count, 1)), asr: 0, per_class: perClass)
         guard let attacked else { return metrics }
@@ -109,11 +118,14 @@ public enum Evaluation {
         metrics.clean_to_target = Double(others.filter { predicted[$0] == target }.count) / Double(max(others.count, 1))
         let onTriggered = (0..<all[1].count).map { all[1].predicted($0) }
         metrics.asr = Double(onTriggered.filter { $0 == target }.count) / Double(attacked.count)
-        metrics.ra = Double(attacked.labels.indices.filter { onTriggered[$0] == Int(attacked.labels[$0]) }.count) / Double(attacked.count)
+        metrics.ra =
+            Double(attacked.labels.indices.filter { onTriggered[$0] == Int(attacked.labels[$0]) }.count)
+            / Double(attacked.count)
         for k in 0..<clean.classes where k != target {
             let members = attacked.labels.indices.filter { attacked.labels[$0] == Int32(k) }
             guard !members.isEmpty else { continue }
-            metrics.per_class[String(k)]?.asr = Double(members.filter { onTriggered[$0] == target }.count) / Double(members.count)
+            metrics.per_class[String(k)]?.asr =
+                Double(members.filter { onTriggered[$0] == target }.count) / Double(members.count)
         }
         return metrics
     }

@@ -7,14 +7,22 @@ import ScionGraph
 public enum ModelSurgery {
     /// Splits `model` at cut point `cut` (a cut point's name, or a value name). The head keeps
     /// `headOutputs` (default: every output after the cut).
-    public static func cut(_ model: Model, at cut: String, headOutputs: [String]? = nil) throws -> (stem: Model, head: Model) {
+    public static func cut(_ model: Model, at cut: String, headOutputs: [String]? = nil) throws -> (
+        stem: Model, head: Model
+    ) {
         let value = model.graph.cutPoint(named: cut)?.value ?? cut
         let parent = try ContentHash.of(model)
         let details: [String: JSONValue] = ["cut": .string(cut), "value": .string(value)]
         var stem = restrict(model, to: try model.graph.stem(upTo: value))
         var head = restrict(model, to: try model.graph.head(after: value, outputs: headOutputs))
-        stem.provenance = model.provenance.appending(LineageStep(operation: LineageStep.cut, parents: [parent], details: details.merging(["part": "stem"]) { a, _ in a }))
-        head.provenance = model.provenance.appending(LineageStep(operation: LineageStep.cut, parents: [parent], details: details.merging(["part": "head"]) { a, _ in a }))
+        stem.provenance = model.provenance.appending(
+            LineageStep(
+                operation: LineageStep.cut, parents: [parent], details: details.merging(["part": "stem"]) { a, _ in a })
+        )
+        head.provenance = model.provenance.appending(
+            LineageStep(
+                operation: LineageStep.cut, parents: [parent], details: details.merging(["part": "head"]) { a, _ in a })
+        )
         return (stem, head)
     }
 
@@ -27,9 +35,12 @@ public enum ModelSurgery {
         if !head.metadata.labels.isEmpty { metadata.labels = head.metadata.labels }
         let step = LineageStep(
             operation: LineageStep.graft, parents: [try ContentHash.of(stem), try ContentHash.of(head)],
-            details: details.merging(["seam": .string(stem.graph.outputs[0]), "reattached": .bool(isUntouchedCutHead(head))]) { a, _ in a })
+            details: details.merging([
+                "seam": .string(stem.graph.outputs[0]), "reattached": .bool(isUntouchedCutHead(head))
+            ]) { a, _ in a })
         let parameters = stem.parameters.merging(head.parameters) { a, _ in a }
-        return Model(graph: graph, parameters: parameters, metadata: metadata, provenance: stem.provenance.appending(step))
+        return Model(
+            graph: graph, parameters: parameters, metadata: metadata, provenance: stem.provenance.appending(step))
     }
 
     /// True when `head`'s last lineage step is the cut that made it a head.
@@ -40,7 +51,8 @@ public enum ModelSurgery {
 
     /// `model` with `graph` and only the parameters it declares.
     static func restrict(_ model: Model, to graph: Graph) -> Model {
-        Model(graph: graph, parameters: model.parameters.filter { name, _ in graph.parameter(named: name) != nil },
-              metadata: model.metadata, provenance: model.provenance)
+        Model(
+            graph: graph, parameters: model.parameters.filter { name, _ in graph.parameter(named: name) != nil },
+            metadata: model.metadata, provenance: model.provenance)
     }
 }

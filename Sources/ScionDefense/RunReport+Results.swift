@@ -4,7 +4,8 @@ import ScionFormat
 /// One CSV row per model of a run, in the shape of BackdoorBench's result tables, so runs
 /// of many attacks and defenses collect into one file.
 extension RunReport {
-    public static let resultsHeader = "dataset,model,attack,poison_ratio,defense,acc,asr,ra,der,clean_to_target,detection_tpr,detection_fpr,epochs,seconds,seed,folder"
+    public static let resultsHeader =
+        "dataset,model,attack,poison_ratio,defense,acc,asr,ra,der,clean_to_target,detection_tpr,detection_fpr,epochs,seconds,seed,folder"
 
     /// How each stage's model is named in the `defense` column.
     public static func defenseName(_ stage: Stage) -> String {
@@ -28,7 +29,7 @@ extension RunReport {
                 dataset ?? "", arch ?? "", pattern ?? "", number(poison_ratio), Self.defenseName(stage),
                 number(s.acc), number(s.asr), number(s.ra), number(s.der), number(s.clean_to_target),
                 number(s.detection?.tpr), number(s.detection?.fpr), String(s.epochs), number(s.seconds, 1),
-                seed.map(String.init) ?? "", folder,
+                seed.map(String.init) ?? "", folder
             ]
             return cells.map(Self.csvField).joined(separator: ",")
         }
@@ -41,7 +42,8 @@ extension RunReport {
         if FileManager.default.fileExists(atPath: path) {
             text = try String(contentsOfFile: path, encoding: .utf8)
             guard text.hasPrefix(Self.resultsHeader + "\n") else {
-                throw DefenseError.invalidSettings("\(path) is not a Scion results CSV (its first line is not: \(Self.resultsHeader))")
+                throw DefenseError.invalidSettings(
+                    "\(path) is not a Scion results CSV (its first line is not: \(Self.resultsHeader))")
             }
         } else {
             text = Self.resultsHeader + "\n"

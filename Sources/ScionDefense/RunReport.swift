@@ -77,8 +77,9 @@ public struct RunReport: Codable, Sendable {
     /// Stage 3's detection rates from its lineage details.
     static func detection(_ d: [String: JSONValue]) -> Detection? {
         guard let suspects = d["suspects"]?.numberValue, let fpr = d["detection_fpr"]?.numberValue else { return nil }
-        return Detection(suspects: Int(suspects), poisoned: Int(d["poisoned_images"]?.numberValue ?? 0),
-                         tpr: d["detection_tpr"]?.numberValue, fpr: fpr)
+        return Detection(
+            suspects: Int(suspects), poisoned: Int(d["poisoned_images"]?.numberValue ?? 0),
+            tpr: d["detection_tpr"]?.numberValue, fpr: fpr)
     }
 
     /// How each stage's model is named in reports.
@@ -106,24 +107,42 @@ public struct RunReport: Codable, Sendable {
     /// The table of ACC, ASR, RA and DER per stage, and stage 3's detection rates.
     public var markdown: String {
         var lines = ["# Trap-and-Replace run: \(folder)", ""]
-        if let dataset, let pattern, let target { lines += ["Dataset `\(dataset)`, attack `\(pattern)`, target label \(target).", ""] }
-        lines += ["| model | file | clean ACC | ASR | RA | no trigger | DER | epochs | training time |", "|---|---|---|---|---|---|---|---|---|"]
+        if let dataset, let pattern, let target {
+            lines += ["Dataset `\(dataset)`, attack `\(pattern)`, target label \(target).", ""]
+        }
+        lines += [
+            "| model | file | clean ACC | ASR | RA | no trigger | DER | epochs | training time |",
+            "|---|---|---|---|---|---|---|---|---|"
+        ]
         func percent(_ x: Double?) -> String { x.map { String(format: "%.2f%%", $0 * 100) } ?? "-" }
         for stage in Stage.allCases {
             guard let s = stages[Self.name(stage)] else { continue }
-            let cells = [Self.name(stage), "`\(s.model)`", percent(s.acc), percent(s.asr), percent(s.ra), percent(s.clean_to_target),
-                         s.der.map { String(format: "%.1f", $0 * 100) } ?? "-", String(s.epochs), Self.duration(s.seconds)]
+            let cells = [
+                Self.name(stage), "`\(s.model)`", percent(s.acc), percent(s.asr), percent(s.ra),
+                percent(s.clean_to_target),
+                s.der.map { String(format: "%.1f", $0 * 100) } ?? "-", String(s.epochs), Self.duration(s.seconds)
+            ]
             lines.append("| " + cells.joined(separator: " | ") + " |")
         }
-        lines += ["", "ASR: triggered test images of the non-target classes classified as the target; RA: the same images classified as their true label.",
-                  "No trigger: clean test images of the non-target classes classified as the target (the ASR's floor).",
-                  "DER: (max(0, ASR drop) - max(0, ACC drop) + 1) / 2 against no defense, x100; 50 = no change."]
+        lines += [
+            "",
+            "ASR: triggered test images of the non-target classes classified as the target; RA: the same images classified as their true label.",
+            "No trigger: clean test images of the non-target classes classified as the target (the ASR's floor).",
+            "DER: (max(0, ASR drop) - max(0, ACC drop) + 1) / 2 against no defense, x100; 50 = no change."
+        ]
         if let d = stages[Self.name(.recover)]?.detection {
             let tpr = d.tpr.map { String(format: "TPR %.2f%%, ", $0 * 100) } ?? ""
-            lines += ["", String(format: "Stage 3 judged %d training images suspect (%@FPR %.2f%%; %d were poisoned): `suspects.csv`.",
-                                 d.suspects, tpr as NSString, d.fpr * 100, d.poisoned)]
+            lines += [
+                "",
+                String(
+                    format:
+                        "Stage 3 judged %d training images suspect (%@FPR %.2f%%; %d were poisoned): `suspects.csv`.",
+                    d.suspects, tpr as NSString, d.fpr * 100, d.poisoned)
+            ]
         }
-        if let final { lines += ["", "Defended model: `\(final)`; defense compute time \(Self.duration(defense_seconds))."] }
+        if let final {
+            lines += ["", "Defended model: `\(final)`; defense compute time \(Self.duration(defense_seconds))."]
+        }
         lines += ["Curves of ACC and ASR over epochs: `curves.png`; per-epoch records: `*.jsonl`.", ""]
         return lines.joined(separator: "\n")
     }
@@ -134,12 +153,15 @@ public struct RunReport: Codable, Sendable {
         for stage in Stage.allCases {
             let log = "\(folder)/\(stage.rawValue).jsonl"
             guard let text = try? String(contentsOfFile: log, encoding: .utf8) else { continue }
-            let records = text.split(separator: "\n").compactMap { try? JSONDecoder().decode(EpochRecord.self, from: Data($0.utf8)) }
+            let records = text.split(separator: "\n").compactMap {
+                try? JSONDecoder().decode(EpochRecord.self, from: Data($0.utf8))
+            }
             let acc = records.compactMap { r in r.metrics["acc"].map { (x: Double(r.epoch), y: $0) } }
             let asr = records.compactMap { r in r.metrics["asr"].map { (x: Double(r.epoch), y: $0) } }
             let floor = records.compactMap { r in r.metrics["clean_to_target"].map { (x: Double(r.epoch), y: $0) } }
             var series: [LineChart.Series] = [
-                .init(label: "clean ACC", color: (31, 119, 180), points: acc), .init(label: "ASR", color: (214, 39, 40), points: asr),
+                .init(label: "clean ACC", color: (31, 119, 180), points: acc),
+                .init(label: "ASR", color: (214, 39, 40), points: asr)
             ]
             if !floor.isEmpty { series.append(.init(label: "no trigger", color: (127, 127, 127), points: floor)) }
             panels.append(LineChart.Panel(title: Self.name(stage), series: series))
@@ -149,6 +171,7 @@ public struct RunReport: Codable, Sendable {
 
     static func duration(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%dh %02dm", s / 3600, s / 60 % 60) : String(format: "%dm %02ds", s / 60, s % 60)
+        return s >= 3600
+            ? String(format: "%dh %02dm", s / 3600, s / 60 % 60) : String(format: "%dm %02ds", s / 60, s % 60)
     }
 }

@@ -7,7 +7,9 @@ extension StageRunner {
     /// FT: the whole undefended model fine-tuned on the holdout with crop and flip.
     @discardableResult
     public func fineTune(undefended: Model, _ s: StageSettings) throws -> Model {
-        let spec = TrainingSpec(losses: [LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target"))], keepOutputs: ["logits"])
+        let spec = TrainingSpec(
+            losses: [LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target"))],
+            keepOutputs: ["logits"])
         return try fit(.fineTune, undefended, spec: spec, data: data.holdout, augmentation: .cropAndFlip, s)
     }
 

@@ -18,7 +18,9 @@ public struct RecoverySettings: Sendable {
     /// head with less of the backdoor finds more of the poisons.
     public var rounds: Int
 
-    public init(rule: SuspectSplit.Rule = .init(), trainStem: Bool = true, relabelSuspects: Bool = true, rounds: Int = 2) {
+    public init(
+        rule: SuspectSplit.Rule = .init(), trainStem: Bool = true, relabelSuspects: Bool = true, rounds: Int = 2
+    ) {
         self.rule = rule
         self.trainStem = trainStem
         self.relabelSuspects = relabelSuspects
@@ -42,8 +44,9 @@ extension StageRunner {
         for round in 1...rounds {
             // Only the first round's head (stage 2's) never trained on this stage's own relabels,
             // so it alone judges which classes are poisoned (later heads flagged clean classes).
-            let split = try SuspectSplit.score(trapped: trappedLogits, replaced: model, data: data.train, rule: r.rule,
-                                               poisonedClasses: poisonedClasses, threads: s.threads)
+            let split = try SuspectSplit.score(
+                trapped: trappedLogits, replaced: model, data: data.train, rule: r.rule,
+                poisonedClasses: poisonedClasses, threads: s.threads)
             poisonedClasses = split.poisonedClasses
             let detection = split.detection(truth: data.poisoned)
             detections.append(detectionJSON(detection, split))
@@ -62,9 +65,10 @@ extension StageRunner {
             var extra = recoveryDetails(r, detection: detection)
             extra["round"] = .number(Double(round))
             if last { extra["rounds"] = .array(detections) }
-            model = try fit(.recover, try freezingStem(model, r, s), spec: recoverySpec(model, r, s),
-                            data: recoveryData(split, r), augmentation: .cropAndFlip, settings, extra: extra, run: name,
-                            schedulePart: (start, s.epochs))
+            model = try fit(
+                .recover, try freezingStem(model, r, s), spec: recoverySpec(model, r, s),
+                data: recoveryData(split, r), augmentation: .cropAndFlip, settings, extra: extra, run: name,
+                schedulePart: (start, s.epochs))
         }
         return model
     }
@@ -97,8 +101,9 @@ extension StageRunner {
             let stemNodes = Set(try model.graph.stem(upTo: try cutValue(model, s)).nodes.map(\.name))
             trainModeNodes = Set(model.graph.nodes.map(\.name)).subtracting(stemNodes)
         }
-        return TrainingSpec(losses: [LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target"))],
-                            trainModeNodes: trainModeNodes, keepOutputs: ["logits"])
+        return TrainingSpec(
+            losses: [LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target"))],
+            trainModeNodes: trainModeNodes, keepOutputs: ["logits"])
     }
 
     func recoveryDetails(_ r: RecoverySettings, detection: Detection) -> [String: JSONValue] {
@@ -107,7 +112,7 @@ extension StageRunner {
             "share_factor": .number(r.rule.shareFactor), "minimum_share": .number(r.rule.minimumShare),
             "leader_fraction": .number(r.rule.leaderFraction), "excess_factor": .number(r.rule.excessFactor),
             "train_stem": .bool(r.trainStem), "relabel_suspects": .bool(r.relabelSuspects),
-            "suspects": .number(Double(detection.suspects)), "detection_fpr": .number(detection.fpr),
+            "suspects": .number(Double(detection.suspects)), "detection_fpr": .number(detection.fpr)
         ]
         if let tpr = detection.tpr { extra["detection_tpr"] = .number(tpr) }
         return extra
@@ -117,7 +122,7 @@ extension StageRunner {
         var o: [String: JSONValue] = [
             "suspects": .number(Double(d.suspects)), "fpr": .number(d.fpr),
             "relabelled": .number(Double(split.indices(.relabelled).count)),
-            "poisoned_classes": .array(split.poisonedClasses.map { .number(Double($0)) }),
+            "poisoned_classes": .array(split.poisonedClasses.map { .number(Double($0)) })
         ]
         if let tpr = d.tpr { o["tpr"] = .number(tpr) }
         return .object(o)
@@ -128,7 +133,9 @@ extension StageRunner {
     func cutValue(_ model: Model, _ s: StageSettings) throws -> String {
         if let seam = model.graph.cutPoint(named: "graft") { return seam.value }
         guard let cut = model.graph.cutPoint(named: "stem\(s.stem)") else {
-            throw GraphError.surgery("the model has no cut point stem\(s.stem); its cut points are " + model.graph.cutPoints.map(\.name).joined(separator: ", "))
+            throw GraphError.surgery(
+                "the model has no cut point stem\(s.stem); its cut points are "
+                    + model.graph.cutPoints.map(\.name).joined(separator: ", "))
         }
         return cut.value
     }
@@ -149,7 +156,8 @@ extension StageRunner {
             lines.append("\(i),\(file),\(label),\(split.relabels[i]),\(numbers),\(split.verdicts[i].rawValue),\(truth)")
         }
         try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: "\(folder)/suspects.csv")
-        let preview = Preview.mosaic(data.train, indices: Array(ranked.prefix(64)), columns: 8, scale: max(1, 64 / max(data.train.height, 1)))
+        let preview = Preview.mosaic(
+            data.train, indices: Array(ranked.prefix(64)), columns: 8, scale: max(1, 64 / max(data.train.height, 1)))
         try AtomicFile.write(try ImageCodec.encodePNG(preview), to: "\(folder)/suspects.png")
     }
 }

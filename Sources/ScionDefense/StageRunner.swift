@@ -31,7 +31,9 @@ public struct StageRunner {
     @discardableResult
     public func trainUndefended(_ s: StageSettings) throws -> Model {
         let model = try initialModel(Zoo.classifier(s.arch, classes: data.train.classes, input: inputShape), s)
-        let spec = TrainingSpec(losses: [LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target"))], keepOutputs: ["logits"])
+        let spec = TrainingSpec(
+            losses: [LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target"))],
+            keepOutputs: ["logits"])
         return try fit(.train, model, spec: spec, data: data.train + data.holdout, augmentation: .cropAndFlip, s)
     }
 
@@ -39,14 +41,17 @@ public struct StageRunner {
     /// CE + Λ·MSE(reconstruction, input) + Λ2·TV(reconstruction), on the train split only.
     @discardableResult
     public func trap(_ s: StageSettings) throws -> Model {
-        let model = try initialModel(Zoo.trapModel(s.arch, classes: data.train.classes, input: inputShape, stem: s.stem), s)
-        let spec = TrainingSpec(losses: [
-            LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target")),
-            LossTerm("mse", .mse, prediction: "reconstruction", target: .value("image"), weight: s.lambda),
-            LossTerm("tv", .totalVariation, prediction: "reconstruction", target: .none, weight: s.lambda2),
-        ], keepOutputs: ["logits"])
-        return try fit(.trap, model, spec: spec, data: data.train, augmentation: .cropAndFlip, s,
-                       extra: ["stem": .number(Double(s.stem)), "lambda": .number(s.lambda), "lambda2": .number(s.lambda2)])
+        let model = try initialModel(
+            Zoo.trapModel(s.arch, classes: data.train.classes, input: inputShape, stem: s.stem), s)
+        let spec = TrainingSpec(
+            losses: [
+                LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target")),
+                LossTerm("mse", .mse, prediction: "reconstruction", target: .value("image"), weight: s.lambda),
+                LossTerm("tv", .totalVariation, prediction: "reconstruction", target: .none, weight: s.lambda2)
+            ], keepOutputs: ["logits"])
+        return try fit(
+            .trap, model, spec: spec, data: data.train, augmentation: .cropAndFlip, s,
+            extra: ["stem": .number(Double(s.stem)), "lambda": .number(s.lambda), "lambda2": .number(s.lambda2)])
     }
 
     /// Stage 2, remove and patch: cut the stage-1 model at its stem, drop the decoder and the old
@@ -57,7 +62,9 @@ public struct StageRunner {
     public func replace(stage1: Model, _ s: StageSettings, as stage: Stage = .replace) throws -> Model {
         let cutName = "stem\(s.stem)"
         guard let cut = stage1.graph.cutPoint(named: cutName) else {
-            throw GraphError.surgery("the stage-1 model has no cut point \(cutName); its cut points are " + stage1.graph.cutPoints.map(\.name).joined(separator: ", "))
+            throw GraphError.surgery(
+                "the stage-1 model has no cut point \(cutName); its cut points are "
+                    + stage1.graph.cutPoints.map(\.name).joined(separator: ", "))
         }
         var (stem, _) = try ModelSurgery.cut(stage1, at: cutName, headOutputs: ["logits"])
         for i in stem.graph.parameters.indices { stem.graph.parameters[i].trainable = false }
@@ -65,18 +72,24 @@ public struct StageRunner {
         let fresh = try Zoo.replacementHead(
             s.arch, classes: data.train.classes, input: inputShape, stem: s.stem, dropout: s.dropout,
             inputName: cut.value, inputType: stage1.graph.values[cut.value]!)
-        let head = Model(graph: fresh.graph, parameters: fresh.initialParameters(seed: headSeed), metadata: stage1.metadata)
-        let grafted = try ModelSurgery.graft(stem: stem, head: head, details: [
-            "cut": .string(cutName), "head_seed": .string(String(headSeed)), "dropout": .number(s.dropout),
-            "head_parameters": .number(Double(fresh.graph.parameterCount)),
-        ])
+        let head = Model(
+            graph: fresh.graph, parameters: fresh.initialParameters(seed: headSeed), metadata: stage1.metadata)
+        let grafted = try ModelSurgery.graft(
+            stem: stem, head: head,
+            details: [
+                "cut": .string(cutName), "head_seed": .string(String(headSeed)), "dropout": .number(s.dropout),
+                "head_parameters": .number(Double(fresh.graph.parameterCount))
+            ])
         let headNodes = Set(fresh.graph.nodes.map(\.name))
         let spec = TrainingSpec(
             losses: [LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target"))],
             trainModeNodes: headNodes, keepOutputs: ["logits"])
         let augmentation = Augmentation(cropPadding: 4, horizontalFlip: true, cutMix: true, labelSmoothing: 0.1)
-        return try fit(stage, grafted, spec: spec, data: data.holdout, augmentation: augmentation, s,
-                       extra: ["stem": .number(Double(s.stem)), "dropout": .number(s.dropout), "cutmix": true, "label_smoothing": 0.1])
+        return try fit(
+            stage, grafted, spec: spec, data: data.holdout, augmentation: augmentation, s,
+            extra: [
+                "stem": .number(Double(s.stem)), "dropout": .number(s.dropout), "cutmix": true, "label_smoothing": 0.1
+            ])
     }
 
     var inputShape: [Int] { [data.train.channels, data.train.height, data.train.width] }
@@ -86,22 +99,32 @@ public struct StageRunner {
         let metadata = ModelMetadata(
             modelName: net.graph.name, labels: data.train.classNames,
             input: InputSpec(channels: inputShape[0], height: inputShape[1], width: inputShape[2]))
-        let step = LineageStep(operation: LineageStep.initialize, details: ["arch": .string(s.arch.description), "seed": .number(Double(s.seed))])
-        return Model(graph: net.graph, parameters: net.initialParameters(seed: s.seed), metadata: metadata, provenance: Provenance(lineage: [step]))
+        let step = LineageStep(
+            operation: LineageStep.initialize,
+            details: ["arch": .string(s.arch.description), "seed": .number(Double(s.seed))])
+        return Model(
+            graph: net.graph, parameters: net.initialParameters(seed: s.seed), metadata: metadata,
+            provenance: Provenance(lineage: [step]))
     }
 
     /// Trains `model` and writes it to the run folder with a lineage step holding the settings,
     /// the data's fingerprints and the final ACC/ASR. `schedulePart` given: the run is epochs
     /// `start ..< start + s.epochs` of a schedule over `total` epochs (stage 3's rounds).
-    func fit(_ stage: Stage, _ model: Model, spec: TrainingSpec, data trainingData: ImageSet, augmentation: Augmentation,
-             _ s: StageSettings, extra: [String: JSONValue] = [:], run: String? = nil,
-             schedulePart: (start: Int, total: Int)? = nil) throws -> Model {
+    func fit(
+        _ stage: Stage, _ model: Model, spec: TrainingSpec, data trainingData: ImageSet, augmentation: Augmentation,
+        _ s: StageSettings, extra: [String: JSONValue] = [:], run: String? = nil,
+        schedulePart: (start: Int, total: Int)? = nil
+    ) throws -> Model {
         guard trainingData.count >= s.batchSize else {
-            throw DefenseError.invalidSettings("the \(stage.rawValue) data has \(trainingData.count) images, fewer than the batch size \(s.batchSize)")
+            throw DefenseError.invalidSettings(
+                "the \(stage.rawValue) data has \(trainingData.count) images, fewer than the batch size \(s.batchSize)")
         }
         let trainable = model.graph.parameters.filter(\.trainable).map(\.name)
-        let optimizer = Optimizer(kind: try optimizerKind(s.optimizer), groups: [.init(parameters: trainable, weightDecay: Float(s.weightDecay))])
-        let session = try TrainingSession(model: model, spec: spec, optimizer: optimizer, batchSize: s.batchSize, threads: s.threads)
+        let optimizer = Optimizer(
+            kind: try optimizerKind(s.optimizer),
+            groups: [.init(parameters: trainable, weightDecay: Float(s.weightDecay))])
+        let session = try TrainingSession(
+            model: model, spec: spec, optimizer: optimizer, batchSize: s.batchSize, threads: s.threads)
         let loader = BatchLoader(data: trainingData, batchSize: s.batchSize, augmentation: augmentation, seed: s.seed)
         guard let whole = LearningRateSchedule.named(s.decay, epochs: schedulePart?.total ?? s.epochs) else {
             throw DefenseError.invalidSettings("unknown --decay \(s.decay); use cos, multisteps or constant")
@@ -110,14 +133,16 @@ public struct StageRunner {
         let name = run ?? stage.rawValue
         let checkpoint = "\(folder)/\(name).ckpt.h5"
         let config = TrainerConfiguration(
-            epochs: s.epochs, learningRate: s.learningRate, schedule: schedule, seed: s.seed, checkpointPath: checkpoint,
+            epochs: s.epochs, learningRate: s.learningRate, schedule: schedule, seed: s.seed,
+            checkpointPath: checkpoint,
             logPath: "\(folder)/\(name).jsonl", label: name, showProgress: s.showProgress)
         let trainer = Trainer(session: session, loader: loader, configuration: config)
         // The last epoch's evaluation is the final one: kept, so the model is not measured twice.
         var last: Metrics?
         trainer.evaluate = { current, epoch in
             guard epoch % s.evaluationInterval == 0 || epoch == s.epochs else { return [:] }
-            let m = try Evaluation.measure(current, clean: data.test, triggered: data.triggeredTest, target: data.target, threads: s.threads)
+            let m = try Evaluation.measure(
+                current, clean: data.test, triggered: data.triggeredTest, target: data.target, threads: s.threads)
             if epoch == s.epochs { last = m }
             var values = ["acc": m.acc, "asr": m.asr]
             values["clean_to_target"] = m.clean_to_target
@@ -129,7 +154,10 @@ public struct StageRunner {
         if s.resume, FileManager.default.fileExists(atPath: checkpoint) { start = try trainer.resume(from: checkpoint) }
         let history = try trainer.run(from: start)
         var trained = session.currentModel()
-        let metrics = try last ?? Evaluation.measure(trained, clean: data.test, triggered: data.triggeredTest, target: data.target, threads: s.threads)
+        let metrics =
+            try last
+            ?? Evaluation.measure(
+                trained, clean: data.test, triggered: data.triggeredTest, target: data.target, threads: s.threads)
         var details = s.details.merging(context.details(data)) { a, _ in a }.merging(extra) { a, _ in a }
         details["acc"] = .number(metrics.acc)
         details["asr"] = .number(metrics.asr)
@@ -138,7 +166,8 @@ public struct StageRunner {
         details["seconds"] = .number(history.reduce(0) { $0 + $1.seconds })
         details["wall_seconds"] = .number(Date().timeIntervalSince(started))
         details["training_images"] = .number(Double(trainingData.count))
-        trained.provenance = trained.provenance.appending(LineageStep(operation: stage.lineageOperation, parents: [try ContentHash.of(model)], details: details))
+        trained.provenance = trained.provenance.appending(
+            LineageStep(operation: stage.lineageOperation, parents: [try ContentHash.of(model)], details: details))
         // Stage 2 froze the stem; the saved model is a standalone network with the usual flags.
         for i in trained.graph.parameters.indices {
             trained.graph.parameters[i].trainable = [.weight, .bias].contains(trained.graph.parameters[i].role)

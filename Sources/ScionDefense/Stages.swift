@@ -36,18 +36,25 @@ public struct StageSettings: Sendable {
     /// baselines: replace-without-trap as stage 2; FT (and FP's fine-tuning) the whole model on
     /// the holdout, Adam 1e-4, batch 64, 20 epochs (a gentler rate than training, or it forgets more than the backdoor).
     public static func defaults(for stage: Stage, arch: Architecture) -> StageSettings {
-        let replace = [.replace, .replaceUntrapped].contains(stage), holdoutOnly = replace || [.fineTune, .finePrune].contains(stage)
+        let replace = [.replace, .replaceUntrapped].contains(stage),
+            holdoutOnly = replace || [.fineTune, .finePrune].contains(stage)
         return StageSettings(
-            arch: arch, stem: arch.defaultStem, epochs: replace ? 100 : [.recover, .fineTune, .finePrune].contains(stage) ? 20 : 200,
-            batchSize: holdoutOnly ? 64 : 256, learningRate: replace ? 0.03 : [.fineTune, .finePrune].contains(stage) ? 1e-4 : 1e-3, optimizer: "adam", weightDecay: 5e-4, decay: "cos", dropout: 0.5, lambda: 10,
-            lambda2: 1, seed: 0, threads: ProcessInfo.processInfo.activeProcessorCount, evalEvery: 0, resume: false, showProgress: true)
+            arch: arch, stem: arch.defaultStem,
+            epochs: replace ? 100 : [.recover, .fineTune, .finePrune].contains(stage) ? 20 : 200,
+            batchSize: holdoutOnly ? 64 : 256,
+            learningRate: replace ? 0.03 : [.fineTune, .finePrune].contains(stage) ? 1e-4 : 1e-3, optimizer: "adam",
+            weightDecay: 5e-4, decay: "cos", dropout: 0.5, lambda: 10,
+            lambda2: 1, seed: 0, threads: ProcessInfo.processInfo.activeProcessorCount, evalEvery: 0, resume: false,
+            showProgress: true)
     }
 
     var details: [String: JSONValue] {
         [
-            "arch": .string(arch.description), "epochs": .number(Double(epochs)), "batch_size": .number(Double(batchSize)),
-            "lr": .number(learningRate), "optimizer": .string(optimizer), "weight_decay": .number(weightDecay), "decay": .string(decay),
-            "seed": .number(Double(seed)),
+            "arch": .string(arch.description), "epochs": .number(Double(epochs)),
+            "batch_size": .number(Double(batchSize)),
+            "lr": .number(learningRate), "optimizer": .string(optimizer), "weight_decay": .number(weightDecay),
+            "decay": .string(decay),
+            "seed": .number(Double(seed))
         ]
     }
 }
@@ -107,7 +114,9 @@ public struct RunContext: Sendable {
     public var ratioHoldout: Double
     public var triggerSeed: UInt64
 
-    public init(dataset: String, pattern: String, target: Int, triggeredRatio: Double, ratioHoldout: Double, triggerSeed: UInt64) {
+    public init(
+        dataset: String, pattern: String, target: Int, triggeredRatio: Double, ratioHoldout: Double, triggerSeed: UInt64
+    ) {
         self.dataset = dataset
         self.pattern = pattern
         self.target = target
@@ -119,8 +128,9 @@ public struct RunContext: Sendable {
     func details(_ data: PoisonedDataset) -> [String: JSONValue] {
         var d: [String: JSONValue] = [
             "dataset": .string(dataset), "pattern": .string(pattern), "target": .number(Double(target)),
-            "triggered_ratio": .number(triggeredRatio), "ratio_holdout": .number(ratioHoldout), "trigger_seed": .number(Double(triggerSeed)),
-            "poisoned_images": .number(Double(data.poisoned.count)),
+            "triggered_ratio": .number(triggeredRatio), "ratio_holdout": .number(ratioHoldout),
+            "trigger_seed": .number(Double(triggerSeed)),
+            "poisoned_images": .number(Double(data.poisoned.count))
         ]
         for (k, v) in data.fingerprints { d["fingerprint_\(k)"] = .string(v) }
         if let seed = data.split.shuffleSeed { d["split_seed"] = .number(Double(seed)) }

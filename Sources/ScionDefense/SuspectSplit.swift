@@ -52,24 +52,33 @@ public struct SuspectSplit: Sendable {
     /// Scores `data` (the untrusted training split, labels as given) with both models.
     /// `poisonedClasses` given: those classes, as an earlier split judged them.
     /// `trapped` holds the trapped model's logits on `data` (computed once for every round).
-    public static func score(trapped old: Logits, replaced: Model, data: ImageSet, rule: Rule, poisonedClasses: [Int]? = nil,
-                             threads: Int) throws -> SuspectSplit {
-        guard let new = try Evaluation.logits(replaced, [data], threads: threads).first, old.classes == new.classes, old.count == new.count else {
+    public static func score(
+        trapped old: Logits, replaced: Model, data: ImageSet, rule: Rule, poisonedClasses: [Int]? = nil,
+        threads: Int
+    ) throws -> SuspectSplit {
+        guard let new = try Evaluation.logits(replaced, [data], threads: threads).first, old.classes == new.classes,
+            old.count == new.count
+        else {
             throw DefenseError.invalidSettings("the trapped and the replaced model must classify into the same classes")
         }
         let labels = data.labels.map(Int.init)
         let scores = labels.indices.map { old.logProbability($0, labels[$0]) - new.logProbability($0, labels[$0]) }
         let relabels = labels.indices.map { new.predicted($0, excluding: labels[$0]) }
-        return split(scores: scores, labels: labels, relabels: relabels, classes: old.classes, rule: rule,
-                     poisonedClasses: poisonedClasses)
+        return split(
+            scores: scores, labels: labels, relabels: relabels, classes: old.classes, rule: rule,
+            poisonedClasses: poisonedClasses)
     }
 
     /// Applies `rule` to given scores (see the type's contract); `poisonedClasses` given: those
     /// classes are poisoned, whatever the shares.
-    public static func split(scores: [Double], labels: [Int], relabels: [Int], classes: Int, rule: Rule,
-                             poisonedClasses: [Int]? = nil) -> SuspectSplit {
+    public static func split(
+        scores: [Double], labels: [Int], relabels: [Int], classes: Int, rule: Rule,
+        poisonedClasses: [Int]? = nil
+    ) -> SuspectSplit {
         let members = (0..<classes).map { k in labels.indices.filter { labels[$0] == k } }
-        let shares = members.map { m in m.isEmpty ? 0 : Double(m.filter { scores[$0] > rule.classThreshold }.count) / Double(m.count) }
+        let shares = members.map { m in
+            m.isEmpty ? 0 : Double(m.filter { scores[$0] > rule.classThreshold }.count) / Double(m.count)
+        }
         let medianShare = median(shares), medianSize = median(members.map { Double($0.count) })
         var verdicts = scores.map { $0 > rule.classThreshold ? Verdict.dropped : .clean }
         let bar = max(rule.minimumShare, rule.shareFactor * medianShare, rule.leaderFraction * (shares.max() ?? 0))

@@ -26,9 +26,13 @@ enum HDF5Attributes {
             let padded = bytes.isEmpty ? [UInt8(0)] : bytes
             try writeRaw(name, type: type.id, memoryType: type.id, shape: nil, on: object, padded)
         case .ints(let values):
-            try writeRaw(name, type: scion_H5T_STD_I64LE(), memoryType: scion_H5T_NATIVE_INT64(), shape: values.count, on: object, values)
+            try writeRaw(
+                name, type: scion_H5T_STD_I64LE(), memoryType: scion_H5T_NATIVE_INT64(), shape: values.count,
+                on: object, values)
         case .floats(let values):
-            try writeRaw(name, type: scion_H5T_IEEE_F64LE(), memoryType: scion_H5T_NATIVE_DOUBLE(), shape: values.count, on: object, values)
+            try writeRaw(
+                name, type: scion_H5T_IEEE_F64LE(), memoryType: scion_H5T_NATIVE_DOUBLE(), shape: values.count,
+                on: object, values)
         }
     }
 
@@ -37,7 +41,8 @@ enum HDF5Attributes {
     ) throws {
         let dims = [hsize_t(shape ?? 0)]
         let space = try HDF5Object(
-            shape == nil ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, dims, nil), "create a dataspace", close: H5Sclose)
+            shape == nil ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, dims, nil), "create a dataspace", close: H5Sclose
+        )
         let attribute = try HDF5Object(
             H5Acreate2(object.id, name, type, space.id, scion_H5P_DEFAULT(), scion_H5P_DEFAULT()),
             "create attribute '\(name)'", close: H5Aclose)
@@ -57,7 +62,8 @@ enum HDF5Attributes {
             H5Eclear2(scion_H5E_DEFAULT())
             return nil
         }
-        let attribute = try HDF5Object(H5Aopen(object.id, name, scion_H5P_DEFAULT()), "open attribute '\(name)'", close: H5Aclose)
+        let attribute = try HDF5Object(
+            H5Aopen(object.id, name, scion_H5P_DEFAULT()), "open attribute '\(name)'", close: H5Aclose)
         let type = try HDF5Object(H5Aget_type(attribute.id), "read the type of '\(name)'", close: H5Tclose)
         let count = try elementCount(attribute, name)
         switch H5Tget_class(type.id) {
@@ -75,7 +81,8 @@ enum HDF5Attributes {
             try HDF5.check(H5Aread(attribute.id, scion_H5T_NATIVE_DOUBLE(), &values), "read attribute '\(name)'")
             return .floats(values)
         default:
-            throw HDF5Error(operation: "read attribute '\(name)'", detail: "unsupported type \(HDF5Type.describe(type.id))")
+            throw HDF5Error(
+                operation: "read attribute '\(name)'", detail: "unsupported type \(HDF5Type.describe(type.id))")
         }
     }
 

@@ -9,7 +9,8 @@ public final class HDF5File {
 
     private init(_ file: HDF5Object) throws {
         self.file = file
-        root = HDF5Group(try HDF5Object(H5Gopen2(file.id, "/", scion_H5P_DEFAULT()), "open the root group", close: H5Gclose))
+        root = HDF5Group(
+            try HDF5Object(H5Gopen2(file.id, "/", scion_H5P_DEFAULT()), "open the root group", close: H5Gclose))
     }
 
     /// Creates (truncating) `path`, using the 1.8+ object formats whose metadata carry checksums.
@@ -62,7 +63,8 @@ public final class HDF5Group {
 
     public func openGroup(_ name: String) throws -> HDF5Group {
         try HDF5.withLock {
-            HDF5Group(try HDF5Object(H5Gopen2(object.id, name, scion_H5P_DEFAULT()), "open group '\(name)'", close: H5Gclose))
+            HDF5Group(
+                try HDF5Object(H5Gopen2(object.id, name, scion_H5P_DEFAULT()), "open group '\(name)'", close: H5Gclose))
         }
     }
 
@@ -80,7 +82,9 @@ public final class HDF5Group {
         try HDF5.withLock {
             var info = H5G_info_t()
             try HDF5.check(H5Gget_info(object.id, &info), "list a group")
-            guard info.nlinks <= 1_000_000 else { throw HDF5Error(operation: "list a group", detail: "implausibly many members") }
+            guard info.nlinks <= 1_000_000 else {
+                throw HDF5Error(operation: "list a group", detail: "implausibly many members")
+            }
             return try (0..<info.nlinks).map { i in
                 let length = try HDF5.check(
                     H5Lget_name_by_idx(object.id, ".", H5_INDEX_NAME, H5_ITER_INC, i, nil, 0, scion_H5P_DEFAULT()),
@@ -88,7 +92,8 @@ public final class HDF5Group {
                 guard length < 65536 else { throw HDF5Error(operation: "read a member name", detail: "name too long") }
                 var buffer = [CChar](repeating: 0, count: Int(length) + 1)
                 try HDF5.check(
-                    H5Lget_name_by_idx(object.id, ".", H5_INDEX_NAME, H5_ITER_INC, i, &buffer, buffer.count, scion_H5P_DEFAULT()),
+                    H5Lget_name_by_idx(
+                        object.id, ".", H5_INDEX_NAME, H5_ITER_INC, i, &buffer, buffer.count, scion_H5P_DEFAULT()),
                     "read a member name")
                 return String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
             }
@@ -111,7 +116,9 @@ public final class HDF5Group {
             let dataset = HDF5Dataset(try HDF5Object(id, "create dataset '\(name)'", close: H5Dclose), name: name)
             if bytes.count > 0 {
                 try HDF5.check(
-                    H5Dwrite(dataset.object.id, type.memoryType, scion_H5S_ALL(), scion_H5S_ALL(), scion_H5P_DEFAULT(), bytes.baseAddress),
+                    H5Dwrite(
+                        dataset.object.id, type.memoryType, scion_H5S_ALL(), scion_H5S_ALL(), scion_H5P_DEFAULT(),
+                        bytes.baseAddress),
                     "write dataset '\(name)'")
             }
             return dataset
@@ -135,17 +142,22 @@ public final class HDF5Group {
             let space = try HDF5Object(
                 scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, dims, nil), "create a dataspace", close: H5Sclose)
             let dataset = try HDF5Object(
-                H5Dcreate2(object.id, name, type.id, space.id, scion_H5P_DEFAULT(), scion_H5P_DEFAULT(), scion_H5P_DEFAULT()),
+                H5Dcreate2(
+                    object.id, name, type.id, space.id, scion_H5P_DEFAULT(), scion_H5P_DEFAULT(), scion_H5P_DEFAULT()),
                 "create dataset '\(name)'", close: H5Dclose)
             guard !bytes.isEmpty else { return }
             try HDF5.check(
-                H5Dwrite(dataset.id, type.id, scion_H5S_ALL(), scion_H5S_ALL(), scion_H5P_DEFAULT(), bytes), "write dataset '\(name)'")
+                H5Dwrite(dataset.id, type.id, scion_H5S_ALL(), scion_H5S_ALL(), scion_H5P_DEFAULT(), bytes),
+                "write dataset '\(name)'")
         }
     }
 
     public func openDataset(_ name: String) throws -> HDF5Dataset {
         try HDF5.withLock {
-            HDF5Dataset(try HDF5Object(H5Dopen2(object.id, name, scion_H5P_DEFAULT()), "open dataset '\(name)'", close: H5Dclose), name: name)
+            HDF5Dataset(
+                try HDF5Object(
+                    H5Dopen2(object.id, name, scion_H5P_DEFAULT()), "open dataset '\(name)'", close: H5Dclose),
+                name: name)
         }
     }
 }
@@ -173,7 +185,9 @@ public final class HDF5Dataset {
         try HDF5.withLock {
             let space = try HDF5Object(H5Dget_space(object.id), "read the shape of '\(name)'", close: H5Sclose)
             let rank = try HDF5.check(H5Sget_simple_extent_ndims(space.id), "read the rank of '\(name)'")
-            guard rank <= 8 else { throw HDF5Error(operation: "read the shape of '\(name)'", detail: "rank \(rank) is too high") }
+            guard rank <= 8 else {
+                throw HDF5Error(operation: "read the shape of '\(name)'", detail: "rank \(rank) is too high")
+            }
             var dims = [hsize_t](repeating: 0, count: Int(rank))
             try HDF5.check(H5Sget_simple_extent_dims(space.id, &dims, nil), "read the shape of '\(name)'")
             guard dims.allSatisfy({ $0 <= hsize_t(Int32.max) }) else {
@@ -189,7 +203,9 @@ public final class HDF5Dataset {
         try HDF5.withLock {
             guard buffer.count > 0 else { return }
             try HDF5.check(
-                H5Dread(object.id, type.memoryType, scion_H5S_ALL(), scion_H5S_ALL(), scion_H5P_DEFAULT(), buffer.baseAddress),
+                H5Dread(
+                    object.id, type.memoryType, scion_H5S_ALL(), scion_H5S_ALL(), scion_H5P_DEFAULT(),
+                    buffer.baseAddress),
                 "read dataset '\(name)'")
         }
     }
@@ -200,21 +216,29 @@ public final class HDF5Dataset {
         try HDF5.withLock {
             let type = try HDF5Object(H5Dget_type(object.id), "read the type of '\(name)'", close: H5Tclose)
             guard H5Tget_class(type.id) == H5T_STRING else {
-                throw HDF5Error(operation: "read '\(name)'", detail: "expected strings, found \(HDF5Type.describe(type.id))")
+                throw HDF5Error(
+                    operation: "read '\(name)'", detail: "expected strings, found \(HDF5Type.describe(type.id))")
             }
             let dims = try shape()
-            guard dims.count <= 1 else { throw HDF5Error(operation: "read '\(name)'", detail: "expected at most one dimension") }
+            guard dims.count <= 1 else {
+                throw HDF5Error(operation: "read '\(name)'", detail: "expected at most one dimension")
+            }
             let count = dims.first ?? 1
-            if H5Tis_variable_str(type.id) > 0 { return try readVariableStrings(type, count: count, maxBytes: maxBytes) }
+            if H5Tis_variable_str(type.id) > 0 {
+                return try readVariableStrings(type, count: count, maxBytes: maxBytes)
+            }
             let width = H5Tget_size(type.id)
             let (total, overflow) = width.multipliedReportingOverflow(by: count)
             guard width > 0, !overflow, total <= maxBytes else {
-                throw HDF5Error(operation: "read '\(name)'", detail: "\(count) strings of \(width) bytes exceed the \(maxBytes)-byte limit")
+                throw HDF5Error(
+                    operation: "read '\(name)'",
+                    detail: "\(count) strings of \(width) bytes exceed the \(maxBytes)-byte limit")
             }
             var bytes = [UInt8](repeating: 0, count: total)
             if total > 0 {
                 try HDF5.check(
-                    H5Dread(object.id, type.id, scion_H5S_ALL(), scion_H5S_ALL(), scion_H5P_DEFAULT(), &bytes), "read dataset '\(name)'")
+                    H5Dread(object.id, type.id, scion_H5S_ALL(), scion_H5S_ALL(), scion_H5P_DEFAULT(), &bytes),
+                    "read dataset '\(name)'")
             }
             return (0..<count).map { i in
                 let slice = bytes[i * width..<(i + 1) * width]
@@ -232,7 +256,9 @@ public final class HDF5Dataset {
         let memType = try HDF5Strings.variableMemoryType(like: type)
         let space = try HDF5Object(H5Dget_space(object.id), "read the shape of '\(name)'", close: H5Sclose)
         var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
-        try HDF5.check(H5Dread(object.id, memType.id, scion_H5S_ALL(), scion_H5S_ALL(), scion_H5P_DEFAULT(), &pointers), "read dataset '\(name)'")
+        try HDF5.check(
+            H5Dread(object.id, memType.id, scion_H5S_ALL(), scion_H5S_ALL(), scion_H5P_DEFAULT(), &pointers),
+            "read dataset '\(name)'")
         defer { _ = H5Dvlen_reclaim(memType.id, space.id, scion_H5P_DEFAULT(), &pointers) }
         var total = 0
         return try pointers.map { pointer in

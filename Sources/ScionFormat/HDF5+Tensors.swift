@@ -16,11 +16,13 @@ extension HDF5Group {
         let dataset = try openDataset(name)
         let stored = try dataset.storedType()
         guard stored.type == HDF5Type(dtype) else {
-            throw HDF5Error(operation: "read '\(name)'", detail: "stored as \(stored.description), expected \(dtype.rawValue)")
+            throw HDF5Error(
+                operation: "read '\(name)'", detail: "stored as \(stored.description), expected \(dtype.rawValue)")
         }
         let shape = try dataset.shape()
         guard let count = ShapeRules.elementCount(shape), count <= maxElements else {
-            throw HDF5Error(operation: "read '\(name)'", detail: "shape \(shape) exceeds the expected \(maxElements) elements")
+            throw HDF5Error(
+                operation: "read '\(name)'", detail: "shape \(shape) exceeds the expected \(maxElements) elements")
         }
         switch dtype {
         case .float32:

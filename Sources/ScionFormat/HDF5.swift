@@ -46,15 +46,17 @@ public enum HDF5 {
     static func takeErrorStack() -> String {
         final class Collector { var messages: [String] = [] }
         let collector = Collector()
-        H5Ewalk2(scion_H5E_DEFAULT(), H5E_WALK_UPWARD, { _, err, data in
-            guard let err, let data else { return 0 }
-            let c = Unmanaged<Collector>.fromOpaque(data).takeUnretainedValue()
-            if let desc = err.pointee.desc {
-                let text = String(cString: desc)
-                if !text.isEmpty, !c.messages.contains(text) { c.messages.append(text) }
-            }
-            return 0
-        }, Unmanaged.passUnretained(collector).toOpaque())
+        H5Ewalk2(
+            scion_H5E_DEFAULT(), H5E_WALK_UPWARD,
+            { _, err, data in
+                guard let err, let data else { return 0 }
+                let c = Unmanaged<Collector>.fromOpaque(data).takeUnretainedValue()
+                if let desc = err.pointee.desc {
+                    let text = String(cString: desc)
+                    if !text.isEmpty, !c.messages.contains(text) { c.messages.append(text) }
+                }
+                return 0
+            }, Unmanaged.passUnretained(collector).toOpaque())
         H5Eclear2(scion_H5E_DEFAULT())
         return collector.messages.prefix(3).joined(separator: "; ")
     }

@@ -54,7 +54,9 @@ struct ModelReader {
         do { graph = try Graph(json: Array(graphText.utf8)) } catch {
             throw ModelFileError.malformed(path: path, object: "/graph", problem: "not a valid graph JSON: \(error)")
         }
-        if minor > ModelFile.versionMinor, let unknown = graph.nodes.first(where: { OpRegistry.schema(for: $0.op) == nil }) {
+        if minor > ModelFile.versionMinor,
+            let unknown = graph.nodes.first(where: { OpRegistry.schema(for: $0.op) == nil })
+        {
             throw ModelFileError.newerMinorWithUnknownOp(
                 path: path, version: "\(ModelFile.versionMajor).\(minor)", op: unknown.op.rawValue)
         }
@@ -67,8 +69,11 @@ struct ModelReader {
         let parameters = try readParameters(graph)
         let computed = ContentHash.compute(graphJSON: Array(graphText.utf8), graph: graph, parameters: parameters)
         let stored = try string("content_hash", on: root.object, object: "/")
-        guard stored == computed else { throw ModelFileError.hashMismatch(path: path, stored: stored, computed: computed) }
-        return Model(graph: graph, parameters: parameters, metadata: try readMetadata(), provenance: try readProvenance())
+        guard stored == computed else {
+            throw ModelFileError.hashMismatch(path: path, stored: stored, computed: computed)
+        }
+        return Model(
+            graph: graph, parameters: parameters, metadata: try readMetadata(), provenance: try readProvenance())
     }
 
     /// Checks the format name and major version; returns the minor version.
@@ -78,8 +83,10 @@ struct ModelReader {
             let found = format.map { "\($0)" } ?? "missing"
             throw ModelFileError.notAScionModel(path: path, found: found)
         }
-        guard case .ints(let version)? = try HDF5Attributes.read("format_version", on: root.object), version.count == 2 else {
-            throw ModelFileError.malformed(path: path, object: "/", problem: "attribute 'format_version' must be two integers")
+        guard case .ints(let version)? = try HDF5Attributes.read("format_version", on: root.object), version.count == 2
+        else {
+            throw ModelFileError.malformed(
+                path: path, object: "/", problem: "attribute 'format_version' must be two integers")
         }
         guard version[0] == ModelFile.versionMajor, version[1] >= 0 else {
             throw ModelFileError.unsupportedVersion(
@@ -118,14 +125,16 @@ struct ModelReader {
         let dataset = try group.openDataset(p.name)
         let stored = try dataset.storedType()
         guard let type = stored.type, type == HDF5Type(p.dtype) else {
-            throw ModelFileError.wrongDType(path: path, name: p.name, expected: p.dtype.rawValue, found: stored.description)
+            throw ModelFileError.wrongDType(
+                path: path, name: p.name, expected: p.dtype.rawValue, found: stored.description)
         }
         let shape = try dataset.shape()
         guard shape == p.shape else {
             throw ModelFileError.wrongShape(path: path, name: p.name, expected: p.shape, found: shape)
         }
         guard dataset.storageSize > 0 || p.elementCount == 0 else {
-            throw ModelFileError.malformed(path: path, object: "/parameters/\(p.name)", problem: "the dataset holds no data")
+            throw ModelFileError.malformed(
+                path: path, object: "/parameters/\(p.name)", problem: "the dataset holds no data")
         }
         switch p.dtype {
         case .float32: return Tensor(shape: shape, storage: .float32(try readArray(dataset, type, p.elementCount)))
@@ -147,14 +156,17 @@ struct ModelReader {
         let g = try root.openGroup("metadata")
         let shape = try ints("input_shape", on: g.object, object: "/metadata")
         guard shape.count == 3, shape.allSatisfy({ $0 >= 1 && $0 <= 1 << 16 }) else {
-            throw ModelFileError.malformed(path: path, object: "/metadata", problem: "'input_shape' must be three positive extents C, H, W")
+            throw ModelFileError.malformed(
+                path: path, object: "/metadata", problem: "'input_shape' must be three positive extents C, H, W")
         }
         let mean = try floats("mean", on: g.object, object: "/metadata")
         let std = try floats("std", on: g.object, object: "/metadata")
         guard mean.count == shape[0], std.count == shape[0], std.allSatisfy({ $0 > 0 }) else {
-            throw ModelFileError.malformed(path: path, object: "/metadata", problem: "'mean' and 'std' need one value per channel, std positive")
+            throw ModelFileError.malformed(
+                path: path, object: "/metadata", problem: "'mean' and 'std' need one value per channel, std positive")
         }
-        let labels = g.contains("labels") ? try g.openDataset("labels").readStrings(maxBytes: ModelFile.maxTextBytes) : []
+        let labels =
+            g.contains("labels") ? try g.openDataset("labels").readStrings(maxBytes: ModelFile.maxTextBytes) : []
         return ModelMetadata(
             modelName: try string("model_name", on: g.object, object: "/metadata"), labels: labels,
             input: InputSpec(channels: shape[0], height: shape[1], width: shape[2], mean: mean, std: std),
@@ -171,7 +183,8 @@ struct ModelReader {
         do {
             return Provenance(lineage: try JSONDecoder().decode([LineageStep].self, from: Data(text.utf8)))
         } catch {
-            throw ModelFileError.malformed(path: path, object: "/provenance/lineage", problem: "not a valid lineage JSON: \(error)")
+            throw ModelFileError.malformed(
+                path: path, object: "/provenance/lineage", problem: "not a valid lineage JSON: \(error)")
         }
     }
 

@@ -24,7 +24,11 @@ public enum ModelFile {
         try model.validateParameters()
         try model.graph.verify()
         if let node = model.graph.nodes.first(where: { !ModelFile.storableOps.contains($0.op) }) {
-            throw ModelFileError.writeFailed(path: path, detail: "node '\(node.name)' uses '\(node.op.rawValue)', an in-memory op (compiler or training) that files do not hold")
+            throw ModelFileError.writeFailed(
+                path: path,
+                detail:
+                    "node '\(node.name)' uses '\(node.op.rawValue)', an in-memory op (compiler or training) that files do not hold"
+            )
         }
         let graphJSON = try model.graph.canonicalJSON()
         let hash = ContentHash.compute(graphJSON: graphJSON, graph: model.graph, parameters: model.parameters)
@@ -48,7 +52,8 @@ public enum ModelFile {
         _ model: Model, graphJSON: [UInt8], hash: String, lineage: String, root: HDF5Group
     ) throws {
         try HDF5Attributes.write(.string(formatName), named: "format", on: root.object)
-        try HDF5Attributes.write(.ints([Int64(versionMajor), Int64(versionMinor)]), named: "format_version", on: root.object)
+        try HDF5Attributes.write(
+            .ints([Int64(versionMajor), Int64(versionMinor)]), named: "format_version", on: root.object)
         try HDF5Attributes.write(.string(hash), named: "content_hash", on: root.object)
         try root.writeStrings("graph", [String(decoding: graphJSON, as: UTF8.self)], scalar: true)
 
@@ -71,7 +76,7 @@ public enum ModelFile {
     private static func writeMetadata(_ m: ModelMetadata, into group: HDF5Group) throws {
         for (key, value) in [
             ("model_name", m.modelName), ("producer", m.producer), ("producer_version", m.producerVersion),
-            ("created", m.createdAt),
+            ("created", m.createdAt)
         ] {
             try HDF5Attributes.write(.string(value), named: key, on: group.object)
         }

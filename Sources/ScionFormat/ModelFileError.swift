@@ -30,11 +30,13 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
         case .unreadable(let path, let detail):
             return "\(path): HDF5 cannot open the file (truncated or damaged?): \(detail)"
         case .notAScionModel(let path, let found):
-            return "\(path): not a Scion model (root attribute 'format' is \(found), expected \"\(ModelFile.formatName)\")"
+            return
+                "\(path): not a Scion model (root attribute 'format' is \(found), expected \"\(ModelFile.formatName)\")"
         case .unsupportedVersion(let path, let found, let supported):
             return "\(path): format version \(found) is not supported (this Scion reads \(supported)); upgrade Scion"
         case .newerMinorWithUnknownOp(let path, let version, let op):
-            return "\(path): format \(version) is newer than this Scion and uses op '\(op)', which it does not know; upgrade Scion"
+            return
+                "\(path): format \(version) is newer than this Scion and uses op '\(op)', which it does not know; upgrade Scion"
         case .malformed(let path, let object, let problem): return "\(path): '\(object)': \(problem)"
         case .invalidGraph(let path, let error): return "\(path): invalid graph: \(error)"
         case .missingParameter(let path, let name):
@@ -46,7 +48,8 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
         case .wrongShape(let path, let name, let expected, let found):
             return "\(path): parameter '\(name)' has shape \(found), the graph declares \(expected)"
         case .hashMismatch(let path, let stored, let computed):
-            return "\(path): content hash mismatch: the file says \(stored) but its graph and parameters hash to \(computed); the file is corrupt or was altered"
+            return
+                "\(path): content hash mismatch: the file says \(stored) but its graph and parameters hash to \(computed); the file is corrupt or was altered"
         case .writeFailed(let path, let detail): return "\(path): cannot write the model: \(detail)"
         }
     }

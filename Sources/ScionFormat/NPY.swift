@@ -26,7 +26,9 @@ public enum NPY {
         case .int32: descr = "<i4"
         case .uint8: descr = "|u1"
         }
-        let shape = tensor.shape.count == 1 ? "(\(tensor.shape[0]),)" : "(" + tensor.shape.map(String.init).joined(separator: ", ") + ")"
+        let shape =
+            tensor.shape.count == 1
+            ? "(\(tensor.shape[0]),)" : "(" + tensor.shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shape), }"
         let unpadded = 10 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
@@ -97,8 +99,10 @@ struct NPYHeader {
         guard let s = field("shape"), s.first == "(", let close = s.firstIndex(of: ")") else {
             throw NPYError.malformed(path: path, problem: "header has no 'shape'")
         }
-        let items = s[s.index(after: s.startIndex)..<close].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }
+        let items = s[s.index(after: s.startIndex)..<close].split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        .filter { !$0.isEmpty }
         let dims = items.compactMap { Int($0) }
         guard dims.count == items.count, dims.count <= 8, dims.allSatisfy({ $0 >= 0 }) else {
             throw NPYError.malformed(path: path, problem: "bad shape '\(s[..<close]))'")
@@ -112,16 +116,29 @@ struct NPYHeader {
         }
         let itemSizes = ["<f4": 4, "<f8": 8, "|u1": 1, "<u1": 1, "|b1": 1, "<i4": 4, "<i8": 8]
         guard let itemSize = itemSizes[descr] else {
-            throw NPYError.unsupported(path: path, problem: "dtype '\(descr)'; use float32, float64, uint8, bool, int32 or int64 (little-endian)")
+            throw NPYError.unsupported(
+                path: path,
+                problem: "dtype '\(descr)'; use float32, float64, uint8, bool, int32 or int64 (little-endian)")
         }
         guard body.count == count * itemSize else {
-            throw NPYError.malformed(path: path, problem: "shape \(shape) needs \(count * itemSize) data bytes, the file has \(body.count)")
+            throw NPYError.malformed(
+                path: path, problem: "shape \(shape) needs \(count * itemSize) data bytes, the file has \(body.count)")
         }
         return try body.withUnsafeBytes { raw in
             switch descr {
-            case "<f4": return Tensor(shape: shape, storage: .float32((0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }))
-            case "<f8": return Tensor(shape: shape, storage: .float32((0..<count).map { Float(raw.loadUnaligned(fromByteOffset: $0 * 8, as: Double.self)) }))
-            case "<i4": return Tensor(shape: shape, storage: .int32((0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self) }))
+            case "<f4":
+                return Tensor(
+                    shape: shape,
+                    storage: .float32((0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }))
+            case "<f8":
+                return Tensor(
+                    shape: shape,
+                    storage: .float32(
+                        (0..<count).map { Float(raw.loadUnaligned(fromByteOffset: $0 * 8, as: Double.self)) }))
+            case "<i4":
+                return Tensor(
+                    shape: shape,
+                    storage: .int32((0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self) }))
             case "<i8":
                 let wide = (0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self) }
                 guard wide.allSatisfy({ Int64(Int32.min)...Int64(Int32.max) ~= $0 }) else {

@@ -29,9 +29,10 @@ extension AttributeValue: Codable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
         guard c.allKeys.count == 1, let key = c.allKeys.first else {
-            throw DecodingError.dataCorrupted(.init(
-                codingPath: c.codingPath,
-                debugDescription: "an attribute is an object with exactly one of i, is, f, fs, b, s"))
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: c.codingPath,
+                    debugDescription: "an attribute is an object with exactly one of i, is, f, fs, b, s"))
         }
         switch key {
         case .i: self = .int(try c.decode(Int.self, forKey: .i))

@@ -11,7 +11,8 @@ extension Graph {
             case .conv2d, .convTranspose2d:
                 guard let w = values[node.inputs[1]]?.shape.compactMap(\.fixedValue), w.count == 4 else { continue }
                 let perPosition = w[1] * w[2] * w[3]
-                total += node.op == .conv2d
+                total +=
+                    node.op == .conv2d
                     ? ys[1] * ys[2] * ys[3] * perPosition
                     : xs[1] * xs[2] * xs[3] * perPosition
             case .linear:

@@ -25,8 +25,11 @@ extension Graph {
         // Every kept node must reach the graph inputs only through `value`.
         let produced = Set(needed.flatMap { nodes[$0].outputs })
         for i in needed {
-            for input in nodes[i].inputs where !produced.contains(input) && input != value && parameter(named: input) == nil {
-                throw GraphError.surgery("the head after '\(value)' also reads '\(input)' (node '\(nodes[i].name)'), so '\(value)' does not separate stem and head")
+            for input in nodes[i].inputs
+            where !produced.contains(input) && input != value && parameter(named: input) == nil {
+                throw GraphError.surgery(
+                    "the head after '\(value)' also reads '\(input)' (node '\(nodes[i].name)'), so '\(value)' does not separate stem and head"
+                )
             }
         }
         var g = subgraph(keeping: needed, name: "\(name)-head")
@@ -48,7 +51,9 @@ extension Graph {
             throw GraphError.surgery("the head must have exactly one input (it has \(head.inputs.count))")
         }
         guard seamType == headType else {
-            throw GraphError.surgery("the seam does not fit: the stem produces \(seam): \(seamType), the head takes \(headInput): \(headType)")
+            throw GraphError.surgery(
+                "the seam does not fit: the stem produces \(seam): \(seamType), the head takes \(headInput): \(headType)"
+            )
         }
         var h = head
         if headInput != seam {
@@ -57,9 +62,13 @@ extension Graph {
             for i in h.nodes.indices { h.nodes[i].inputs = h.nodes[i].inputs.map { $0 == headInput ? seam : $0 } }
             h.outputs = h.outputs.map { $0 == headInput ? seam : $0 }
         }
-        let stemNames = Set(stem.values.keys).union(stem.nodes.map(\.name)), headNames = Set(h.values.keys).union(h.nodes.map(\.name))
+        let stemNames = Set(stem.values.keys).union(stem.nodes.map(\.name)),
+            headNames = Set(h.values.keys).union(h.nodes.map(\.name))
         let clash = stemNames.intersection(headNames).subtracting([seam])
-        guard clash.isEmpty else { throw GraphError.surgery("stem and head both define \(clash.sorted().prefix(5).map { "'\($0)'" }.joined(separator: ", "))") }
+        guard clash.isEmpty else {
+            throw GraphError.surgery(
+                "stem and head both define \(clash.sorted().prefix(5).map { "'\($0)'" }.joined(separator: ", "))")
+        }
         var g = Graph(name: name ?? stem.name)
         g.inputs = stem.inputs
         g.outputs = h.outputs
@@ -89,7 +98,8 @@ extension Graph {
         g.nodes = indices.map { nodes[$0] }
         let read = Set(g.nodes.flatMap(\.inputs))
         g.parameters = parameters.filter { read.contains($0.name) }
-        let defined = Set(g.nodes.flatMap(\.outputs)).union(g.parameters.map(\.name)).union(read.filter { inputs.contains($0) })
+        let defined = Set(g.nodes.flatMap(\.outputs)).union(g.parameters.map(\.name)).union(
+            read.filter { inputs.contains($0) })
         g.values = values.filter { defined.contains($0.key) }
         return g
     }

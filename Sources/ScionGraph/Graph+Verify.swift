@@ -123,7 +123,9 @@ extension Graph {
         }
         var cutNames = Set<String>()
         for cut in cutPoints {
-            guard cutNames.insert(cut.name).inserted else { throw GraphError.duplicateName(cut.name, kind: "cut point") }
+            guard cutNames.insert(cut.name).inserted else {
+                throw GraphError.duplicateName(cut.name, kind: "cut point")
+            }
             guard types[cut.value] != nil else {
                 throw GraphError.cutPoint(name: cut.name, problem: "value '\(cut.value)' is not defined")
             }

@@ -7,17 +7,19 @@ extension GraphBuilder {
         let shape = [out, x.channels / max(groups, 1), kernel, kernel]
         return scope(name) { b in
             var inputs = [x]
-            inputs.append(b.parameter(
-                "weight", shape: shape, role: .weight,
-                initializer: b.defaults.initializer(b.defaults.convWeight, shape: shape)))
+            inputs.append(
+                b.parameter(
+                    "weight", shape: shape, role: .weight,
+                    initializer: b.defaults.initializer(b.defaults.convWeight, shape: shape)))
             if bias {
-                inputs.append(b.parameter(
-                    "bias", shape: [out], role: .bias,
-                    initializer: b.defaults.initializer(b.defaults.convBias, weightShape: shape)))
+                inputs.append(
+                    b.parameter(
+                        "bias", shape: [out], role: .bias,
+                        initializer: b.defaults.initializer(b.defaults.convBias, weightShape: shape)))
             }
             let attributes: [String: AttributeValue] = [
                 "stride": .ints([stride, stride]), "padding": .ints([padding, padding]),
-                "dilation": .ints([dilation, dilation]), "groups": .int(groups),
+                "dilation": .ints([dilation, dilation]), "groups": .int(groups)
             ]
             return b.withParentScope { $0.apply1(.conv2d, inputs, attributes: attributes, name: name) }
         }
@@ -32,15 +34,17 @@ extension GraphBuilder {
         let shape = [x.channels, out, kernel, kernel]
         return scope(name) { b in
             var inputs = [x]
-            inputs.append(b.parameter(
-                "weight", shape: shape, role: .weight, initializer: .pytorchDefault(weightShape: shape)))
+            inputs.append(
+                b.parameter(
+                    "weight", shape: shape, role: .weight, initializer: .pytorchDefault(weightShape: shape)))
             if bias {
-                inputs.append(b.parameter(
-                    "bias", shape: [out], role: .bias, initializer: .pytorchDefault(weightShape: shape)))
+                inputs.append(
+                    b.parameter(
+                        "bias", shape: [out], role: .bias, initializer: .pytorchDefault(weightShape: shape)))
             }
             let attributes: [String: AttributeValue] = [
                 "stride": .ints([stride, stride]), "padding": .ints([padding, padding]),
-                "output_padding": .ints([outputPadding, outputPadding]),
+                "output_padding": .ints([outputPadding, outputPadding])
             ]
             return b.withParentScope { $0.apply1(.convTranspose2d, inputs, attributes: attributes, name: name) }
         }
@@ -57,7 +61,7 @@ extension GraphBuilder {
                 b.parameter("weight", shape: [c], role: .weight, initializer: .ones),
                 b.parameter("bias", shape: [c], role: .bias, initializer: .zeros),
                 b.parameter("running_mean", shape: [c], role: .runningMean, initializer: .zeros),
-                b.parameter("running_var", shape: [c], role: .runningVar, initializer: .ones),
+                b.parameter("running_var", shape: [c], role: .runningVar, initializer: .ones)
             ]
             let attributes: [String: AttributeValue] = ["epsilon": .float(epsilon), "momentum": .float(momentum)]
             return b.withParentScope { $0.apply1(.batchNorm, inputs, attributes: attributes, name: name) }
@@ -86,13 +90,15 @@ extension GraphBuilder {
         let shape = [out, inFeatures]
         return scope(name) { b in
             var inputs = [x]
-            inputs.append(b.parameter(
-                "weight", shape: shape, role: .weight,
-                initializer: b.defaults.initializer(b.defaults.linearWeight, shape: shape)))
+            inputs.append(
+                b.parameter(
+                    "weight", shape: shape, role: .weight,
+                    initializer: b.defaults.initializer(b.defaults.linearWeight, shape: shape)))
             if bias {
-                inputs.append(b.parameter(
-                    "bias", shape: [out], role: .bias,
-                    initializer: b.defaults.initializer(b.defaults.linearBias, weightShape: shape)))
+                inputs.append(
+                    b.parameter(
+                        "bias", shape: [out], role: .bias,
+                        initializer: b.defaults.initializer(b.defaults.linearBias, weightShape: shape)))
             }
             return b.withParentScope { $0.apply1(.linear, inputs, name: name) }
         }
@@ -124,7 +130,9 @@ extension GraphBuilder {
         let s = stride ?? kernel
         return apply1(
             .maxPool2d, [x],
-            attributes: ["kernel": .ints([kernel, kernel]), "stride": .ints([s, s]), "padding": .ints([padding, padding])],
+            attributes: [
+                "kernel": .ints([kernel, kernel]), "stride": .ints([s, s]), "padding": .ints([padding, padding])
+            ],
             name: name)
     }
 
@@ -134,7 +142,9 @@ extension GraphBuilder {
         let s = stride ?? kernel
         return apply1(
             .avgPool2d, [x],
-            attributes: ["kernel": .ints([kernel, kernel]), "stride": .ints([s, s]), "padding": .ints([padding, padding])],
+            attributes: [
+                "kernel": .ints([kernel, kernel]), "stride": .ints([s, s]), "padding": .ints([padding, padding])
+            ],
             name: name)
     }
 

@@ -20,7 +20,8 @@ public enum GraphError: Error, Equatable, Sendable, CustomStringConvertible {
         case .undefinedValue(let node, let value):
             return "node '\(node)' reads value '\(value)', which is not defined anywhere"
         case .notTopological(let node, let value):
-            return "node '\(node)' reads value '\(value)' before the node that defines it (nodes must be in topological order)"
+            return
+                "node '\(node)' reads value '\(value)' before the node that defines it (nodes must be in topological order)"
         case .unknownOp(let node, let op): return "node '\(node)' uses unknown op '\(op)'"
         case .arity(let node, let op, let expected, let got):
             return "node '\(node)' (\(op)) takes \(expected) inputs, got \(got)"

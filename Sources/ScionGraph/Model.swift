@@ -7,7 +7,9 @@ public struct Model: Sendable, Equatable {
     public var metadata: ModelMetadata
     public var provenance: Provenance
 
-    public init(graph: Graph, parameters: [String: Tensor], metadata: ModelMetadata, provenance: Provenance = Provenance()) {
+    public init(
+        graph: Graph, parameters: [String: Tensor], metadata: ModelMetadata, provenance: Provenance = Provenance()
+    ) {
         self.graph = graph
         self.parameters = parameters
         self.metadata = metadata
@@ -20,7 +22,8 @@ public struct Model: Sendable, Equatable {
         for p in graph.parameters {
             guard let t = parameters[p.name] else { throw GraphError.parameter(name: p.name, problem: "has no data") }
             guard t.dtype == p.dtype else {
-                throw GraphError.parameter(name: p.name, problem: "data is \(t.dtype.rawValue), declared \(p.dtype.rawValue)")
+                throw GraphError.parameter(
+                    name: p.name, problem: "data is \(t.dtype.rawValue), declared \(p.dtype.rawValue)")
             }
             guard t.shape == p.shape else {
                 throw GraphError.parameter(name: p.name, problem: "data has shape \(t.shape), declared \(p.shape)")

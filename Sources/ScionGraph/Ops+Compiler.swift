@@ -28,15 +28,17 @@ public enum Activation: String, Sendable, CaseIterable {
 
 extension OpRegistry {
     static let epilogueAttributes: [AttributeSpec] = [
-        AttributeSpec("activation", .string, default: "none", check: { v in
-            guard case .string(let s) = v, Activation(rawValue: s) != nil else {
-                return "expected one of " + Activation.allCases.map(\.rawValue).joined(separator: ", ")
-            }
-            return nil
-        }),
+        AttributeSpec(
+            "activation", .string, default: "none",
+            check: { v in
+                guard case .string(let s) = v, Activation(rawValue: s) != nil else {
+                    return "expected one of " + Activation.allCases.map(\.rawValue).joined(separator: ", ")
+                }
+                return nil
+            }),
         AttributeSpec("slope", .float, default: 0.01, check: Checks.finite),
         AttributeSpec("has_bias", .bool, default: true),
-        AttributeSpec("has_residual", .bool, default: false),
+        AttributeSpec("has_residual", .bool, default: false)
     ]
 
     static let compilerSchemas: [OpSchema] = [affine, fusedConv2d, fusedLinear]

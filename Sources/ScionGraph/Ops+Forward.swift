@@ -4,13 +4,13 @@ extension OpRegistry {
         conv2d, convTranspose2d, batchNorm, instanceNorm, linear,
         unary(.relu), leakyRelu, unary(.sigmoid), unary(.tanh),
         binary(.add), binary(.mul), concat,
-        pool(.maxPool2d), pool(.avgPool2d), globalAvgPool, flatten, reshape, dropout, softmax, pad,
+        pool(.maxPool2d), pool(.avgPool2d), globalAvgPool, flatten, reshape, dropout, softmax, pad
     ]
 
     static let windowAttributes: [AttributeSpec] = [
         AttributeSpec("stride", .ints, default: .ints([1, 1]), check: Checks.ints(count: 2, min: 1)),
         AttributeSpec("padding", .ints, default: .ints([0, 0]), check: Checks.ints(count: 2, min: 0)),
-        AttributeSpec("dilation", .ints, default: .ints([1, 1]), check: Checks.ints(count: 2, min: 1)),
+        AttributeSpec("dilation", .ints, default: .ints([1, 1]), check: Checks.ints(count: 2, min: 1))
     ]
 
     static let conv2d = OpSchema(
@@ -37,7 +37,7 @@ extension OpRegistry {
         .convTranspose2d, inputs: ["x", "weight", "bias"], minInputs: 2,
         attributes: windowAttributes + [
             AttributeSpec("output_padding", .ints, default: .ints([0, 0]), check: Checks.ints(count: 2, min: 0)),
-            AttributeSpec("groups", .int, default: 1, check: Checks.int(min: 1)),
+            AttributeSpec("groups", .int, default: 1, check: Checks.int(min: 1))
         ]
     ) { c in
         let x = try c.input(0, rank: 4)
@@ -57,8 +57,10 @@ extension OpRegistry {
             throw c.fail("output_padding must be smaller than stride or dilation")
         }
         guard
-            let oh = ShapeRules.convTransposeOutput(h, kernel: kh, stride: s[0], padding: p[0], outputPadding: op[0], dilation: d[0]),
-            let ow = ShapeRules.convTransposeOutput(wd, kernel: kw, stride: s[1], padding: p[1], outputPadding: op[1], dilation: d[1])
+            let oh = ShapeRules.convTransposeOutput(
+                h, kernel: kh, stride: s[0], padding: p[0], outputPadding: op[0], dilation: d[0]),
+            let ow = ShapeRules.convTransposeOutput(
+                wd, kernel: kw, stride: s[1], padding: p[1], outputPadding: op[1], dilation: d[1])
         else { throw c.fail("output would be empty for input \(x)") }
         return [TensorType(x.dtype, [x.shape[0], .fixed(cout), .fixed(oh), .fixed(ow)])]
     }
@@ -67,7 +69,7 @@ extension OpRegistry {
         .batchNorm, inputs: ["x", "scale", "bias", "running_mean", "running_var"],
         attributes: [
             AttributeSpec("epsilon", .float, default: 1e-5, check: Checks.positive),
-            AttributeSpec("momentum", .float, default: 0.1, check: Checks.probability),
+            AttributeSpec("momentum", .float, default: 0.1, check: Checks.probability)
         ]
     ) { c in
         let x = try c.input(0)
@@ -138,14 +140,16 @@ extension OpRegistry {
     static func pool(_ op: OpType) -> OpSchema {
         var attributes = [
             AttributeSpec("kernel", .ints, check: Checks.ints(count: 2, min: 1)),
-            AttributeSpec("stride", .ints, default: .ints([]), check: { v in
-                guard case .ints(let s) = v, s.isEmpty || (s.count == 2 && s.allSatisfy { $0 >= 1 }) else {
-                    return "expected [] (same as kernel) or 2 integers at least 1"
-                }
-                return nil
-            }),
+            AttributeSpec(
+                "stride", .ints, default: .ints([]),
+                check: { v in
+                    guard case .ints(let s) = v, s.isEmpty || (s.count == 2 && s.allSatisfy { $0 >= 1 }) else {
+                        return "expected [] (same as kernel) or 2 integers at least 1"
+                    }
+                    return nil
+                }),
             AttributeSpec("padding", .ints, default: .ints([0, 0]), check: Checks.ints(count: 2, min: 0)),
-            AttributeSpec("ceil_mode", .bool, default: false),
+            AttributeSpec("ceil_mode", .bool, default: false)
         ]
         if op == .avgPool2d {
             attributes.append(AttributeSpec("count_include_pad", .bool, default: true))
@@ -184,12 +188,16 @@ extension OpRegistry {
     /// `shape` is the new shape of one sample; the leading batch dimension is kept.
     static let reshape = OpSchema(
         .reshape, inputs: ["x"],
-        attributes: [AttributeSpec("shape", .ints, check: { v in
-            guard case .ints(let s) = v, !s.isEmpty, s.allSatisfy({ $0 >= 1 }) else {
-                return "expected the per-sample shape as positive integers"
-            }
-            return nil
-        })]
+        attributes: [
+            AttributeSpec(
+                "shape", .ints,
+                check: { v in
+                    guard case .ints(let s) = v, !s.isEmpty, s.allSatisfy({ $0 >= 1 }) else {
+                        return "expected the per-sample shape as positive integers"
+                    }
+                    return nil
+                })
+        ]
     ) { c in
         let x = try c.input(0)
         let target = c.ints("shape")
@@ -224,7 +232,8 @@ extension OpRegistry {
                 size, kernel: kernel, stride: stride, padding: padding, dilation: dilation, ceilMode: ceil),
             out > 0
         else {
-            throw c.fail("a \(kernel)-wide window (dilation \(dilation), padding \(padding)) does not fit an extent of \(size)")
+            throw c.fail(
+                "a \(kernel)-wide window (dilation \(dilation), padding \(padding)) does not fit an extent of \(size)")
         }
         return out
     }

@@ -36,15 +36,20 @@ extension OpType {
 
 extension OpRegistry {
     static let scalar = TensorType(.float32, [])
-    static let inputShape = AttributeSpec("input_shape", .ints, check: { v in
-        guard case .ints(let s) = v, !s.isEmpty, s.allSatisfy({ $0 >= 1 }) else { return "expected the per-sample input shape" }
-        return nil
-    })
+    static let inputShape = AttributeSpec(
+        "input_shape", .ints,
+        check: { v in
+            guard case .ints(let s) = v, !s.isEmpty, s.allSatisfy({ $0 >= 1 }) else {
+                return "expected the per-sample input shape"
+            }
+            return nil
+        })
     /// Gradient ops scale their result by `scale` (the loss term's weight).
-    static let weightGradientAttributes: [AttributeSpec] = windowAttributes + [
-        AttributeSpec("groups", .int, default: 1, check: Checks.int(min: 1)),
-        AttributeSpec("kernel", .ints, check: Checks.ints(count: 2, min: 1)),
-    ]
+    static let weightGradientAttributes: [AttributeSpec] =
+        windowAttributes + [
+            AttributeSpec("groups", .int, default: 1, check: Checks.int(min: 1)),
+            AttributeSpec("kernel", .ints, check: Checks.ints(count: 2, min: 1))
+        ]
 
     /// `[O, C/groups, kh, kw]` from x `[N, C, H, W]` and dy `[N, O, H', W']`.
     static func weightGradientType(_ c: ShapeContext) throws -> TensorType {
@@ -57,18 +62,24 @@ extension OpRegistry {
     }
 
     static let batchNormGradAttributes: [AttributeSpec] = [
-        AttributeSpec("activation", .string, default: "none", check: { v in
-            guard case .string(let s) = v, ["none", "relu", "leaky_relu"].contains(s) else { return "expected none, relu or leaky_relu" }
-            return nil
-        }),
+        AttributeSpec(
+            "activation", .string, default: "none",
+            check: { v in
+                guard case .string(let s) = v, ["none", "relu", "leaky_relu"].contains(s) else {
+                    return "expected none, relu or leaky_relu"
+                }
+                return nil
+            }),
         AttributeSpec("slope", .float, default: 0.01, check: Checks.finite),
-        AttributeSpec("has_residual", .bool, default: false),
+        AttributeSpec("has_residual", .bool, default: false)
     ]
     static let gradScale = AttributeSpec("scale", .float, default: 1.0, check: Checks.finite)
 
     static let trainingSchemas: [OpSchema] = [
-        OpSchema(.batchNormTrain, inputs: ["x", "scale", "bias", "running_mean", "running_var"], outputs: 5,
-                 attributes: batchNorm.attributes + epilogueAttributes.prefix(2), trainingOnly: true) { c in
+        OpSchema(
+            .batchNormTrain, inputs: ["x", "scale", "bias", "running_mean", "running_var"], outputs: 5,
+            attributes: batchNorm.attributes + epilogueAttributes.prefix(2), trainingOnly: true
+        ) { c in
             let y = try batchNorm.infer(c)[0]
             let channel = TensorType(.float32, [y.shape[1]])
             return [y, channel, channel, channel, channel]
@@ -76,15 +87,22 @@ extension OpRegistry {
         OpSchema(.dropoutTrain, inputs: ["x"], outputs: 2, attributes: dropout.attributes, trainingOnly: true) { c in
             [c.inputs[0], c.inputs[0]]
         },
-        OpSchema(.conv2dGradInput, inputs: ["dy", "weight"], attributes: windowAttributes + [
-            AttributeSpec("groups", .int, default: 1, check: Checks.int(min: 1)), inputShape,
-        ], trainingOnly: true) { c in
+        OpSchema(
+            .conv2dGradInput, inputs: ["dy", "weight"],
+            attributes: windowAttributes + [
+                AttributeSpec("groups", .int, default: 1, check: Checks.int(min: 1)), inputShape
+            ], trainingOnly: true
+        ) { c in
             [TensorType(.float32, [c.inputs[0].shape[0]] + c.ints("input_shape").map { .fixed($0) })]
         },
-        OpSchema(.conv2dGradWeight, inputs: ["x", "dy"], attributes: weightGradientAttributes, trainingOnly: true) { c in
+        OpSchema(.conv2dGradWeight, inputs: ["x", "dy"], attributes: weightGradientAttributes, trainingOnly: true) {
+            c in
             [try weightGradientType(c)]
         },
-        OpSchema(.conv2dGradWeightBias, inputs: ["x", "dy"], outputs: 2, attributes: weightGradientAttributes, trainingOnly: true) { c in
+        OpSchema(
+            .conv2dGradWeightBias, inputs: ["x", "dy"], outputs: 2, attributes: weightGradientAttributes,
+            trainingOnly: true
+        ) { c in
             let weight = try weightGradientType(c)
             return [weight, TensorType(.float32, [weight.shape[0]])]
         },
@@ -105,47 +123,69 @@ extension OpRegistry {
         // activation that followed the forward BatchNorm, recomputed from x and `bias`; with
         // `has_residual` the result is added to `residual` (the last input). The gradient fusion
         // pass sets both; Autodiff emits the plain form.
-        OpSchema(.batchNormTrainGrad, inputs: ["dy", "x", "scale", "saved_mean", "saved_invstd", "bias", "residual"], minInputs: 5,
-                 outputs: 3, attributes: batchNormGradAttributes, trainingOnly: true, inputLayout: { v in
-            ["dy", "x", "scale", "saved_mean", "saved_invstd"] + (v.activation != .none ? ["bias"] : [])
-                + (v.bool("has_residual") ? ["residual"] : [])
-        }) { c in
+        OpSchema(
+            .batchNormTrainGrad, inputs: ["dy", "x", "scale", "saved_mean", "saved_invstd", "bias", "residual"],
+            minInputs: 5,
+            outputs: 3, attributes: batchNormGradAttributes, trainingOnly: true,
+            inputLayout: { v in
+                ["dy", "x", "scale", "saved_mean", "saved_invstd"] + (v.activation != .none ? ["bias"] : [])
+                    + (v.bool("has_residual") ? ["residual"] : [])
+            }
+        ) { c in
             let channel = TensorType(.float32, [c.inputs[0].shape[1]])
             let masked = c.string("activation") != "none", residual = c.bool("has_residual")
             guard c.inputs.count == 5 + (masked ? 1 : 0) + (residual ? 1 : 0) else {
                 throw c.fail("expected 5 inputs, plus bias with an activation and residual with has_residual")
             }
             if masked, c.inputs[5] != c.inputs[2] { throw c.fail("bias must match scale, got \(c.inputs[5])") }
-            if residual, c.inputs[c.inputs.count - 1] != c.inputs[0] { throw c.fail("residual must match dy, got \(c.inputs[c.inputs.count - 1])") }
+            if residual, c.inputs[c.inputs.count - 1] != c.inputs[0] {
+                throw c.fail("residual must match dy, got \(c.inputs[c.inputs.count - 1])")
+            }
             return [c.inputs[0], channel, channel]
         },
-        OpSchema(.batchNormEvalGrad, inputs: ["dy", "scale", "running_var"],
-                 attributes: [AttributeSpec("epsilon", .float, default: 1e-5, check: Checks.positive)], trainingOnly: true) { c in
+        OpSchema(
+            .batchNormEvalGrad, inputs: ["dy", "scale", "running_var"],
+            attributes: [AttributeSpec("epsilon", .float, default: 1e-5, check: Checks.positive)], trainingOnly: true
+        ) { c in
             [c.inputs[0]]
         },
-        OpSchema(.instanceNormGrad, inputs: ["dy", "x", "scale"], minInputs: 2, outputs: 3,
-                 attributes: instanceNorm.attributes, trainingOnly: true) { c in
+        OpSchema(
+            .instanceNormGrad, inputs: ["dy", "x", "scale"], minInputs: 2, outputs: 3,
+            attributes: instanceNorm.attributes, trainingOnly: true
+        ) { c in
             let channel = TensorType(.float32, [c.inputs[0].shape[1]])
             return [c.inputs[0], channel, channel]
         },
         activationGrad(.reluGrad), activationGrad(.sigmoidGrad), activationGrad(.tanhGrad),
-        OpSchema(.leakyReluGrad, inputs: ["dy", "y"], attributes: leakyRelu.attributes, trainingOnly: true) { c in [c.inputs[0]] },
-        OpSchema(.maxPool2dGrad, inputs: ["dy", "x"], attributes: pool(.maxPool2d).attributes, trainingOnly: true) { c in [c.inputs[1]] },
-        OpSchema(.avgPool2dGrad, inputs: ["dy"], attributes: pool(.avgPool2d).attributes + [inputShape], trainingOnly: true) { c in
+        OpSchema(.leakyReluGrad, inputs: ["dy", "y"], attributes: leakyRelu.attributes, trainingOnly: true) { c in
+            [c.inputs[0]]
+        },
+        OpSchema(.maxPool2dGrad, inputs: ["dy", "x"], attributes: pool(.maxPool2d).attributes, trainingOnly: true) {
+            c in [c.inputs[1]]
+        },
+        OpSchema(
+            .avgPool2dGrad, inputs: ["dy"], attributes: pool(.avgPool2d).attributes + [inputShape], trainingOnly: true
+        ) { c in
             [TensorType(.float32, [c.inputs[0].shape[0]] + c.ints("input_shape").map { .fixed($0) })]
         },
         OpSchema(.globalAvgPoolGrad, inputs: ["dy"], attributes: [inputShape], trainingOnly: true) { c in
             [TensorType(.float32, [c.inputs[0].shape[0]] + c.ints("input_shape").map { .fixed($0) })]
         },
-        OpSchema(.softmaxGrad, inputs: ["dy", "y"], attributes: softmax.attributes, trainingOnly: true) { c in [c.inputs[0]] },
-        OpSchema(.slice, inputs: ["x"], attributes: [
-            AttributeSpec("axis", .int, default: 1, check: Checks.int(min: 1)),
-            AttributeSpec("start", .int, check: Checks.int(min: 0)),
-            AttributeSpec("length", .int, check: Checks.int(min: 1)),
-        ], trainingOnly: true) { c in
+        OpSchema(.softmaxGrad, inputs: ["dy", "y"], attributes: softmax.attributes, trainingOnly: true) { c in
+            [c.inputs[0]]
+        },
+        OpSchema(
+            .slice, inputs: ["x"],
+            attributes: [
+                AttributeSpec("axis", .int, default: 1, check: Checks.int(min: 1)),
+                AttributeSpec("start", .int, check: Checks.int(min: 0)),
+                AttributeSpec("length", .int, check: Checks.int(min: 1))
+            ], trainingOnly: true
+        ) { c in
             var shape = c.inputs[0].shape
             let axis = c.int("axis")
-            guard axis < shape.count, let extent = shape[axis].fixedValue, c.int("start") + c.int("length") <= extent else {
+            guard axis < shape.count, let extent = shape[axis].fixedValue, c.int("start") + c.int("length") <= extent
+            else {
                 throw c.fail("slice out of range of \(c.inputs[0])")
             }
             shape[axis] = .fixed(c.int("length"))
@@ -155,13 +195,15 @@ extension OpRegistry {
         loss(.mseLoss, pairs: true), lossGrad(.mseLossGrad, pairs: true),
         loss(.l1Loss, pairs: true), lossGrad(.l1LossGrad, pairs: true),
         loss(.tvLoss, pairs: false), lossGrad(.tvLossGrad, pairs: false),
-        OpSchema(.weightedSum, inputs: ["terms"], minInputs: 1, variadic: true,
-                 attributes: [AttributeSpec("weights", .floats)], trainingOnly: true) { c in
+        OpSchema(
+            .weightedSum, inputs: ["terms"], minInputs: 1, variadic: true,
+            attributes: [AttributeSpec("weights", .floats)], trainingOnly: true
+        ) { c in
             guard c.floats("weights").count == c.inputs.count, c.inputs.allSatisfy({ $0 == scalar }) else {
                 throw c.fail("needs one weight per scalar term")
             }
             return [scalar]
-        },
+        }
     ]
 
     static func activationGrad(_ op: OpType) -> OpSchema {
@@ -174,7 +216,9 @@ extension OpRegistry {
     /// A loss: the mean over its elements (over the batch for cross-entropy), a scalar.
     static func loss(_ op: OpType, pairs: Bool) -> OpSchema {
         OpSchema(op, inputs: pairs ? ["prediction", "target"] : ["prediction"], trainingOnly: true) { c in
-            if pairs, c.inputs[0] != c.inputs[1] { throw c.fail("prediction \(c.inputs[0]) and target \(c.inputs[1]) differ") }
+            if pairs, c.inputs[0] != c.inputs[1] {
+                throw c.fail("prediction \(c.inputs[0]) and target \(c.inputs[1]) differ")
+            }
             if op == .crossEntropy, c.inputs[0].rank != 2 { throw c.fail("cross-entropy takes logits [N, classes]") }
             if op == .tvLoss, c.inputs[0].rank != 4 { throw c.fail("total variation takes images [N, C, H, W]") }
             return [scalar]
@@ -183,7 +227,9 @@ extension OpRegistry {
 
     /// The gradient of a loss, times `scale`, with respect to its prediction.
     static func lossGrad(_ op: OpType, pairs: Bool) -> OpSchema {
-        OpSchema(op, inputs: pairs ? ["prediction", "target"] : ["prediction"], attributes: [gradScale], trainingOnly: true) { c in
+        OpSchema(
+            op, inputs: pairs ? ["prediction", "target"] : ["prediction"], attributes: [gradScale], trainingOnly: true
+        ) { c in
             [c.inputs[0]]
         }
     }

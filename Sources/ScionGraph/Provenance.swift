@@ -42,8 +42,10 @@ public struct LineageStep: Sendable, Equatable, Codable {
     /// Free-form facts: cut point, seed, data fingerprint, metrics.
     public var details: [String: JSONValue]
 
-    public init(operation: String, parents: [String] = [], details: [String: JSONValue] = [:],
-                time: String = ScionVersion.timestamp()) {
+    public init(
+        operation: String, parents: [String] = [], details: [String: JSONValue] = [:],
+        time: String = ScionVersion.timestamp()
+    ) {
         self.operation = operation
         self.time = time
         self.parents = parents

@@ -18,7 +18,9 @@ public struct Image: Sendable, Equatable {
 
     /// A blank image.
     public init(width: Int, height: Int, channels: Int, fill: UInt8 = 0) {
-        self.init(width: width, height: height, channels: channels, pixels: [UInt8](repeating: fill, count: width * height * channels))
+        self.init(
+            width: width, height: height, channels: channels,
+            pixels: [UInt8](repeating: fill, count: width * height * channels))
     }
 
     /// The image scaled to `width × height` (stb_image_resize's default filter: Mitchell when
@@ -29,7 +31,8 @@ public struct Image: Sendable, Equatable {
         _ = pixels.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 stbir_resize_uint8(
-                    src.baseAddress, Int32(width), Int32(height), 0, dst.baseAddress, Int32(newWidth), Int32(newHeight), 0,
+                    src.baseAddress, Int32(width), Int32(height), 0, dst.baseAddress, Int32(newWidth), Int32(newHeight),
+                    0,
                     Int32(channels))
             }
         }

@@ -44,7 +44,9 @@ public enum ImageCodec {
             }
             defer { stbi_image_free(decoded) }
             let count = Int(w) * Int(h) * Int(channels)
-            return Image(width: Int(w), height: Int(h), channels: Int(channels), pixels: Array(UnsafeBufferPointer(start: decoded, count: count)))
+            return Image(
+                width: Int(w), height: Int(h), channels: Int(channels),
+                pixels: Array(UnsafeBufferPointer(start: decoded, count: count)))
         }
     }
 
@@ -58,12 +60,14 @@ public enum ImageCodec {
         final class Sink { var data = Data() }
         let sink = Sink()
         let ok = image.pixels.withUnsafeBufferPointer { p in
-            stbi_write_png_to_func({ context, bytes, size in
-                guard let context, let bytes else { return }
-                Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue().data.append(
-                    bytes.assumingMemoryBound(to: UInt8.self), count: Int(size))
-            }, Unmanaged.passUnretained(sink).toOpaque(), Int32(image.width), Int32(image.height), Int32(image.channels),
-            p.baseAddress, Int32(image.width * image.channels))
+            stbi_write_png_to_func(
+                { context, bytes, size in
+                    guard let context, let bytes else { return }
+                    Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue().data.append(
+                        bytes.assumingMemoryBound(to: UInt8.self), count: Int(size))
+                }, Unmanaged.passUnretained(sink).toOpaque(), Int32(image.width), Int32(image.height),
+                Int32(image.channels),
+                p.baseAddress, Int32(image.width * image.channels))
         }
         guard ok != 0 else { throw ImageError.encodeFailed("a \(image.width)x\(image.height) image") }
         return sink.data

@@ -10,7 +10,10 @@ public struct ImageSet: Sendable, Equatable {
     public let classes: Int
     public var classNames: [String]
 
-    public init(pixels: [UInt8], labels: [Int32], height: Int, width: Int, channels: Int, classes: Int, classNames: [String] = []) {
+    public init(
+        pixels: [UInt8], labels: [Int32], height: Int, width: Int, channels: Int, classes: Int,
+        classNames: [String] = []
+    ) {
         precondition(pixels.count == labels.count * height * width * channels, "pixels do not match labels and size")
         self.pixels = pixels
         self.labels = labels
@@ -34,13 +37,17 @@ public struct ImageSet: Sendable, Equatable {
                 }
             }
         }
-        return ImageSet(pixels: p, labels: indices.map { labels[$0] }, height: height, width: width, channels: channels, classes: classes, classNames: classNames)
+        return ImageSet(
+            pixels: p, labels: indices.map { labels[$0] }, height: height, width: width, channels: channels,
+            classes: classes, classNames: classNames)
     }
 
     /// `first` followed by `second` (same size and classes).
     public static func + (first: ImageSet, second: ImageSet) -> ImageSet {
-        ImageSet(pixels: first.pixels + second.pixels, labels: first.labels + second.labels, height: first.height, width: first.width,
-                 channels: first.channels, classes: first.classes, classNames: first.classNames)
+        ImageSet(
+            pixels: first.pixels + second.pixels, labels: first.labels + second.labels, height: first.height,
+            width: first.width,
+            channels: first.channels, classes: first.classes, classNames: first.classNames)
     }
 
     /// Image `i` as NCHW floats in [0, 1], appended to `out`.

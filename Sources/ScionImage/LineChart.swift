@@ -56,8 +56,12 @@ public struct LineChart {
             text(&canvas, panel.xLabel, x: x0 + (x1 - x0) / 2 - 12, y: y1 + 12, (60, 60, 60))
             for (s, series) in panel.series.enumerated() {
                 let pts = series.points.sorted { $0.x < $1.x }
-                for (a, b) in zip(pts, pts.dropFirst()) { line(&canvas, px(a.x), py(a.y), px(b.x), py(b.y), series.color, 2) }
-                if pts.count == 1 { line(&canvas, px(pts[0].x) - 2, py(pts[0].y), px(pts[0].x) + 2, py(pts[0].y), series.color, 3) }
+                for (a, b) in zip(pts, pts.dropFirst()) {
+                    line(&canvas, px(a.x), py(a.y), px(b.x), py(b.y), series.color, 2)
+                }
+                if pts.count == 1 {
+                    line(&canvas, px(pts[0].x) - 2, py(pts[0].y), px(pts[0].x) + 2, py(pts[0].y), series.color, 3)
+                }
                 let legendY = y1 + 26
                 line(&canvas, x0 + s * 110, legendY + 3, x0 + s * 110 + 16, legendY + 3, series.color, 2)
                 text(&canvas, series.label, x: x0 + s * 110 + 20, y: legendY, (0, 0, 0))
@@ -66,7 +70,9 @@ public struct LineChart {
         return canvas
     }
 
-    private func line(_ image: inout Image, _ xa: Int, _ ya: Int, _ xb: Int, _ yb: Int, _ color: (UInt8, UInt8, UInt8), _ width: Int) {
+    private func line(
+        _ image: inout Image, _ xa: Int, _ ya: Int, _ xb: Int, _ yb: Int, _ color: (UInt8, UInt8, UInt8), _ width: Int
+    ) {
         let steps = max(abs(xb - xa), abs(yb - ya), 1)
         for i in 0...steps {
             let x = xa + (xb - xa) * i / steps, y = ya + (yb - ya) * i / steps
@@ -81,7 +87,9 @@ public struct LineChart {
         image[x, y, 2] = color.2
     }
 
-    private func text(_ image: inout Image, _ string: String, x: Int, y: Int, _ color: (UInt8, UInt8, UInt8), scale: Int = 1) {
+    private func text(
+        _ image: inout Image, _ string: String, x: Int, y: Int, _ color: (UInt8, UInt8, UInt8), scale: Int = 1
+    ) {
         var rects = [Float](repeating: 0, count: 4 * 2000)
         let count = Int(rects.withUnsafeMutableBufferPointer { scion_text_rects(string, 0, 0, $0.baseAddress!, 2000) })
         for r in 0..<count {

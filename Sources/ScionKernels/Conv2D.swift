@@ -25,7 +25,8 @@ public final class Conv2D: @unchecked Sendable {
     /// `allowDirect: false` forces im2col and sgemm, `allowWinograd: false` the direct kernels
     /// where they apply (tests compare the three).
     public init(
-        geometry g: ConvGeometry, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: KernelActivation,
+        geometry g: ConvGeometry, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        activation: KernelActivation,
         allowDirect: Bool = true, allowWinograd: Bool = true
     ) {
         geometry = g
@@ -108,23 +109,29 @@ public final class Conv2D: @unchecked Sendable {
     ) {
         if case .winograd(let winograd) = algorithm, let workspace {
             // Bias and ReLU-family activations run inside the output transform, on pixels in L1.
-            let slope: Float? = switch activation {
-            case .relu: 0
-            case .leakyRelu(let s): s
-            default: nil
-            }
+            let slope: Float? =
+                switch activation {
+                case .relu: 0
+                case .leakyRelu(let s): s
+                default: nil
+                }
             let inTransform = activation == .none || slope != nil
             let (first, pixels) = winograd.compute(
-                chunk: chunk, of: chunking, x: x, y: y, residual: residual, weights: packed, workspace: workspace + worker * workspacePerThread,
+                chunk: chunk, of: chunking, x: x, y: y, residual: residual, weights: packed,
+                workspace: workspace + worker * workspacePerThread,
                 bias: inTransform ? bias.map { UnsafePointer($0) } : nil, slope: slope)
             if pixels > 0, !inTransform {
                 let g = geometry
-                Epilogue.apply(y + first * g.outChannels, rows: pixels, channels: g.outChannels, stride: g.outChannels, shift: bias.map { UnsafePointer($0) }, activation: activation)
+                Epilogue.apply(
+                    y + first * g.outChannels, rows: pixels, channels: g.outChannels, stride: g.outChannels,
+                    shift: bias.map { UnsafePointer($0) }, activation: activation)
             }
             return
         }
         if case .direct(let direct) = algorithm {
-            computeDirect(direct, chunk: chunk, of: chunking, x: x, y: y, residual: residual, window: workspace! + worker * workspacePerThread)
+            computeDirect(
+                direct, chunk: chunk, of: chunking, x: x, y: y, residual: residual,
+                window: workspace! + worker * workspacePerThread)
             return
         }
         let g = geometry
@@ -149,19 +156,24 @@ public final class Conv2D: @unchecked Sendable {
                 lda = patches.depth
             }
             cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(g.outChannelsPerGroup), Int32(patches.depth), 1,
-                a, Int32(lda), packed + group * patches.depth * g.outChannelsPerGroup, Int32(g.outChannelsPerGroup), beta,
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(g.outChannelsPerGroup), Int32(patches.depth),
+                1,
+                a, Int32(lda), packed + group * patches.depth * g.outChannelsPerGroup, Int32(g.outChannelsPerGroup),
+                beta,
                 out + group * g.outChannelsPerGroup, Int32(g.outChannels))
         }
         if bias != nil || activation != .none {
-            Epilogue.apply(out, rows: n, channels: g.outChannels, stride: g.outChannels, shift: bias.map { UnsafePointer($0) }, activation: activation)
+            Epilogue.apply(
+                out, rows: n, channels: g.outChannels, stride: g.outChannels, shift: bias.map { UnsafePointer($0) },
+                activation: activation)
         }
     }
 
     /// Output rows of chunk `chunk` (chunked by output row) with the microkernels.
     @inline(__always)
     func computeDirect(
-        _ plan: DirectConvPlan, chunk: Int, of chunking: Chunking, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+        _ plan: DirectConvPlan, chunk: Int, of chunking: Chunking, x: UnsafePointer<Float>,
+        y: UnsafeMutablePointer<Float>,
         residual: UnsafePointer<Float>?, window: UnsafeMutablePointer<Float>
     ) {
         let g = geometry
@@ -174,12 +186,16 @@ public final class Conv2D: @unchecked Sendable {
             let n = row / g.outHeight, oh = row % g.outHeight
             plan.fillWindow(x, image: n, firstInputRow: oh * g.strideH - g.padH, rows: g.kernelHeight, into: window)
             let out = y + row * rowFloats
-            if let residual, residual != UnsafePointer(y) { out.update(from: residual + row * rowFloats, count: rowFloats) }
+            if let residual, residual != UnsafePointer(y) {
+                out.update(from: residual + row * rowFloats, count: rowFloats)
+            }
             Microkernels.forwardRow(
                 window: window, weights: packed, tile: tile, outChannels: g.outChannels, pixels: g.outWidth, out: out,
                 accumulate: residual != nil)
             if bias != nil || activation != .none {
-                Epilogue.apply(out, rows: g.outWidth, channels: g.outChannels, stride: g.outChannels, shift: bias.map { UnsafePointer($0) }, activation: activation)
+                Epilogue.apply(
+                    out, rows: g.outWidth, channels: g.outChannels, stride: g.outChannels,
+                    shift: bias.map { UnsafePointer($0) }, activation: activation)
             }
         }
     }
@@ -223,7 +239,9 @@ public enum ConvAlgorithm: Sendable {
     case winograd(WinogradConvPlan)
 
     static func choose(_ g: ConvGeometry, allowDirect: Bool, allowWinograd: Bool) -> ConvAlgorithm {
-        if allowDirect, allowWinograd, WinogradConvPlan.enabled, let plan = WinogradConvPlan(g) { return .winograd(plan) }
+        if allowDirect, allowWinograd, WinogradConvPlan.enabled, let plan = WinogradConvPlan(g) {
+            return .winograd(plan)
+        }
         if allowDirect, DirectConvPlan.cpuSupported, let plan = DirectConvPlan(g) { return .direct(plan) }
         return .gemm
     }

@@ -22,14 +22,16 @@ public final class ConvTranspose2D: @unchecked Sendable {
     /// `weight` is PyTorch's `[C, O/groups, kh, kw]`. `allowDirect: false` forces the GEMM and
     /// gather (tests compare the two).
     public init(
-        geometry g: ConvGeometry, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: KernelActivation, allowDirect: Bool = true
+        geometry g: ConvGeometry, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        activation: KernelActivation, allowDirect: Bool = true
     ) {
         geometry = g
         self.activation = activation
         taps = g.kernelHeight * g.kernelWidth
         phased = allowDirect ? PhasedTransposedConvPlan(g) : nil
         planar = allowDirect && phased == nil ? PlanarTransposedConvPlan(g) : nil
-        packed = .allocate(capacity: phased?.packedCount ?? planar?.packedCount ?? g.inChannels * taps * g.outChannelsPerGroup)
+        packed = .allocate(
+            capacity: phased?.packedCount ?? planar?.packedCount ?? g.inChannels * taps * g.outChannelsPerGroup)
         if let bias {
             self.bias = .allocate(capacity: g.outChannels)
             self.bias!.update(from: bias, count: g.outChannels)
@@ -76,7 +78,10 @@ public final class ConvTranspose2D: @unchecked Sendable {
     }
 
     /// Computes image `n` of `y` from `x`, using thread `worker`'s part of `workspace`.
-    public func compute(image n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, worker: Int, workspace: UnsafeMutablePointer<Float>) {
+    public func compute(
+        image n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, worker: Int,
+        workspace: UnsafeMutablePointer<Float>
+    ) {
         let g = geometry
         let col = workspace + worker * workspacePerThread
         let xn = x + n * g.inPlane * g.inChannels
@@ -85,7 +90,10 @@ public final class ConvTranspose2D: @unchecked Sendable {
             for oh in 0..<g.outHeight { phased.computeRow(image: n, row: oh, x: x, y: y, weights: packed, window: col) }
         } else if let planar {
             planar.compute(image: n, x: x, y: y, weights: packed, bias: bias.map { UnsafePointer($0) }, planar: col)
-            if activation != .none { Epilogue.apply(yn, rows: g.outPlane, channels: g.outChannels, stride: g.outChannels, activation: activation) }
+            if activation != .none {
+                Epilogue.apply(
+                    yn, rows: g.outPlane, channels: g.outChannels, stride: g.outChannels, activation: activation)
+            }
             return
         }
         for group in 0..<g.groups where phased == nil && planar == nil {

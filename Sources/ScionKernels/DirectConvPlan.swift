@@ -58,7 +58,9 @@ public struct DirectConvPlan: Sendable {
     /// Copies the input rows output row `oh` of image `n` reads, zero outside the image, into
     /// `window` (`windowCount` floats). Input rows `rowOffset...` of the window start at input
     /// row `oh · stride - pad + rowOffset`.
-    public func fillWindow(_ x: UnsafePointer<Float>, image n: Int, firstInputRow: Int, rows: Int, into window: UnsafeMutablePointer<Float>) {
+    public func fillWindow(
+        _ x: UnsafePointer<Float>, image n: Int, firstInputRow: Int, rows: Int, into window: UnsafeMutablePointer<Float>
+    ) {
         let g = geometry, c = g.inChannels
         let rowFloats = paddedWidth * c
         let copied = max(0, min(g.inWidth, paddedWidth - g.padW))

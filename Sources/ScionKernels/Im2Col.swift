@@ -15,7 +15,8 @@ struct Im2Col: Sendable {
     init(_ g: ConvGeometry) {
         geometry = g
         depth = g.kernelHeight * g.kernelWidth * g.inChannelsPerGroup
-        pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0
+        pointwise =
+            g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0
         maxChunkRows = min(1024, max(16, 32768 / max(depth, 1)))
     }
 
@@ -24,7 +25,8 @@ struct Im2Col: Sendable {
 
     /// Gathers the receptive fields of output rows `firstRow ..< firstRow + rows` for one group,
     /// each row laid out `[kh][kw][ci]`, zeros where the window leaves the image.
-    func gather(_ x: UnsafePointer<Float>, into col: UnsafeMutablePointer<Float>, firstRow: Int, rows: Int, group: Int) {
+    func gather(_ x: UnsafePointer<Float>, into col: UnsafeMutablePointer<Float>, firstRow: Int, rows: Int, group: Int)
+    {
         let g = geometry
         let cinG = g.inChannelsPerGroup
         let contiguousRow = g.dilationW == 1 && g.groups == 1

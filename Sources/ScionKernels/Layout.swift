@@ -3,7 +3,9 @@
 /// over rows of pixels and per-channel epilogues vectorise over channels).
 public enum Layout {
     /// `[N, C, H, W]` → `[N, H, W, C]`.
-    public static func nchwToNHWC(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int, c: Int, plane: Int) {
+    public static func nchwToNHWC(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int, c: Int, plane: Int
+    ) {
         for b in 0..<n {
             let xb = x + b * c * plane, yb = y + b * c * plane
             for ch in 0..<c {
@@ -14,7 +16,9 @@ public enum Layout {
     }
 
     /// `[N, H, W, C]` → `[N, C, H, W]`.
-    public static func nhwcToNCHW(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int, c: Int, plane: Int) {
+    public static func nhwcToNCHW(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int, c: Int, plane: Int
+    ) {
         for b in 0..<n {
             let xb = x + b * c * plane, yb = y + b * c * plane
             for ch in 0..<c {

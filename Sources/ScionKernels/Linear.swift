@@ -9,7 +9,10 @@ public final class Linear: @unchecked Sendable {
     let weight: UnsafeMutablePointer<Float>
     let bias: UnsafeMutablePointer<Float>?
 
-    public init(inFeatures: Int, outFeatures: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: KernelActivation) {
+    public init(
+        inFeatures: Int, outFeatures: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        activation: KernelActivation
+    ) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         self.activation = activation
@@ -40,7 +43,10 @@ public final class Linear: @unchecked Sendable {
     }
 
     /// Computes chunk `chunk` of the rows.
-    public func compute(chunk: Int, of chunking: Chunking, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?) {
+    public func compute(
+        chunk: Int, of chunking: Chunking, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+        residual: UnsafePointer<Float>?
+    ) {
         let r0 = chunk * chunking.rows
         let n = min(chunking.rows, chunking.total - r0)
         guard n > 0 else { return }
@@ -50,12 +56,18 @@ public final class Linear: @unchecked Sendable {
         }
         cblas_sgemm(
             CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(outFeatures), Int32(inFeatures), 1,
-            x + r0 * inFeatures, Int32(inFeatures), weight, Int32(inFeatures), residual == nil ? 0 : 1, out, Int32(outFeatures))
-        Epilogue.apply(out, rows: n, channels: outFeatures, stride: outFeatures, shift: bias.map { UnsafePointer($0) }, activation: activation)
+            x + r0 * inFeatures, Int32(inFeatures), weight, Int32(inFeatures), residual == nil ? 0 : 1, out,
+            Int32(outFeatures))
+        Epilogue.apply(
+            out, rows: n, channels: outFeatures, stride: outFeatures, shift: bias.map { UnsafePointer($0) },
+            activation: activation)
     }
 
     /// All rows over the pool (convenience; allocates per call).
-    public func run(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, batch: Int, pool: ThreadPool) {
+    public func run(
+        x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, batch: Int,
+        pool: ThreadPool
+    ) {
         let chunks = chunking(batch: batch, threads: pool.threads)
         pool.parallelFor(chunks.count) { chunk, _ in compute(chunk: chunk, of: chunks, x: x, y: y, residual: residual) }
     }

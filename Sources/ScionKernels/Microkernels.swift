@@ -42,7 +42,9 @@ enum Microkernels {
     static let avx512 = MicrokernelISA.active == .avx512
 
     static func blockSize(remaining: Int) -> Int {
-        avx512 ? ScionAVX512.DirectConvolution.blockSize(remaining: remaining) : ScionAVX2.DirectConvolution.blockSize(remaining: remaining)
+        avx512
+            ? ScionAVX512.DirectConvolution.blockSize(remaining: remaining)
+            : ScionAVX2.DirectConvolution.blockSize(remaining: remaining)
     }
 
     static func forwardRow(
@@ -51,14 +53,18 @@ enum Microkernels {
     ) {
         if avx512 {
             ScionAVX512.DirectConvolution.forwardRow(
-                window: window, weights: weights, tile: tile, outChannels: outChannels, pixels: pixels, out: out, accumulate: accumulate)
+                window: window, weights: weights, tile: tile, outChannels: outChannels, pixels: pixels, out: out,
+                accumulate: accumulate)
         } else {
             ScionAVX2.DirectConvolution.forwardRow(
-                window: window, weights: weights, tile: tile, outChannels: outChannels, pixels: pixels, out: out, accumulate: accumulate)
+                window: window, weights: weights, tile: tile, outChannels: outChannels, pixels: pixels, out: out,
+                accumulate: accumulate)
         }
     }
 
-    static func weightGradient(window: UnsafePointer<Float>, dy: UnsafePointer<Float>, tile: GradientTile, dw: UnsafeMutablePointer<Float>) {
+    static func weightGradient(
+        window: UnsafePointer<Float>, dy: UnsafePointer<Float>, tile: GradientTile, dw: UnsafeMutablePointer<Float>
+    ) {
         if avx512 {
             ScionAVX512.DirectConvolution.weightGradient(window: window, dy: dy, tile: tile, dw: dw)
         } else {
@@ -67,7 +73,8 @@ enum Microkernels {
     }
 
     static func winogradInputTileRow(
-        _ window: UnsafePointer<Float>, rowStride: Int, channels: Int, tiles: Int, into v: UnsafeMutablePointer<Float>, matrixStride: Int
+        _ window: UnsafePointer<Float>, rowStride: Int, channels: Int, tiles: Int, into v: UnsafeMutablePointer<Float>,
+        matrixStride: Int
     ) {
         if avx512 {
             ScionAVX512.WinogradTransforms.inputTileRow(
@@ -79,38 +86,47 @@ enum Microkernels {
     }
 
     static func winogradOutputTileRow(
-        _ m: UnsafePointer<Float>, matrixStride: Int, channels: Int, to out: UnsafeMutablePointer<Float>, rowStride: Int, rows: Int,
+        _ m: UnsafePointer<Float>, matrixStride: Int, channels: Int, to out: UnsafeMutablePointer<Float>,
+        rowStride: Int, rows: Int,
         width: Int, accumulate: Bool, bias: UnsafePointer<Float>?, slope: Float?
     ) {
         if avx512 {
             ScionAVX512.WinogradTransforms.outputTileRow(
-                m, matrixStride: matrixStride, channels: channels, to: out, rowStride: rowStride, rows: rows, width: width,
+                m, matrixStride: matrixStride, channels: channels, to: out, rowStride: rowStride, rows: rows,
+                width: width,
                 accumulate: accumulate, bias: bias, slope: slope)
         } else {
             ScionAVX2.WinogradTransforms.outputTileRow(
-                m, matrixStride: matrixStride, channels: channels, to: out, rowStride: rowStride, rows: rows, width: width,
+                m, matrixStride: matrixStride, channels: channels, to: out, rowStride: rowStride, rows: rows,
+                width: width,
                 accumulate: accumulate, bias: bias, slope: slope)
         }
     }
 
     static func winogradGradientTile(
-        _ dy: UnsafePointer<Float>, rowStride: Int, channels: Int, rows: Int, columns: Int, into v: UnsafeMutablePointer<Float>,
+        _ dy: UnsafePointer<Float>, rowStride: Int, channels: Int, rows: Int, columns: Int,
+        into v: UnsafeMutablePointer<Float>,
         matrixStride: Int
     ) {
         if avx512 {
             ScionAVX512.WinogradTransforms.gradientTile(
-                dy, rowStride: rowStride, channels: channels, rows: rows, columns: columns, into: v, matrixStride: matrixStride)
+                dy, rowStride: rowStride, channels: channels, rows: rows, columns: columns, into: v,
+                matrixStride: matrixStride)
         } else {
             ScionAVX2.WinogradTransforms.gradientTile(
-                dy, rowStride: rowStride, channels: channels, rows: rows, columns: columns, into: v, matrixStride: matrixStride)
+                dy, rowStride: rowStride, channels: channels, rows: rows, columns: columns, into: v,
+                matrixStride: matrixStride)
         }
     }
 
     static func planar16x4x2(
-        window: UnsafePointer<Float>, rowStride: Int, offsets: UnsafePointer<Int>, weights: UnsafePointer<Float>, taps: Int
+        window: UnsafePointer<Float>, rowStride: Int, offsets: UnsafePointer<Int>, weights: UnsafePointer<Float>,
+        taps: Int
     ) -> (Vector16, Vector16, Vector16, Vector16, Vector16, Vector16, Vector16, Vector16) {
         avx512
-            ? ScionAVX512.PlanarConvolution.accumulate16x4x2(window: window, rowStride: rowStride, offsets: offsets, weights: weights, taps: taps)
-            : ScionAVX2.PlanarConvolution.accumulate16x4x2(window: window, rowStride: rowStride, offsets: offsets, weights: weights, taps: taps)
+            ? ScionAVX512.PlanarConvolution.accumulate16x4x2(
+                window: window, rowStride: rowStride, offsets: offsets, weights: weights, taps: taps)
+            : ScionAVX2.PlanarConvolution.accumulate16x4x2(
+                window: window, rowStride: rowStride, offsets: offsets, weights: weights, taps: taps)
     }
 }

@@ -38,7 +38,8 @@ public enum Normalization {
                         a[ch] = inv * (scale?[ch] ?? 1)
                         b[ch] = (shift?[ch] ?? 0) - Float(m) * a[ch]
                     }
-                    Epilogue.apply(yn, rows: plane, channels: c, stride: c, scale: a, shift: b, activation: .none, input: xn)
+                    Epilogue.apply(
+                        yn, rows: plane, channels: c, stride: c, scale: a, shift: b, activation: .none, input: xn)
                 }
             }
         }

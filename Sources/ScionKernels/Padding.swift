@@ -5,7 +5,8 @@ public enum Padding {
     /// `x` `[n, h, w, c]` → `y` `[n, h + top + bottom, w + left + right, c]`; `pads` is
     /// `[top, left, bottom, right]`.
     public static func nhwc(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int, height h: Int, width w: Int, channels c: Int,
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int, height h: Int, width w: Int,
+        channels c: Int,
         pads p: [Int], value: Float
     ) {
         let oh = h + p[0] + p[2], ow = w + p[1] + p[3]

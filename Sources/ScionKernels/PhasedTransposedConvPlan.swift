@@ -44,22 +44,30 @@ public struct PhasedTransposedConvPlan: Sendable {
 
     /// Nil when `g` (a transposed convolution: `in` is the small side) does not suit the plan.
     public init?(_ g: ConvGeometry) {
-        guard DirectConvPlan.cpuSupported, g.groups == 1, g.dilationH == 1, g.dilationW == 1, g.strideH == g.strideW, g.strideH >= 2,
+        guard DirectConvPlan.cpuSupported, g.groups == 1, g.dilationH == 1, g.dilationW == 1, g.strideH == g.strideW,
+            g.strideH >= 2,
             g.outChannels % 16 == 0
         else { return nil }
         let s = g.strideH
-        let rows = (0..<s).map { Self.phase(residue: $0, kernel: g.kernelHeight, stride: s, pad: g.padH, outputs: g.outHeight) }
-        let columns = (0..<s).map { Self.phase(residue: $0, kernel: g.kernelWidth, stride: s, pad: g.padW, outputs: g.outWidth) }
+        let rows = (0..<s).map {
+            Self.phase(residue: $0, kernel: g.kernelHeight, stride: s, pad: g.padH, outputs: g.outHeight)
+        }
+        let columns = (0..<s).map {
+            Self.phase(residue: $0, kernel: g.kernelWidth, stride: s, pad: g.padW, outputs: g.outWidth)
+        }
         guard (rows + columns).allSatisfy({ $0.taps == 0 || $0.pad >= 0 }) else { return nil }
         var parts: [Part] = [], offset = 0, window = 0
         for row in rows {
             for column in columns {
                 var plan: DirectConvPlan?
                 if row.taps > 0, column.taps > 0, row.count > 0, column.count > 0 {
-                    plan = DirectConvPlan(ConvGeometry(
-                        batch: g.batch, inChannels: g.inChannels, inHeight: g.inHeight, inWidth: g.inWidth, outChannels: g.outChannels,
-                        outHeight: row.count, outWidth: column.count, kernelHeight: row.taps, kernelWidth: column.taps,
-                        padH: row.pad, padW: column.pad))
+                    plan = DirectConvPlan(
+                        ConvGeometry(
+                            batch: g.batch, inChannels: g.inChannels, inHeight: g.inHeight, inWidth: g.inWidth,
+                            outChannels: g.outChannels,
+                            outHeight: row.count, outWidth: column.count, kernelHeight: row.taps,
+                            kernelWidth: column.taps,
+                            padH: row.pad, padW: column.pad))
                 }
                 parts.append(Part(row: row, column: column, plan: plan, offset: offset))
                 if let plan {
@@ -98,7 +106,8 @@ public struct PhasedTransposedConvPlan: Sendable {
                     for jh in 0..<mh {
                         for jw in 0..<mw {
                             let th = part.row.residue + s * (mh - 1 - jh), tw = part.column.residue + s * (mw - 1 - jw)
-                            sub[((co * c + ci) * mh + jh) * mw + jw] = w[((ci * o + co) * g.kernelHeight + th) * g.kernelWidth + tw]
+                            sub[((co * c + ci) * mh + jh) * mw + jw] =
+                                w[((ci * o + co) * g.kernelHeight + th) * g.kernelWidth + tw]
                         }
                     }
                 }
@@ -109,7 +118,8 @@ public struct PhasedTransposedConvPlan: Sendable {
 
     /// Writes output row `oh` of image `n`: every column phase of the row's phase.
     public func computeRow(
-        image n: Int, row oh: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>,
+        image n: Int, row oh: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+        weights: UnsafePointer<Float>,
         window: UnsafeMutablePointer<Float>
     ) {
         let g = geometry, s = g.strideH
@@ -119,14 +129,17 @@ public struct PhasedTransposedConvPlan: Sendable {
         for part in parts[(rowPhase * s)..<((rowPhase + 1) * s)] {
             let out = rowStart + part.column.firstOutput * g.outChannels
             guard let plan = part.plan else {
-                for i in 0..<part.column.count { (out + i * s * g.outChannels).update(repeating: 0, count: g.outChannels) }
+                for i in 0..<part.column.count {
+                    (out + i * s * g.outChannels).update(repeating: 0, count: g.outChannels)
+                }
                 continue
             }
             plan.fillWindow(x, image: n, firstInputRow: phaseRow - part.row.pad, rows: part.row.taps, into: window)
             var tile = plan.tile
             tile.outStride = s * g.outChannels
             Microkernels.forwardRow(
-                window: window, weights: weights + part.offset, tile: tile, outChannels: g.outChannels, pixels: part.column.count,
+                window: window, weights: weights + part.offset, tile: tile, outChannels: g.outChannels,
+                pixels: part.column.count,
                 out: out, accumulate: false)
         }
     }

@@ -30,12 +30,19 @@ public struct PlanarTransposedConvPlan: Sendable {
 
     /// Nil when `g` (a transposed convolution) does not suit the plan.
     public init?(_ g: ConvGeometry) {
-        guard DirectConvPlan.cpuSupported, g.groups == 1, g.dilationH == 1, g.dilationW == 1, g.strideH == g.strideW, g.strideH >= 2,
+        guard DirectConvPlan.cpuSupported, g.groups == 1, g.dilationH == 1, g.dilationW == 1, g.strideH == g.strideW,
+            g.strideH >= 2,
             g.outChannels < 16
         else { return nil }
         let s = g.strideH
-        let rows = (0..<s).map { PhasedTransposedConvPlan.phase(residue: $0, kernel: g.kernelHeight, stride: s, pad: g.padH, outputs: g.outHeight) }
-        let columns = (0..<s).map { PhasedTransposedConvPlan.phase(residue: $0, kernel: g.kernelWidth, stride: s, pad: g.padW, outputs: g.outWidth) }
+        let rows = (0..<s).map {
+            PhasedTransposedConvPlan.phase(
+                residue: $0, kernel: g.kernelHeight, stride: s, pad: g.padH, outputs: g.outHeight)
+        }
+        let columns = (0..<s).map {
+            PhasedTransposedConvPlan.phase(
+                residue: $0, kernel: g.kernelWidth, stride: s, pad: g.padW, outputs: g.outWidth)
+        }
         guard (rows + columns).allSatisfy({ $0.taps == 0 || $0.pad >= 0 }) else { return nil }
         let border = (rows + columns).map { max($0.taps, $0.pad) }.max() ?? 0
         // Rows and columns read reach `border + count - 1 - pad + taps - 1` (plus 15 lanes).
@@ -75,7 +82,8 @@ public struct PlanarTransposedConvPlan: Sendable {
             for group in 0..<groupsOf4 {
                 for jh in 0..<part.row.taps {
                     for jw in 0..<part.column.taps {
-                        let th = part.row.residue + s * (part.row.taps - 1 - jh), tw = part.column.residue + s * (part.column.taps - 1 - jw)
+                        let th = part.row.residue + s * (part.row.taps - 1 - jh),
+                            tw = part.column.residue + s * (part.column.taps - 1 - jw)
                         for c in 0..<g.inChannels {
                             for j in 0..<4 {
                                 let co = group * 4 + j
@@ -93,7 +101,8 @@ public struct PlanarTransposedConvPlan: Sendable {
     /// (`workspaceCount` floats). Rows of one phase go in pairs (`q`, `q + 1`), which share
     /// every weight.
     public func compute(
-        image n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        image n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?,
         planar: UnsafeMutablePointer<Float>
     ) {
         let g = geometry, s = g.strideH
@@ -118,7 +127,8 @@ public struct PlanarTransposedConvPlan: Sendable {
         for ch in 0..<c {
             let p = planar + ch * plane
             p.update(repeating: 0, count: border * planarWidth)
-            (p + (border + g.inHeight) * planarWidth).update(repeating: 0, count: (planarHeight - border - g.inHeight) * planarWidth)
+            (p + (border + g.inHeight) * planarWidth).update(
+                repeating: 0, count: (planarHeight - border - g.inHeight) * planarWidth)
             for h in 0..<g.inHeight {
                 let dst = p + (border + h) * planarWidth
                 dst.update(repeating: 0, count: border)
@@ -131,8 +141,10 @@ public struct PlanarTransposedConvPlan: Sendable {
 
     /// Outputs `q` (and `q + 1` when `rows` is 2) of `part`'s row phase, every column of its
     /// column phase.
-    private func computeRows(_ part: Part, q: Int, rows: Int, y image: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>,
-                             bias: UnsafePointer<Float>?, planar: UnsafePointer<Float>) {
+    private func computeRows(
+        _ part: Part, q: Int, rows: Int, y image: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, planar: UnsafePointer<Float>
+    ) {
         let g = geometry, s = g.strideH, o = g.outChannels
         let firstRow = image + (part.row.firstOutput + q * s) * g.outWidth * o, rowFloats = s * g.outWidth * o
         var start = 0

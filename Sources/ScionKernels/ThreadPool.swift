@@ -54,11 +54,13 @@ public final class ThreadPool: @unchecked Sendable {
         for worker in 1..<self.threads {
             let context = Unmanaged.passRetained(WorkerContext(pool: self, id: worker)).toOpaque()
             var thread = pthread_t()
-            pthread_create(&thread, nil, { raw in
-                let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
-                context.pool.workerLoop(id: context.id)
-                return nil
-            }, context)
+            pthread_create(
+                &thread, nil,
+                { raw in
+                    let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
+                    context.pool.workerLoop(id: context.id)
+                    return nil
+                }, context)
             workers.append(thread)
         }
     }

@@ -51,7 +51,9 @@ public enum Epilogue {
 /// Elementwise kernels over flat buffers.
 public enum Elementwise {
     /// `y = act(x)`; `y` may equal `x`.
-    public static func activate(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, _ activation: KernelActivation) {
+    public static func activate(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, _ activation: KernelActivation
+    ) {
         var i = 0
         while i + 16 <= count {
             store16(activation.apply(load16(x + i)), y + i)
@@ -64,7 +66,9 @@ public enum Elementwise {
     }
 
     /// `y = a + b` (`y` may equal `a` or `b`).
-    public static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    public static func add(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int
+    ) {
         var i = 0
         while i + 16 <= count {
             store16(load16(a + i) + load16(b + i), y + i)
@@ -77,7 +81,9 @@ public enum Elementwise {
     }
 
     /// `y = a * b` (`y` may equal `a` or `b`).
-    public static func mul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    public static func mul(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int
+    ) {
         var i = 0
         while i + 16 <= count {
             store16(load16(a + i) * load16(b + i), y + i)

@@ -42,7 +42,8 @@ public struct WinogradConvPlan: Sendable {
     /// The shapes the transforms handle at all: 3x3, stride 1, no dilation, one group,
     /// channels in multiples of 16.
     public static func suits(_ g: ConvGeometry) -> Bool {
-        g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1 && g.dilationW == 1
+        g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1
+            && g.dilationW == 1
             && g.groups == 1 && g.inChannels % 16 == 0 && g.outChannels % 16 == 0 && g.padH <= 2 && g.padW <= 2
     }
 
@@ -117,8 +118,10 @@ extension WinogradConvPlan {
     /// The chunk's tile rows cover a contiguous run of output rows, returned for any further
     /// epilogue as (first pixel, pixel count). `residual` may be `y` itself.
     public func compute(
-        chunk: Int, of chunking: Chunking, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
-        weights: UnsafePointer<Float>, workspace: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil, slope: Float? = nil
+        chunk: Int, of chunking: Chunking, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+        residual: UnsafePointer<Float>?,
+        weights: UnsafePointer<Float>, workspace: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil,
+        slope: Float? = nil
     ) -> (firstPixel: Int, pixels: Int) {
         let g = geometry
         let first = chunk * chunking.rows, last = min(first + chunking.rows, chunking.total)
@@ -126,12 +129,14 @@ extension WinogradConvPlan {
         let firstPixel = outputRow(first) * g.outWidth
         let pixels = (outputRow(last - 1) + min(2, g.outHeight - (last - 1) % tilesHigh * 2)) * g.outWidth - firstPixel
         if let residual, residual != UnsafePointer(y) {
-            (y + firstPixel * g.outChannels).update(from: residual + firstPixel * g.outChannels, count: pixels * g.outChannels)
+            (y + firstPixel * g.outChannels).update(
+                from: residual + firstPixel * g.outChannels, count: pixels * g.outChannels)
         }
         let v = workspace, m = workspace + transformedInputCount, rows = m + transformedOutputCount
         let tiles = (last - first) * tilesWide
         transformInput(x, tileRows: first..<last, into: v, window: rows)
-        let gemm = ForwardTile(channels: g.inChannels, kernelHeight: 1, kernelWidth: 1, stride: 1, rowStride: 0, outStride: g.outChannels)
+        let gemm = ForwardTile(
+            channels: g.inChannels, kernelHeight: 1, kernelWidth: 1, stride: 1, rowStride: 0, outStride: g.outChannels)
         for xi in 0..<16 {
             Microkernels.forwardRow(
                 window: v + xi * inputMatrixStride, weights: weights + xi * g.inChannels * g.outChannels, tile: gemm,
@@ -144,12 +149,16 @@ extension WinogradConvPlan {
     /// First output row (counted over the whole batch) of tile row `t`.
     func outputRow(_ t: Int) -> Int { t / tilesHigh * geometry.outHeight + t % tilesHigh * 2 }
 
-    func transformInput(_ x: UnsafePointer<Float>, tileRows: Range<Int>, into v: UnsafeMutablePointer<Float>, window rows: UnsafeMutablePointer<Float>) {
+    func transformInput(
+        _ x: UnsafePointer<Float>, tileRows: Range<Int>, into v: UnsafeMutablePointer<Float>,
+        window rows: UnsafeMutablePointer<Float>
+    ) {
         let g = geometry, c = g.inChannels
         for (k, t) in tileRows.enumerated() {
             window.fillWindow(x, image: t / tilesHigh, firstInputRow: t % tilesHigh * 2 - g.padH, rows: 4, into: rows)
             Microkernels.winogradInputTileRow(
-                rows, rowStride: window.paddedWidth * c, channels: c, tiles: tilesWide, into: v + k * tilesWide * c, matrixStride: inputMatrixStride)
+                rows, rowStride: window.paddedWidth * c, channels: c, tiles: tilesWide, into: v + k * tilesWide * c,
+                matrixStride: inputMatrixStride)
         }
     }
 
@@ -163,8 +172,10 @@ extension WinogradConvPlan {
         for (k, t) in tileRows.enumerated() {
             let n = t / tilesHigh, oh = t % tilesHigh * 2
             Microkernels.winogradOutputTileRow(
-                m + k * tilesWide * o, matrixStride: outputMatrixStride, channels: o, to: y + (n * g.outHeight + oh) * g.outWidth * o,
-                rowStride: g.outWidth * o, rows: min(2, g.outHeight - oh), width: g.outWidth, accumulate: accumulate, bias: bias, slope: slope)
+                m + k * tilesWide * o, matrixStride: outputMatrixStride, channels: o,
+                to: y + (n * g.outHeight + oh) * g.outWidth * o,
+                rowStride: g.outWidth * o, rows: min(2, g.outHeight - oh), width: g.outWidth, accumulate: accumulate,
+                bias: bias, slope: slope)
         }
     }
 

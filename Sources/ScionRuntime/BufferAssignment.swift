@@ -63,7 +63,8 @@ struct BufferAssignment {
             BufferRequest(id: g, size: floats * 4, firstUse: ranges[g].first, lastUse: ranges[g].last)
         }
         for (k, w) in workspaces.enumerated() {
-            out.append(BufferRequest(id: groupFloats.count + k, size: w.floats * 4, firstUse: w.node + 1, lastUse: w.node + 1))
+            out.append(
+                BufferRequest(id: groupFloats.count + k, size: w.floats * 4, firstUse: w.node + 1, lastUse: w.node + 1))
         }
         return out
     }

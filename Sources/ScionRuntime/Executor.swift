@@ -22,7 +22,10 @@ public final class Executor: @unchecked Sendable {
         /// nil gives this executor its own pool of `threads`.
         public var pool: ThreadPool?
 
-        public init(maxBatch: Int = 64, threads: Int? = nil, passes: [any CompilerPass] = Compiler.standardPasses, pool: ThreadPool? = nil) {
+        public init(
+            maxBatch: Int = 64, threads: Int? = nil, passes: [any CompilerPass] = Compiler.standardPasses,
+            pool: ThreadPool? = nil
+        ) {
             self.maxBatch = max(1, maxBatch)
             self.threads = pool?.threads ?? max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
             self.passes = passes
@@ -84,8 +87,10 @@ public final class Executor: @unchecked Sendable {
             guard let type = graph.values[name], let pointer = pointers[name] else { continue }
             let shape = type.resolvedShape(batch: 1)
             boundary[name] = BoundaryValue(
-                pointer: pointer, channelsLast: PhysicalLayout.isChannelsLast(type), channels: shape.count > 1 ? shape[1] : 1,
-                plane: shape.count == 4 ? shape[2] * shape[3] : 1, perSample: type.isBatched ? type.elementsPerSample : type.elementCount(batch: 1),
+                pointer: pointer, channelsLast: PhysicalLayout.isChannelsLast(type),
+                channels: shape.count > 1 ? shape[1] : 1,
+                plane: shape.count == 4 ? shape[2] * shape[3] : 1,
+                perSample: type.isBatched ? type.elementsPerSample : type.elementCount(batch: 1),
                 batched: type.isBatched)
         }
         fallbackNodes = lowering.fallbackNodes
@@ -123,7 +128,9 @@ public final class Executor: @unchecked Sendable {
 
     /// The allocation-free path: `inputs` are NCHW data for the graph's inputs, in order.
     public func run(batch: Int, inputs: [UnsafePointer<Float>], seed: UInt64 = 0) throws {
-        guard batch >= 1, batch <= maxBatch else { throw RuntimeError.batchTooLarge(requested: batch, planned: maxBatch) }
+        guard batch >= 1, batch <= maxBatch else {
+            throw RuntimeError.batchTooLarge(requested: batch, planned: maxBatch)
+        }
         guard inputs.count == graph.inputs.count else { throw RuntimeError.missingInput(graph.inputs.last ?? "") }
         for (name, source) in zip(graph.inputs, inputs) { loadInput(name, from: source, batch: batch) }
         runSteps(batch: batch, seed: seed)
@@ -171,7 +178,9 @@ public final class Executor: @unchecked Sendable {
                 totals[i] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             }
         }
-        return zip(graph.nodes, totals).map { ($0.name, $0.op.rawValue, $1 / Double(iterations)) }.sorted { $0.seconds > $1.seconds }
+        return zip(graph.nodes, totals).map { ($0.name, $0.op.rawValue, $1 / Double(iterations)) }.sorted {
+            $0.seconds > $1.seconds
+        }
     }
 
     private func runSteps(batch: Int, seed: UInt64 = 0) {

@@ -21,8 +21,13 @@ final class FallbackStep: ExecutionStep {
     func run(batch: Int, pool: ThreadPool) {
         let args = inputs.map { PhysicalLayout.readLogical($0.pointer, $0.type, batch: batch) }
         // Types were verified when the plan was built, so evaluation cannot fail here.
-        guard let ys = try? NodeEvaluator.evaluate(node, args, inputs.map(\.type), outputs.map(\.type), batch: batch, seed: seed) else { return }
-        for (y, output) in zip(ys, outputs) { PhysicalLayout.writeLogical(y, output.pointer, output.type, batch: batch) }
+        guard
+            let ys = try? NodeEvaluator.evaluate(
+                node, args, inputs.map(\.type), outputs.map(\.type), batch: batch, seed: seed)
+        else { return }
+        for (y, output) in zip(ys, outputs) {
+            PhysicalLayout.writeLogical(y, output.pointer, output.type, batch: batch)
+        }
     }
 }
 

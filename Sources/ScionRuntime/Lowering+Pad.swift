@@ -23,7 +23,8 @@ final class PadStep: ExecutionStep, ParallelTask {
     }
     func run(batch: Int, pool: ThreadPool) { pool.parallelFor(batch, self) }
     func runChunk(_ index: Int, worker: Int) {
-        Padding.nhwc(x + index * inImage, y + index * outImage, n: 1, height: shape[2], width: shape[3], channels: shape[1],
-                     pads: pads, value: value)
+        Padding.nhwc(
+            x + index * inImage, y + index * outImage, n: 1, height: shape[2], width: shape[3], channels: shape[1],
+            pads: pads, value: value)
     }
 }

@@ -70,29 +70,45 @@ struct Lowering {
             let g = Geometry.conv(node, shape(x), shape(y), type(plain.inputs[1]))
             let w = parameter(plain.inputs[1]), b = parameter(node, "bias")
             let kernel = Conv2D(geometry: g, weight: w, bias: b, activation: activation(node))
-            return ({ r in ConvStep(kernel, x: r[x], y: r[y], residual: residual.map { r[$0] }, workspace: r.workspace(i), weight: w, bias: b) },
-                    kernel.workspacePerThread * threads)
+            return (
+                { r in
+                    ConvStep(
+                        kernel, x: r[x], y: r[y], residual: residual.map { r[$0] }, workspace: r.workspace(i),
+                        weight: w, bias: b)
+                },
+                kernel.workspacePerThread * threads
+            )
         case .convTranspose2d:
             let g = Geometry.conv(node, shape(x), shape(y), type(plain.inputs[1]))
             let w = parameter(plain.inputs[1]), b = parameter(node, "bias")
             let kernel = ConvTranspose2D(geometry: g, weight: w, bias: b, activation: .none)
-            return ({ r in ConvTransposeStep(kernel, x: r[x], y: r[y], workspace: r.workspace(i)!, weight: w, bias: b) },
-                    kernel.workspacePerThread * threads)
+            return (
+                { r in ConvTransposeStep(kernel, x: r[x], y: r[y], workspace: r.workspace(i)!, weight: w, bias: b) },
+                kernel.workspacePerThread * threads
+            )
         case .linear, .fusedLinear:
             let residual = node.input("residual")
             let xs = shape(x), ys = shape(y)
             let w = parameter(plain.inputs[1]), b = parameter(node, "bias")
             let kernel = Linear(inFeatures: xs[1], outFeatures: ys[1], weight: w, bias: b, activation: activation(node))
-            return ({ r in LinearStep(kernel, x: r[x], y: r[y], residual: residual.map { r[$0] }, weight: w, bias: b) }, 0)
+            return (
+                { r in LinearStep(kernel, x: r[x], y: r[y], residual: residual.map { r[$0] }, weight: w, bias: b) }, 0
+            )
         case .batchNorm, .affine:
             let p = plain.inputs.dropFirst().map(parameter)
-            let source: AffineStep.Source = node.op == .affine
+            let source: AffineStep.Source =
+                node.op == .affine
                 ? .scaleShift(p[0], p[1])
                 : .batchNorm(scale: p[0], bias: p[1], mean: p[2], variance: p[3], epsilon: Float(node.float("epsilon")))
             let channels = shape(plain.inputs[1])[0]
             let rows = type(x).elementsPerSample / channels
             let act = activation(node)
-            return ({ r in AffineStep(x: r[x], y: r[y], source: source, channels: channels, rowsPerSample: rows, activation: act) }, 0)
+            return (
+                { r in
+                    AffineStep(
+                        x: r[x], y: r[y], source: source, channels: channels, rowsPerSample: rows, activation: act)
+                }, 0
+            )
         case .relu, .leakyRelu, .sigmoid, .tanh:
             return elementwise(.activation(kernelActivation(Activation(op: node.op) ?? .none, node)), plain)
         case .add: return elementwise(.add, plain)
@@ -111,9 +127,13 @@ struct Lowering {
             let xs = shape(x)
             let scale = parameter(node, "scale"), shift = parameter(node, "bias")
             let eps = Float(node.float("epsilon"))
-            return ({ r in
-                InstanceNormStep(x: r[x], y: r[y], plane: xs[2] * xs[3], channels: xs[1], epsilon: eps, scale: scale, shift: shift)
-            }, 0)
+            return (
+                { r in
+                    InstanceNormStep(
+                        x: r[x], y: r[y], plane: xs[2] * xs[3], channels: xs[1], epsilon: eps, scale: scale,
+                        shift: shift)
+                }, 0
+            )
         case .softmax where lastPhysicalAxis(node.int("axis"), of: type(x)):
             let width = shape(x)[1]
             let rows = type(x).elementsPerSample / width
@@ -122,7 +142,9 @@ struct Lowering {
             let widths = plain.inputs.map { shape($0)[1] }
             let rows = type(x).elementsPerSample / widths[0]
             let inputs = plain.inputs
-            return ({ r in ConcatStep(inputs: zip(inputs, widths).map { (r[$0], $1) }, y: r[y], rowsPerSample: rows) }, 0)
+            return (
+                { r in ConcatStep(inputs: zip(inputs, widths).map { (r[$0], $1) }, y: r[y], rowsPerSample: rows) }, 0
+            )
         case .pad:
             return lowerPad(node) ?? fallback(plain)
         default:
@@ -133,11 +155,15 @@ struct Lowering {
     /// The reference implementation, for ops without a fast kernel.
     mutating func fallback(_ node: Node) -> (Pending, Int) {
         fallbackNodes.append(node.name)
-        let inputs = node.inputs, types = node.inputs.map(type), outTypes = node.outputs.map(type), outputs = node.outputs
-        return ({ r in
-            FallbackStep(node: node, inputs: zip(inputs.map { r[$0] }, types).map { ($0, $1) },
-                         outputs: zip(outputs.map { r[$0] }, outTypes).map { ($0, $1) })
-        }, 0)
+        let inputs = node.inputs, types = node.inputs.map(type), outTypes = node.outputs.map(type),
+            outputs = node.outputs
+        return (
+            { r in
+                FallbackStep(
+                    node: node, inputs: zip(inputs.map { r[$0] }, types).map { ($0, $1) },
+                    outputs: zip(outputs.map { r[$0] }, outTypes).map { ($0, $1) })
+            }, 0
+        )
     }
 
     /// True when logical `axis` is the innermost axis in memory (channels of a channels-last

@@ -34,7 +34,8 @@ public struct ReferenceInterpreter: Sendable {
             let outTypes = node.outputs.map { graph.values[$0]! }
             let results = try NodeEvaluator.evaluate(node, args, types, outTypes, batch: batch, seed: seed)
             for (name, value) in zip(node.outputs, results) { env[name] = value }
-            for input in node.inputs where lastUse[input] == index && !keep.contains(input) && parameters[input] == nil {
+            for input in node.inputs where lastUse[input] == index && !keep.contains(input) && parameters[input] == nil
+            {
                 if !graph.outputs.contains(input) { env[input] = nil }
             }
         }

@@ -29,13 +29,16 @@ enum InputCheck {
         for name in inputs.keys where !graph.inputs.contains(name) { throw RuntimeError.unexpectedInput(name) }
         var batch: Int?
         for name in graph.inputs {
-            guard let tensor = inputs[name], let type = graph.values[name] else { throw RuntimeError.missingInput(name) }
+            guard let tensor = inputs[name], let type = graph.values[name] else {
+                throw RuntimeError.missingInput(name)
+            }
             let n = type.isBatched ? tensor.shape.first ?? 0 : 1
             let expected = type.resolvedShape(batch: n)
             guard tensor.dtype == type.dtype, tensor.shape == expected, n >= 1, batch == nil || batch == n else {
                 throw RuntimeError.inputType(
                     name: name, expected: type.description,
-                    got: "\(tensor.dtype.rawValue)\(tensor.shape)" + (batch.map { " (other inputs have batch \($0))" } ?? ""))
+                    got: "\(tensor.dtype.rawValue)\(tensor.shape)"
+                        + (batch.map { " (other inputs have batch \($0))" } ?? ""))
             }
             batch = n
         }

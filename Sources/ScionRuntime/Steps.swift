@@ -16,8 +16,13 @@ final class ConvStep: ExecutionStep, ParallelTask, ParameterDependent {
     let x: FloatPointer, y: FloatPointer, residual: FloatPointer?, workspace: FloatPointer?
     let weight: FloatPointer, bias: FloatPointer?
     private var chunking = Chunking(rows: 0, maxRows: 1, threads: 1)
-    init(_ kernel: Conv2D, x: FloatPointer, y: FloatPointer, residual: FloatPointer?, workspace: FloatPointer?, weight: FloatPointer, bias: FloatPointer?) {
-        (self.kernel, self.x, self.y, self.residual, self.workspace, self.weight, self.bias) = (kernel, x, y, residual, workspace, weight, bias)
+    init(
+        _ kernel: Conv2D, x: FloatPointer, y: FloatPointer, residual: FloatPointer?, workspace: FloatPointer?,
+        weight: FloatPointer, bias: FloatPointer?
+    ) {
+        (self.kernel, self.x, self.y, self.residual, self.workspace, self.weight, self.bias) = (
+            kernel, x, y, residual, workspace, weight, bias
+        )
     }
     func refresh() { kernel.repack(weight: weight, bias: bias.map { UnsafePointer($0) }) }
     func run(batch: Int, pool: ThreadPool) {
@@ -25,7 +30,9 @@ final class ConvStep: ExecutionStep, ParallelTask, ParameterDependent {
         pool.parallelFor(chunking.count, self)
     }
     func runChunk(_ index: Int, worker: Int) {
-        kernel.compute(chunk: index, of: chunking, x: x, y: y, residual: residual.map { UnsafePointer($0) }, worker: worker, workspace: workspace)
+        kernel.compute(
+            chunk: index, of: chunking, x: x, y: y, residual: residual.map { UnsafePointer($0) }, worker: worker,
+            workspace: workspace)
     }
 }
 
@@ -33,7 +40,10 @@ final class ConvTransposeStep: ExecutionStep, ParallelTask, ParameterDependent {
     let kernel: ConvTranspose2D
     let x: FloatPointer, y: FloatPointer, workspace: FloatPointer
     let weight: FloatPointer, bias: FloatPointer?
-    init(_ kernel: ConvTranspose2D, x: FloatPointer, y: FloatPointer, workspace: FloatPointer, weight: FloatPointer, bias: FloatPointer?) {
+    init(
+        _ kernel: ConvTranspose2D, x: FloatPointer, y: FloatPointer, workspace: FloatPointer, weight: FloatPointer,
+        bias: FloatPointer?
+    ) {
         (self.kernel, self.x, self.y, self.workspace, self.weight, self.bias) = (kernel, x, y, workspace, weight, bias)
     }
     func refresh() { kernel.repack(weight: weight, bias: bias.map { UnsafePointer($0) }) }
@@ -48,7 +58,10 @@ final class LinearStep: ExecutionStep, ParallelTask, ParameterDependent {
     let x: FloatPointer, y: FloatPointer, residual: FloatPointer?
     let weight: FloatPointer, bias: FloatPointer?
     private var chunking = Chunking(rows: 0, maxRows: 1, threads: 1)
-    init(_ kernel: Linear, x: FloatPointer, y: FloatPointer, residual: FloatPointer?, weight: FloatPointer, bias: FloatPointer?) {
+    init(
+        _ kernel: Linear, x: FloatPointer, y: FloatPointer, residual: FloatPointer?, weight: FloatPointer,
+        bias: FloatPointer?
+    ) {
         (self.kernel, self.x, self.y, self.residual, self.weight, self.bias) = (kernel, x, y, residual, weight, bias)
     }
     func refresh() { kernel.reload(weight: weight, bias: bias.map { UnsafePointer($0) }) }
@@ -66,15 +79,21 @@ final class LinearStep: ExecutionStep, ParallelTask, ParameterDependent {
 final class AffineStep: ExecutionStep, ParallelTask, ParameterDependent {
     enum Source {
         case scaleShift(FloatPointer, FloatPointer)
-        case batchNorm(scale: FloatPointer, bias: FloatPointer, mean: FloatPointer, variance: FloatPointer, epsilon: Float)
+        case batchNorm(
+            scale: FloatPointer, bias: FloatPointer, mean: FloatPointer, variance: FloatPointer, epsilon: Float)
     }
     let x: FloatPointer, y: FloatPointer
     let source: Source
     let scale: UnsafeMutablePointer<Float>, shift: UnsafeMutablePointer<Float>
     let channels: Int, rowsPerSample: Int, activation: KernelActivation
     private var split = RowSplit(rows: 0, threads: 1)
-    init(x: FloatPointer, y: FloatPointer, source: Source, channels: Int, rowsPerSample: Int, activation: KernelActivation) {
-        (self.x, self.y, self.source, self.channels, self.rowsPerSample, self.activation) = (x, y, source, channels, rowsPerSample, activation)
+    init(
+        x: FloatPointer, y: FloatPointer, source: Source, channels: Int, rowsPerSample: Int,
+        activation: KernelActivation
+    ) {
+        (self.x, self.y, self.source, self.channels, self.rowsPerSample, self.activation) = (
+            x, y, source, channels, rowsPerSample, activation
+        )
         scale = .allocate(capacity: channels)
         shift = .allocate(capacity: channels)
         refresh()
@@ -167,8 +186,13 @@ final class InstanceNormStep: ExecutionStep, ParallelTask {
     let plane: Int, channels: Int, epsilon: Float
     /// Parameter pointers: read at each run, so they are never stale.
     let scale: FloatPointer?, shift: FloatPointer?
-    init(x: FloatPointer, y: FloatPointer, plane: Int, channels: Int, epsilon: Float, scale: FloatPointer?, shift: FloatPointer?) {
-        (self.x, self.y, self.plane, self.channels, self.epsilon, self.scale, self.shift) = (x, y, plane, channels, epsilon, scale, shift)
+    init(
+        x: FloatPointer, y: FloatPointer, plane: Int, channels: Int, epsilon: Float, scale: FloatPointer?,
+        shift: FloatPointer?
+    ) {
+        (self.x, self.y, self.plane, self.channels, self.epsilon, self.scale, self.shift) = (
+            x, y, plane, channels, epsilon, scale, shift
+        )
     }
     func run(batch: Int, pool: ThreadPool) { pool.parallelFor(batch, self) }
     func runChunk(_ index: Int, worker: Int) {

@@ -3,7 +3,8 @@ import ScionKernels
 /// Train-mode BatchNorm: moments over static parts of the rows (deterministic), then
 /// normalisation over row chunks.
 final class BatchNormTrainStep: ExecutionStep, ParallelTask {
-    let x: FloatPointer, y: FloatPointer, mean: FloatPointer, invstd: FloatPointer, newMean: FloatPointer, newVar: FloatPointer
+    let x: FloatPointer, y: FloatPointer, mean: FloatPointer, invstd: FloatPointer, newMean: FloatPointer,
+        newVar: FloatPointer
     let scale: FloatPointer, bias: FloatPointer, runningMean: FloatPointer, runningVar: FloatPointer
     let channels: Int, rowsPerSample: Int, epsilon: Float, momentum: Float
     let activation: KernelActivation
@@ -11,8 +12,10 @@ final class BatchNormTrainStep: ExecutionStep, ParallelTask {
     let moments: UnsafeMutablePointer<Double>, coefficientsBase: FloatPointer
     private var phase = 0, partition = StaticPartition(total: 0, parts: 1)
 
-    init(x: FloatPointer, outputs: [FloatPointer], parameters: [FloatPointer], channels: Int, rowsPerSample: Int,
-         epsilon: Float, momentum: Float, activation: KernelActivation, threads: Int, workspace: FloatPointer) {
+    init(
+        x: FloatPointer, outputs: [FloatPointer], parameters: [FloatPointer], channels: Int, rowsPerSample: Int,
+        epsilon: Float, momentum: Float, activation: KernelActivation, threads: Int, workspace: FloatPointer
+    ) {
         (self.x, y, mean, invstd, newMean, newVar) = (x, outputs[0], outputs[1], outputs[2], outputs[3], outputs[4])
         (scale, bias, runningMean, runningVar) = (parameters[0], parameters[1], parameters[2], parameters[3])
         (self.channels, self.rowsPerSample, self.epsilon, self.momentum) = (channels, rowsPerSample, epsilon, momentum)
@@ -38,8 +41,10 @@ final class BatchNormTrainStep: ExecutionStep, ParallelTask {
         phase = 0
         pool.parallelFor(partition.parts, self)
         BatchNormTraining.finishMoments(
-            scratch: moments, parts: partition.parts, channels: channels, rows: partition.total, epsilon: epsilon, momentum: momentum,
-            runningMean: runningMean, runningVar: runningVar, mean: mean, invstd: invstd, newMean: newMean, newVar: newVar)
+            scratch: moments, parts: partition.parts, channels: channels, rows: partition.total, epsilon: epsilon,
+            momentum: momentum,
+            runningMean: runningMean, runningVar: runningVar, mean: mean, invstd: invstd, newMean: newMean,
+            newVar: newVar)
         phase = 1
         pool.parallelFor(partition.parts, self)
     }
@@ -49,8 +54,9 @@ final class BatchNormTrainStep: ExecutionStep, ParallelTask {
         if phase == 0 {
             BatchNormTraining.partialMoments(x, rows: rows, channels: channels, scratch: moments + index * 2 * channels)
         } else {
-            BatchNormTraining.normalize(x, y, rows: rows, channels: channels, mean: mean, invstd: invstd, scale: scale, bias: bias,
-                                        activation: activation, coefficients: coefficients(worker))
+            BatchNormTraining.normalize(
+                x, y, rows: rows, channels: channels, mean: mean, invstd: invstd, scale: scale, bias: bias,
+                activation: activation, coefficients: coefficients(worker))
         }
     }
 }
@@ -68,8 +74,11 @@ final class BatchNormTrainGradStep: ExecutionStep, ParallelTask {
 
     /// `inputs` as the op's: dy, x, scale, mean, invstd, then bias when `slope` is set, then the
     /// residual when `hasResidual`.
-    init(inputs: [FloatPointer], outputs: [FloatPointer], slope: Float?, hasResidual: Bool, channels: Int, rowsPerSample: Int,
-         threads: Int, workspace: FloatPointer) {
+    init(
+        inputs: [FloatPointer], outputs: [FloatPointer], slope: Float?, hasResidual: Bool, channels: Int,
+        rowsPerSample: Int,
+        threads: Int, workspace: FloatPointer
+    ) {
         (dy, x, scale, mean, invstd) = (inputs[0], inputs[1], inputs[2], inputs[3], inputs[4])
         (dx, dscale, dbias) = (outputs[0], outputs[1], outputs[2])
         bias = slope == nil ? nil : inputs[5]
@@ -81,7 +90,9 @@ final class BatchNormTrainGradStep: ExecutionStep, ParallelTask {
         maskCoefficients = layout.mask.pointer(in: workspace)
     }
 
-    static func scratch(channels: Int, threads: Int) -> (layout: ScratchLayout, sums: ScratchRegion<Double>, mask: ScratchRegion<Float>) {
+    static func scratch(channels: Int, threads: Int) -> (
+        layout: ScratchLayout, sums: ScratchRegion<Double>, mask: ScratchRegion<Float>
+    ) {
         var layout = ScratchLayout()
         let sums = layout.region(Double.self, 2 * channels * threads)
         let mask = layout.region(Float.self, 2 * channels)
@@ -96,11 +107,14 @@ final class BatchNormTrainGradStep: ExecutionStep, ParallelTask {
     func run(batch: Int, pool: ThreadPool) {
         partition = StaticPartition(total: batch * rowsPerSample, parts: pool.threads)
         if let bias, let mask {
-            ActivationMask.fill(UnsafeMutablePointer(mutating: mask.coefficients), channels: channels, mean: mean, invstd: invstd, scale: scale, bias: bias)
+            ActivationMask.fill(
+                UnsafeMutablePointer(mutating: mask.coefficients), channels: channels, mean: mean, invstd: invstd,
+                scale: scale, bias: bias)
         }
         phase = 0
         pool.parallelFor(partition.parts, self)
-        BatchNormTraining.finishGradientSums(scratch: scratch, parts: partition.parts, channels: channels, dscale: dscale, dbias: dbias)
+        BatchNormTraining.finishGradientSums(
+            scratch: scratch, parts: partition.parts, channels: channels, dscale: dscale, dbias: dbias)
         phase = 1
         pool.parallelFor(partition.parts, self)
     }
@@ -109,10 +123,12 @@ final class BatchNormTrainGradStep: ExecutionStep, ParallelTask {
         let rows = partition.range(index)
         if phase == 0 {
             BatchNormTraining.partialGradientSums(
-                dy, x, rows: rows, channels: channels, mean: mean, invstd: invstd, scratch: scratch + index * 2 * channels, mask: mask)
+                dy, x, rows: rows, channels: channels, mean: mean, invstd: invstd,
+                scratch: scratch + index * 2 * channels, mask: mask)
         } else {
             BatchNormTraining.inputGradient(
-                dy, x, dx, rows: rows, channels: channels, totalRows: partition.total, scale: scale, mean: mean, invstd: invstd,
+                dy, x, dx, rows: rows, channels: channels, totalRows: partition.total, scale: scale, mean: mean,
+                invstd: invstd,
                 dscale: dscale, dbias: dbias, mask: mask, residual: residual.map { UnsafePointer($0) })
         }
     }
@@ -155,7 +171,10 @@ final class ConvWeightGradientStep: ExecutionStep, ParallelTask {
     let x: FloatPointer, dy: FloatPointer, dw: FloatPointer, db: FloatPointer?, workspace: FloatPointer
     private var batch = 0, parts = 1
 
-    init(_ kernel: ConvWeightGradient, x: FloatPointer, dy: FloatPointer, dw: FloatPointer, db: FloatPointer?, workspace: FloatPointer) {
+    init(
+        _ kernel: ConvWeightGradient, x: FloatPointer, dy: FloatPointer, dw: FloatPointer, db: FloatPointer?,
+        workspace: FloatPointer
+    ) {
         (self.kernel, self.x, self.dy, self.dw, self.db, self.workspace) = (kernel, x, dy, dw, db, workspace)
     }
 
@@ -167,7 +186,8 @@ final class ConvWeightGradientStep: ExecutionStep, ParallelTask {
     }
 
     func runChunk(_ index: Int, worker: Int) {
-        kernel.accumulate(part: index, parts: parts, x: x, dy: dy, batch: batch, workspace: workspace, withBias: db != nil)
+        kernel.accumulate(
+            part: index, parts: parts, x: x, dy: dy, batch: batch, workspace: workspace, withBias: db != nil)
     }
 }
 
@@ -176,7 +196,8 @@ final class ConvInputGradientStep: ExecutionStep, ParallelTask, ParameterDepende
     let kernel: ConvInputGradient
     let dy: FloatPointer, dx: FloatPointer, workspace: FloatPointer, weight: FloatPointer
     private var chunking = Chunking(rows: 0, maxRows: 1, threads: 1)
-    init(_ kernel: ConvInputGradient, dy: FloatPointer, dx: FloatPointer, workspace: FloatPointer, weight: FloatPointer) {
+    init(_ kernel: ConvInputGradient, dy: FloatPointer, dx: FloatPointer, workspace: FloatPointer, weight: FloatPointer)
+    {
         (self.kernel, self.dy, self.dx, self.workspace, self.weight) = (kernel, dy, dx, workspace, weight)
     }
     func refresh() { kernel.repack(weight: weight) }
@@ -196,7 +217,9 @@ final class LinearGradientStep: ExecutionStep, ParallelTask {
 
     /// Input gradient: `a` = dy, `b` = W. Weight gradient: `a` = x, `b` = dy.
     init(weightGradient: Bool, a: FloatPointer, b: FloatPointer, out: FloatPointer, inFeatures: Int, outFeatures: Int) {
-        (self.weightGradient, self.a, self.b, self.out, self.inFeatures, self.outFeatures) = (weightGradient, a, b, out, inFeatures, outFeatures)
+        (self.weightGradient, self.a, self.b, self.out, self.inFeatures, self.outFeatures) = (
+            weightGradient, a, b, out, inFeatures, outFeatures
+        )
     }
 
     func run(batch: Int, pool: ThreadPool) {
@@ -207,9 +230,13 @@ final class LinearGradientStep: ExecutionStep, ParallelTask {
 
     func runChunk(_ index: Int, worker: Int) {
         if weightGradient {
-            LinearGradient.weight(x: a, dy: b, dw: out, outputs: partition.range(index), batch: batch, inFeatures: inFeatures, outFeatures: outFeatures)
+            LinearGradient.weight(
+                x: a, dy: b, dw: out, outputs: partition.range(index), batch: batch, inFeatures: inFeatures,
+                outFeatures: outFeatures)
         } else {
-            LinearGradient.input(dy: a, weight: b, dx: out, rows: partition.range(index), inFeatures: inFeatures, outFeatures: outFeatures)
+            LinearGradient.input(
+                dy: a, weight: b, dx: out, rows: partition.range(index), inFeatures: inFeatures,
+                outFeatures: outFeatures)
         }
     }
 }
@@ -238,8 +265,13 @@ final class BatchNormEvalGradStep: ExecutionStep, ParallelTask {
     let dy: FloatPointer, dx: FloatPointer, scale: FloatPointer, variance: FloatPointer, coefficients: FloatPointer
     let channels: Int, rowsPerSample: Int, epsilon: Float
     private var split = RowSplit(rows: 0, threads: 1)
-    init(dy: FloatPointer, dx: FloatPointer, scale: FloatPointer, variance: FloatPointer, channels: Int, rowsPerSample: Int, epsilon: Float, workspace: FloatPointer) {
-        (self.dy, self.dx, self.scale, self.variance, self.channels, self.rowsPerSample, self.epsilon) = (dy, dx, scale, variance, channels, rowsPerSample, epsilon)
+    init(
+        dy: FloatPointer, dx: FloatPointer, scale: FloatPointer, variance: FloatPointer, channels: Int,
+        rowsPerSample: Int, epsilon: Float, workspace: FloatPointer
+    ) {
+        (self.dy, self.dx, self.scale, self.variance, self.channels, self.rowsPerSample, self.epsilon) = (
+            dy, dx, scale, variance, channels, rowsPerSample, epsilon
+        )
         coefficients = workspace
     }
     func run(batch: Int, pool: ThreadPool) {
@@ -249,7 +281,9 @@ final class BatchNormEvalGradStep: ExecutionStep, ParallelTask {
     }
     func runChunk(_ index: Int, worker: Int) {
         let (r0, n) = split.range(index)
-        Epilogue.apply(dx + r0 * channels, rows: n, channels: channels, stride: channels, scale: coefficients, activation: .none, input: dy + r0 * channels)
+        Epilogue.apply(
+            dx + r0 * channels, rows: n, channels: channels, stride: channels, scale: coefficients, activation: .none,
+            input: dy + r0 * channels)
     }
 }
 
@@ -260,8 +294,13 @@ final class DropoutTrainStep: ExecutionStep, ParallelTask, SeededStep {
     let node: String, p: Float, channels: Int, plane: Int, perSample: Int
     var seed: UInt64 = 0
     private var key: UInt64 = 0
-    init(x: FloatPointer, y: FloatPointer, mask: FloatPointer, node: String, p: Float, channels: Int, plane: Int, perSample: Int) {
-        (self.x, self.y, self.mask, self.node, self.p, self.channels, self.plane, self.perSample) = (x, y, mask, node, p, channels, plane, perSample)
+    init(
+        x: FloatPointer, y: FloatPointer, mask: FloatPointer, node: String, p: Float, channels: Int, plane: Int,
+        perSample: Int
+    ) {
+        (self.x, self.y, self.mask, self.node, self.p, self.channels, self.plane, self.perSample) = (
+            x, y, mask, node, p, channels, plane, perSample
+        )
     }
     func run(batch: Int, pool: ThreadPool) {
         key = DropoutKeys.key(seed: seed, node: node)
@@ -292,15 +331,21 @@ final class PoolGradientStep: ExecutionStep, ParallelTask {
     func runChunk(_ n: Int, worker: Int) {
         switch kind {
         case .max: PoolingGradient.max(image: n, dy: dy, x: x!, dx: dx, geometry)
-        case .average(let includePad): PoolingGradient.average(image: n, dy: dy, dx: dx, geometry, countIncludePad: includePad)
-        case .global: PoolingGradient.globalAverage(image: n, dy: dy, dx: dx, plane: geometry.inPlane, channels: geometry.inChannels)
+        case .average(let includePad):
+            PoolingGradient.average(image: n, dy: dy, dx: dx, geometry, countIncludePad: includePad)
+        case .global:
+            PoolingGradient.globalAverage(
+                image: n, dy: dy, dx: dx, plane: geometry.inPlane, channels: geometry.inChannels)
         }
     }
 }
 
 /// A loss or a loss gradient (small; one thread).
 final class LossStep: ExecutionStep {
-    enum Kind { case crossEntropy, crossEntropyGrad(Float), meanError(squared: Bool), meanErrorGrad(squared: Bool, Float), tv, tvGrad(Float) }
+    enum Kind {
+        case crossEntropy, crossEntropyGrad(Float), meanError(squared: Bool), meanErrorGrad(squared: Bool, Float), tv,
+            tvGrad(Float)
+    }
     let kind: Kind
     let p: FloatPointer, t: FloatPointer?, out: FloatPointer
     let perSample: Int, width: Int, height: Int, channels: Int
@@ -314,18 +359,23 @@ final class LossStep: ExecutionStep {
         let count = batch * perSample
         switch kind {
         case .crossEntropy: out[0] = Losses.crossEntropy(logits: p, target: t!, rows: batch, classes: perSample)
-        case .crossEntropyGrad(let scale): Losses.crossEntropyGradient(logits: p, target: t!, grad: out, rows: batch, classes: perSample, scale: scale)
+        case .crossEntropyGrad(let scale):
+            Losses.crossEntropyGradient(logits: p, target: t!, grad: out, rows: batch, classes: perSample, scale: scale)
         case .meanError(let squared): out[0] = Losses.meanError(p, t!, count: count, squared: squared)
-        case .meanErrorGrad(let squared, let scale): Losses.meanErrorGradient(p, t!, out, count: count, squared: squared, scale: scale)
+        case .meanErrorGrad(let squared, let scale):
+            Losses.meanErrorGradient(p, t!, out, count: count, squared: squared, scale: scale)
         case .tv: out[0] = Losses.totalVariation(p, n: batch, h: height, w: width, c: channels)
-        case .tvGrad(let scale): Losses.totalVariationGradient(p, out, n: batch, h: height, w: width, c: channels, scale: scale)
+        case .tvGrad(let scale):
+            Losses.totalVariationGradient(p, out, n: batch, h: height, w: width, c: channels, scale: scale)
         }
     }
 }
 
 final class WeightedSumStep: ExecutionStep {
     let terms: [FloatPointer], weights: [Float], out: FloatPointer
-    init(terms: [FloatPointer], weights: [Float], out: FloatPointer) { (self.terms, self.weights, self.out) = (terms, weights, out) }
+    init(terms: [FloatPointer], weights: [Float], out: FloatPointer) {
+        (self.terms, self.weights, self.out) = (terms, weights, out)
+    }
     func run(batch: Int, pool: ThreadPool) {
         var total: Float = 0
         for (t, w) in zip(terms, weights) { total += t[0] * w }

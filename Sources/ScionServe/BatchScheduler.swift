@@ -131,7 +131,9 @@ final class BatchScheduler: @unchecked Sendable {
             var start = 0
             for job in jobs {
                 var result: [String: [Float]] = [:]
-                for (name, size) in outputs { result[name] = Array(all[name, default: []][(start * size)..<((start + job.count) * size)]) }
+                for (name, size) in outputs {
+                    result[name] = Array(all[name, default: []][(start * size)..<((start + job.count) * size)])
+                }
                 job.continuation.resume(returning: result)
                 start += job.count
             }

@@ -25,10 +25,12 @@ enum InferenceCodec {
             throw ServeError.badRequest("'inputs' must be a non-empty array of tensors")
         }
         guard inputs.count == 1, let input = inputs.first else {
-            throw ServeError.badRequest("the model takes one input ('\(model.inputName)'), the request has \(inputs.count)")
+            throw ServeError.badRequest(
+                "the model takes one input ('\(model.inputName)'), the request has \(inputs.count)")
         }
         guard let name = input["name"]?.string, name == model.inputName else {
-            throw ServeError.badRequest("unknown input '\(input["name"]?.string ?? "")'; the model's input is '\(model.inputName)'")
+            throw ServeError.badRequest(
+                "unknown input '\(input["name"]?.string ?? "")'; the model's input is '\(model.inputName)'")
         }
         let datatype = input["datatype"]?.string ?? ""
         guard datatype == "FP32" || datatype == "UINT8" else {
@@ -44,12 +46,16 @@ enum InferenceCodec {
             throw ServeError.badRequest("'data' has \(values.count) values, shape \(shape) needs \(expected)")
         }
         if datatype == "UINT8" { normalize(&values, spec: model.model.metadata.input) }
-        return Request(id: request["id"]?.string, input: values, count: shape[0], outputs: try outputs(request["outputs"], model: model))
+        return Request(
+            id: request["id"]?.string, input: values, count: shape[0],
+            outputs: try outputs(request["outputs"], model: model))
     }
 
     /// `[N, C, H, W]` matching the model, with N within the request limit.
     static func shape(_ node: JSONNode?, model: ServedModel) throws -> [Int] {
-        guard case .numbers(let numbers) = node, numbers.count == 4, numbers.allSatisfy({ $0 >= 1 && $0 == $0.rounded() }) else {
+        guard case .numbers(let numbers) = node, numbers.count == 4,
+            numbers.allSatisfy({ $0 >= 1 && $0 == $0.rounded() })
+        else {
             throw ServeError.badRequest("'shape' must be [N, C, H, W] with positive integer extents")
         }
         guard numbers[0] <= Double(maxRequestBatch) else {
@@ -57,7 +63,9 @@ enum InferenceCodec {
         }
         guard numbers.dropFirst().elementsEqual(model.inputShape.map(Double.init)) else {
             let got = numbers.map { $0 < 1e15 ? String(Int($0)) : String($0) }.joined(separator: ", ")
-            throw ServeError.badRequest("shape [\(got)] does not match the model's input [N, \(model.inputShape.map(String.init).joined(separator: ", "))]")
+            throw ServeError.badRequest(
+                "shape [\(got)] does not match the model's input [N, \(model.inputShape.map(String.init).joined(separator: ", "))]"
+            )
         }
         return numbers.map { Int($0) }
     }
@@ -68,7 +76,9 @@ enum InferenceCodec {
         guard let wanted = node.elements else { throw ServeError.badRequest("'outputs' must be an array") }
         return try wanted.map { o in
             guard let n = o["name"]?.string, model.model.graph.outputs.contains(n) else {
-                throw ServeError.badRequest("unknown output '\(o["name"]?.string ?? "")'; the model's outputs are \(model.model.graph.outputs.joined(separator: ", "))")
+                throw ServeError.badRequest(
+                    "unknown output '\(o["name"]?.string ?? "")'; the model's outputs are \(model.model.graph.outputs.joined(separator: ", "))"
+                )
             }
             return n
         }
@@ -80,10 +90,14 @@ enum InferenceCodec {
         case .number(let v):
             try flatten(.numbers([v]), into: &out, limit: limit, uint8: uint8)
         case .numbers(let numbers):
-            guard out.count + numbers.count <= limit else { throw ServeError.badRequest("'data' has more values than the shape allows") }
+            guard out.count + numbers.count <= limit else {
+                throw ServeError.badRequest("'data' has more values than the shape allows")
+            }
             for v in numbers {
                 if uint8 {
-                    guard v == v.rounded(), v >= 0, v <= 255 else { throw ServeError.badRequest("UINT8 data must be integers in 0...255, got \(v)") }
+                    guard v == v.rounded(), v >= 0, v <= 255 else {
+                        throw ServeError.badRequest("UINT8 data must be integers in 0...255, got \(v)")
+                    }
                 } else {
                     guard v.isFinite, abs(v) <= Double(Float.greatestFiniteMagnitude) else {
                         throw ServeError.badRequest("'data' holds a number outside the FP32 range")
@@ -108,14 +122,17 @@ enum InferenceCodec {
 
     /// The response body. Written by hand: `JSONSerialization` boxes every float and is the
     /// slowest part of a request for models with large outputs.
-    static func response(_ model: ServedModel, id: String?, outputs: [String: [Float]], names: [String], count: Int) throws -> Data {
+    static func response(_ model: ServedModel, id: String?, outputs: [String: [Float]], names: [String], count: Int)
+        throws -> Data
+    {
         var text = "{"
         if let id { text += "\"id\":\(quoted(id))," }
         text += "\"model_name\":\(quoted(model.name)),\"model_version\":\(quoted(model.version)),\"outputs\":["
         for (i, name) in names.enumerated() {
             let shape = [count] + (model.model.graph.values[name]?.sampleShape ?? [])
             text += i == 0 ? "{" : ",{"
-            text += "\"name\":\(quoted(name)),\"datatype\":\"FP32\",\"shape\":[\(shape.map(String.init).joined(separator: ","))],\"data\":["
+            text +=
+                "\"name\":\(quoted(name)),\"datatype\":\"FP32\",\"shape\":[\(shape.map(String.init).joined(separator: ","))],\"data\":["
             for (j, v) in (outputs[name] ?? []).enumerated() {
                 if j > 0 { text += "," }
                 text += v.isFinite ? v.description : "null"

@@ -96,7 +96,9 @@ public struct JSONReader {
 
     private mutating func literal(_ word: StaticString) throws {
         let count = word.utf8CodeUnitCount
-        guard end - at >= count, memcmp(bytes.baseAddress! + at, word.utf8Start, count) == 0 else { throw error("invalid literal") }
+        guard end - at >= count, memcmp(bytes.baseAddress! + at, word.utf8Start, count) == 0 else {
+            throw error("invalid literal")
+        }
         at += count
     }
 
@@ -196,11 +198,15 @@ public struct JSONReader {
         guard at < end else { throw error("unterminated string") }
         let byte = bytes[at]
         at += 1
-        let simple: [UInt8: UInt8] = [0x22: 0x22, 0x5C: 0x5C, 0x2F: 0x2F, 0x62: 0x08, 0x66: 0x0C, 0x6E: 0x0A, 0x72: 0x0D, 0x74: 0x09]
+        let simple: [UInt8: UInt8] = [
+            0x22: 0x22, 0x5C: 0x5C, 0x2F: 0x2F, 0x62: 0x08, 0x66: 0x0C, 0x6E: 0x0A, 0x72: 0x0D, 0x74: 0x09
+        ]
         if let plain = simple[byte] { out.append(plain); return }
         guard byte == UInt8(ascii: "u") else { throw error("invalid escape") }
         var scalar = try hex4()
-        if (0xD800..<0xDC00).contains(scalar), end - at >= 6, bytes[at] == UInt8(ascii: "\\"), bytes[at + 1] == UInt8(ascii: "u") {
+        if (0xD800..<0xDC00).contains(scalar), end - at >= 6, bytes[at] == UInt8(ascii: "\\"),
+            bytes[at + 1] == UInt8(ascii: "u")
+        {
             at += 2
             let low = try hex4()
             guard (0xDC00..<0xE000).contains(low) else { throw error("invalid surrogate pair") }
@@ -213,7 +219,9 @@ public struct JSONReader {
         guard end - at >= 4 else { throw error("invalid \\u escape") }
         var value: UInt32 = 0
         for _ in 0..<4 {
-            guard let digit = Character(Unicode.Scalar(bytes[at])).hexDigitValue else { throw error("invalid \\u escape") }
+            guard let digit = Character(Unicode.Scalar(bytes[at])).hexDigitValue else {
+                throw error("invalid \\u escape")
+            }
             value = value * 16 + UInt32(digit)
             at += 1
         }

@@ -10,7 +10,9 @@ struct ResponseMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let server: ScionServer
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         let start = ContinuousClock.now
         server.metrics.inFlight.increment()
         defer { server.metrics.inFlight.decrement() }
@@ -20,9 +22,15 @@ struct ResponseMiddleware: RouterMiddleware {
         } catch let error as ServeError {
             response = JSONResponse.error(error.status, error.message)
         } catch let error as HTTPError {
-            response = JSONResponse.error(error.status, error.status == .notFound ? "no such endpoint: \(request.method) \(request.uri.path)" : (error.body ?? "\(error.status)"))
+            response = JSONResponse.error(
+                error.status,
+                error.status == .notFound
+                    ? "no such endpoint: \(request.method) \(request.uri.path)" : (error.body ?? "\(error.status)"))
         } catch let error as any HTTPResponseError {
-            let message = error.status == .contentTooLarge ? "the body exceeds the \(server.settings.maxBodyBytes / 1_048_576) MiB limit (--max-body-mb)" : "\(error.status)"
+            let message =
+                error.status == .contentTooLarge
+                ? "the body exceeds the \(server.settings.maxBodyBytes / 1_048_576) MiB limit (--max-body-mb)"
+                : "\(error.status)"
             response = JSONResponse.error(error.status, message)
         } catch {
             response = JSONResponse.error(.internalServerError, "\(error)")
@@ -39,10 +47,12 @@ struct ResponseMiddleware: RouterMiddleware {
         let named = path.hasPrefix("/v2/models/") ? String(path.dropFirst(11).split(separator: "/").first ?? "") : ""
         let model = named.isEmpty || server.models.contains(where: { $0.name == named }) ? named : "unknown"
         server.metrics.record(endpoint: endpoint, model: model, status: Int(response.status.code), seconds: seconds)
-        server.logger.info("request", metadata: [
-            "method": "\(request.method)", "path": "\(path)", "status": "\(response.status.code)",
-            "ms": "\(String(format: "%.2f", seconds * 1000))",
-        ])
+        server.logger.info(
+            "request",
+            metadata: [
+                "method": "\(request.method)", "path": "\(path)", "status": "\(response.status.code)",
+                "ms": "\(String(format: "%.2f", seconds * 1000))"
+            ])
         return response
     }
 
@@ -63,7 +73,9 @@ struct ResponseMiddleware: RouterMiddleware {
 enum JSONResponse {
     static func make(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {

@@ -16,7 +16,9 @@ struct Routes {
         router.get("/v2") { _, _ in
             JSONResponse.make([
                 "name": "scion", "version": ScionVersion.string,
-                "extensions": ["classify", "metrics", server.settings.allowUnsanitized ? "unsanitized_allowed" : "sanitized_only"],
+                "extensions": [
+                    "classify", "metrics", server.settings.allowUnsanitized ? "unsanitized_allowed" : "sanitized_only"
+                ]
             ])
         }
         for prefix in ["/v2/models/:name", "/v2/models/:name/versions/:version"] {
@@ -34,7 +36,9 @@ struct Routes {
             }
         }
         router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: server.metrics.text)))
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: server.metrics.text)))
         }
     }
 
@@ -55,8 +59,10 @@ struct Routes {
             throw error
         }
         let outputs = try await model.scheduler.submit(parsed.input, count: parsed.count)
-        let data = try InferenceCodec.response(model, id: parsed.id, outputs: outputs, names: parsed.outputs, count: parsed.count)
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        let data = try InferenceCodec.response(
+            model, id: parsed.id, outputs: outputs, names: parsed.outputs, count: parsed.count)
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     /// PNG, JPEG or PPM bytes in; the top-k labels with probabilities out (`?top=k`, default 3).
@@ -74,13 +80,15 @@ struct Routes {
         let ranked = RankedClass.top(top, of: logits[...], labels: model.model.metadata.labels)
         return JSONResponse.make([
             "model_name": model.name, "model_version": model.version,
-            "predictions": ranked.map { ["label": $0.label, "index": $0.index, "probability": Double($0.probability)] },
+            "predictions": ranked.map { ["label": $0.label, "index": $0.index, "probability": Double($0.probability)] }
         ])
     }
 
     func decodeImage(_ request: Request) async throws -> Image {
         let bytes = try await body(request)
-        do { return try ImageCodec.decode(bytes, source: "the request body", maxPixels: server.settings.maxImagePixels) } catch let error as ImageError {
+        do {
+            return try ImageCodec.decode(bytes, source: "the request body", maxPixels: server.settings.maxImagePixels)
+        } catch let error as ImageError {
             if case .tooLarge = error { throw ServeError.tooLarge("\(error)") }
             throw ServeError.badRequest("\(error)")
         }

@@ -22,7 +22,9 @@ public final class ScionServer: Sendable {
 
     /// Loads `arguments` (`PATH`, `NAME=PATH` or `NAME:VERSION=PATH`). A model whose lineage
     /// shows no head replacement is refused unless `settings.allowUnsanitized`.
-    public init(models arguments: [String], settings: ServerSettings, logger: Logger = Logger(label: "scion.serve")) throws {
+    public init(models arguments: [String], settings: ServerSettings, logger: Logger = Logger(label: "scion.serve"))
+        throws
+    {
         guard !arguments.isEmpty else { throw ServeError.badRequest("give at least one model") }
         var loaded: [ServedModel] = []
         for argument in arguments {
@@ -32,7 +34,9 @@ public final class ScionServer: Sendable {
             }
             let model = try ServedModel(name: name, version: version, path: path, settings: settings)
             if !model.sanitized {
-                logger.warning("serving an unsanitized model: it may carry a backdoor", metadata: ["model": "\(name)", "lineage": "\(model.lineage)"])
+                logger.warning(
+                    "serving an unsanitized model: it may carry a backdoor",
+                    metadata: ["model": "\(name)", "lineage": "\(model.lineage)"])
             }
             loaded.append(model)
         }
@@ -79,15 +83,20 @@ public final class ScionServer: Sendable {
         router.add(middleware: ResponseMiddleware(server: self))
         Routes(server: self).register(on: router)
         return Application(
-            router: router, configuration: .init(address: .hostname(settings.host, port: port), serverName: "scion/\(ScionVersion.string)"),
+            router: router,
+            configuration: .init(
+                address: .hostname(settings.host, port: port), serverName: "scion/\(ScionVersion.string)"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
     }
 
     /// The model `name` (at `version`, when given), or a 404.
     func model(_ name: String?, version: String?) throws -> ServedModel {
-        guard let name, let model = models.first(where: { $0.name == name && (version == nil || $0.version == version) }) else {
+        guard let name,
+            let model = models.first(where: { $0.name == name && (version == nil || $0.version == version) })
+        else {
             let known = models.map { "\($0.name) (version \($0.version))" }.joined(separator: ", ")
-            throw ServeError.notFound("no model \(name ?? "")\(version.map { " version \($0)" } ?? ""); this server has \(known)")
+            throw ServeError.notFound(
+                "no model \(name ?? "")\(version.map { " version \($0)" } ?? ""); this server has \(known)")
         }
         return model
     }

@@ -27,7 +27,9 @@ public final class ServedModel: Sendable {
 
     init(name: String, version: String, path: String, settings: ServerSettings) throws {
         let model = try ModelFile.read(path)
-        guard model.graph.inputs.count == 1, let input = model.graph.values[model.graph.inputs[0]], input.rank == 4, input.isBatched else {
+        guard model.graph.inputs.count == 1, let input = model.graph.values[model.graph.inputs[0]], input.rank == 4,
+            input.isBatched
+        else {
             throw ServeError.badRequest("\(path): the server serves image models with one [N, C, H, W] input")
         }
         self.name = name
@@ -37,10 +39,14 @@ public final class ServedModel: Sendable {
         sanitized = model.provenance.headReplaced
         guard sanitized || settings.allowUnsanitized else {
             let lineage = model.provenance.lineage.map(\.operation).joined(separator: " -> ")
-            throw ServeError.badRequest("\(path) was never sanitized: its lineage (\(lineage.isEmpty ? "empty" : lineage)) shows no head replacement; serve the model `scion replace` writes, or pass --allow-unsanitized")
+            throw ServeError.badRequest(
+                "\(path) was never sanitized: its lineage (\(lineage.isEmpty ? "empty" : lineage)) shows no head replacement; serve the model `scion replace` writes, or pass --allow-unsanitized"
+            )
         }
         contentHash = try ContentHash.of(model)
-        scheduler = try BatchScheduler(model: model, maxBatch: settings.maxBatch, maxDelay: settings.maxDelay, threads: settings.threads, name: name)
+        scheduler = try BatchScheduler(
+            model: model, maxBatch: settings.maxBatch, maxDelay: settings.maxDelay, threads: settings.threads,
+            name: name)
     }
 
     var inputName: String { model.graph.inputs[0] }
@@ -54,8 +60,9 @@ public final class ServedModel: Sendable {
         }
         var parameters: [String: Any] = [
             "sanitized": sanitized, "content_hash": contentHash, "labels": model.metadata.labels,
-            "lineage": model.provenance.lineage.map(\.operation), "producer": "\(model.metadata.producer) \(model.metadata.producerVersion)",
-            "mean": model.metadata.input.mean.map(Double.init), "std": model.metadata.input.std.map(Double.init),
+            "lineage": model.provenance.lineage.map(\.operation),
+            "producer": "\(model.metadata.producer) \(model.metadata.producerVersion)",
+            "mean": model.metadata.input.mean.map(Double.init), "std": model.metadata.input.std.map(Double.init)
         ]
         if let step = model.provenance.lineage.last(where: { $0.details["acc"] != nil }) {
             parameters["acc"] = step.details["acc"]?.numberValue
@@ -66,7 +73,7 @@ public final class ServedModel: Sendable {
         return [
             "name": name, "versions": [version], "platform": "scion_h5",
             "inputs": [["name": inputName, "datatype": "FP32", "shape": [-1] + inputShape]],
-            "outputs": outputs, "parameters": parameters,
+            "outputs": outputs, "parameters": parameters
         ]
     }
 

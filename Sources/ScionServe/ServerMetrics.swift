@@ -8,23 +8,34 @@ final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let batchSize: ValueHistogram
     let inFlight: Gauge
-    private static var requests: MetricNameDescriptor { MetricNameDescriptor(namespace: "scion", metricName: "requests", unitName: "total", helpText: "Requests answered") }
-    private static var errors: MetricNameDescriptor { MetricNameDescriptor(
-        namespace: "scion", metricName: "request_errors", unitName: "total", helpText: "Requests answered with a 4xx or 5xx status") }
-    private static var duration: MetricNameDescriptor { MetricNameDescriptor(
-        namespace: "scion", metricName: "request_duration", unitName: "seconds", helpText: "Request latency, from head received to response") }
+    private static var requests: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "scion", metricName: "requests", unitName: "total", helpText: "Requests answered")
+    }
+    private static var errors: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "scion", metricName: "request_errors", unitName: "total",
+            helpText: "Requests answered with a 4xx or 5xx status")
+    }
+    private static var duration: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "scion", metricName: "request_duration", unitName: "seconds",
+            helpText: "Request latency, from head received to response")
+    }
     private static let latencyBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
-        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)
     ]
 
     init() {
         batchSize = registry.makeValueHistogram(
-            descriptor: MetricNameDescriptor(namespace: "scion", metricName: "batch", unitName: "size", helpText: "Samples per executed batch"),
+            descriptor: MetricNameDescriptor(
+                namespace: "scion", metricName: "batch", unitName: "size", helpText: "Samples per executed batch"),
             labels: [], buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256])
         inFlight = registry.makeGauge(
             descriptor: MetricNameDescriptor(
-                namespace: "scion", metricName: "requests_in_flight", helpText: "Requests whose head has arrived and that are not yet answered"))
+                namespace: "scion", metricName: "requests_in_flight",
+                helpText: "Requests whose head has arrived and that are not yet answered"))
     }
 
     func record(endpoint: String, model: String, status: Int, seconds: Double) {
@@ -33,8 +44,10 @@ final class ServerMetrics: Sendable {
         if status >= 400 {
             registry.makeCounter(descriptor: Self.errors, labels: labels).increment()
         }
-        registry.makeDurationHistogram(descriptor: Self.duration, labels: [("endpoint", endpoint)], buckets: Self.latencyBuckets)
-            .record(.nanoseconds(Int64(seconds * 1e9)))
+        registry.makeDurationHistogram(
+            descriptor: Self.duration, labels: [("endpoint", endpoint)], buckets: Self.latencyBuckets
+        )
+        .record(.nanoseconds(Int64(seconds * 1e9)))
     }
 
     var text: String { registry.emitToString() }

@@ -12,8 +12,11 @@ public struct ServerSettings: Sendable {
     /// Largest image (pixels) `classify` decodes.
     public var maxImagePixels: Int
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, maxBatch: Int = 64, maxDelayMilliseconds: Double = 5,
-                maxBodyMegabytes: Double = 16, allowUnsanitized: Bool = false, threads: Int? = nil, maxImagePixels: Int = 16_000_000) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, maxBatch: Int = 64, maxDelayMilliseconds: Double = 5,
+        maxBodyMegabytes: Double = 16, allowUnsanitized: Bool = false, threads: Int? = nil,
+        maxImagePixels: Int = 16_000_000
+    ) {
         self.host = host
         self.port = port
         self.maxBatch = max(1, maxBatch)

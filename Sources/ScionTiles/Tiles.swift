@@ -36,10 +36,14 @@ public struct GradientTile: Sendable {
     public var pixelStep: Int
 
     public init(
-        channels: Int, outChannels: Int, kernelHeight: Int, kernelWidth: Int, stride: Int, rowStride: Int, rows: Int, pixels: Int,
+        channels: Int, outChannels: Int, kernelHeight: Int, kernelWidth: Int, stride: Int, rowStride: Int, rows: Int,
+        pixels: Int,
         pixelStep: Int? = nil
     ) {
-        (self.channels, self.outChannels, self.kernelHeight, self.kernelWidth, self.stride, self.rowStride, self.rows, self.pixels) =
+        (
+            self.channels, self.outChannels, self.kernelHeight, self.kernelWidth, self.stride, self.rowStride,
+            self.rows, self.pixels
+        ) =
             (channels, outChannels, kernelHeight, kernelWidth, stride, rowStride, rows, pixels)
         self.pixelStep = pixelStep ?? stride * channels
     }

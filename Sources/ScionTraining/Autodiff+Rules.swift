@@ -14,28 +14,37 @@ extension TrainingGraphBuilder {
                 attributes["input_shape"] = .ints(sampleShape(x))
                 contribute(emit("\(name):x", .conv2dGradInput, [dy, node.inputs[1]], attributes: attributes), to: x)
             }
-            try weightAndBiasGradients(node, name: name, dy: dy, weightGradient: { b in
-                var attributes = windowAttributes
-                attributes["kernel"] = .ints(Array(b.forward.values[node.inputs[1]]!.sampleShape.suffix(2)))
-                return b.emit("\(name):w", .conv2dGradWeight, [x, dy], attributes: attributes)
-            })
+            try weightAndBiasGradients(
+                node, name: name, dy: dy,
+                weightGradient: { b in
+                    var attributes = windowAttributes
+                    attributes["kernel"] = .ints(Array(b.forward.values[node.inputs[1]]!.sampleShape.suffix(2)))
+                    return b.emit("\(name):w", .conv2dGradWeight, [x, dy], attributes: attributes)
+                })
         case .convTranspose2d:
             // d/dx of a transposed convolution is the convolution with the same weight; its
             // weight gradient is a convolution weight gradient with the roles of x and dy swapped.
-            if wants(x) { contribute(emit("\(name):x", .conv2d, [dy, node.inputs[1]], attributes: windowAttributes), to: x) }
-            try weightAndBiasGradients(node, name: name, dy: dy, weightGradient: { b in
-                var attributes = windowAttributes
-                attributes["kernel"] = .ints(Array(b.forward.values[node.inputs[1]]!.sampleShape.suffix(2)))
-                return b.emit("\(name):w", .conv2dGradWeight, [dy, x], attributes: attributes)
-            })
+            if wants(x) {
+                contribute(emit("\(name):x", .conv2d, [dy, node.inputs[1]], attributes: windowAttributes), to: x)
+            }
+            try weightAndBiasGradients(
+                node, name: name, dy: dy,
+                weightGradient: { b in
+                    var attributes = windowAttributes
+                    attributes["kernel"] = .ints(Array(b.forward.values[node.inputs[1]]!.sampleShape.suffix(2)))
+                    return b.emit("\(name):w", .conv2dGradWeight, [dy, x], attributes: attributes)
+                })
         case .linear:
             if wants(x) { contribute(emit("\(name):x", .linearGradInput, [dy, node.inputs[1]]), to: x) }
-            try weightAndBiasGradients(node, name: name, dy: dy, weightGradient: { b in
-                b.emit("\(name):w", .linearGradWeight, [x, dy])
-            })
+            try weightAndBiasGradients(
+                node, name: name, dy: dy,
+                weightGradient: { b in
+                    b.emit("\(name):w", .linearGradWeight, [x, dy])
+                })
         case .batchNormTrain:
             guard [0, 1, 2].contains(where: { wants(node.inputs[$0]) }) else { return }
-            let grads = emitMulti(name, .batchNormTrainGrad, [dy, x, node.inputs[1], node.outputs[1], node.outputs[2]], outputs: 3)
+            let grads = emitMulti(
+                name, .batchNormTrainGrad, [dy, x, node.inputs[1], node.outputs[1], node.outputs[2]], outputs: 3)
             for (i, grad) in grads.enumerated() where wants(node.inputs[i]) { contribute(grad, to: node.inputs[i]) }
         case .batchNorm:
             try batchNormEvalGradients(node, name: name, dy: dy)
@@ -43,10 +52,14 @@ extension TrainingGraphBuilder {
             let inputs = [dy, x] + (node.view.input("scale").map { [$0] } ?? [])
             let attributes = node.attributes.filter { $0.key == "epsilon" }
             let grads = emitMulti(name, .instanceNormGrad, inputs, outputs: 3, attributes: attributes)
-            for (i, grad) in grads.enumerated() where i < node.inputs.count && wants(node.inputs[i]) { contribute(grad, to: node.inputs[i]) }
+            for (i, grad) in grads.enumerated() where i < node.inputs.count && wants(node.inputs[i]) {
+                contribute(grad, to: node.inputs[i])
+            }
         case .relu, .sigmoid, .tanh, .leakyRelu:
             guard wants(x) else { return }
-            let op: OpType = [OpType.relu: .reluGrad, .sigmoid: .sigmoidGrad, .tanh: .tanhGrad, .leakyRelu: .leakyReluGrad][node.op]!
+            let op: OpType = [
+                OpType.relu: .reluGrad, .sigmoid: .sigmoidGrad, .tanh: .tanhGrad, .leakyRelu: .leakyReluGrad
+            ][node.op]!
             contribute(emit("\(name):x", op, [dy, node.output], attributes: node.attributes), to: x)
         case .add:
             for input in node.inputs where wants(input) { contribute(dy, to: input) }
@@ -59,7 +72,9 @@ extension TrainingGraphBuilder {
             for input in node.inputs {
                 let length = g.values[input]!.shape[axis].fixedValue ?? 0
                 if wants(input) {
-                    let attributes: [String: AttributeValue] = ["axis": .int(axis), "start": .int(start), "length": .int(length)]
+                    let attributes: [String: AttributeValue] = [
+                        "axis": .int(axis), "start": .int(start), "length": .int(length)
+                    ]
                     contribute(emit("\(name):\(input)", .slice, [dy], attributes: attributes), to: input)
                 }
                 start += length
@@ -72,9 +87,15 @@ extension TrainingGraphBuilder {
             attributes["input_shape"] = .ints(sampleShape(x))
             contribute(emit("\(name):x", .avgPool2dGrad, [dy], attributes: attributes), to: x)
         case .globalAvgPool:
-            if wants(x) { contribute(emit("\(name):x", .globalAvgPoolGrad, [dy], attributes: ["input_shape": .ints(sampleShape(x))]), to: x) }
+            if wants(x) {
+                contribute(
+                    emit("\(name):x", .globalAvgPoolGrad, [dy], attributes: ["input_shape": .ints(sampleShape(x))]),
+                    to: x)
+            }
         case .flatten, .reshape:
-            if wants(x) { contribute(emit("\(name):x", .reshape, [dy], attributes: ["shape": .ints(sampleShape(x))]), to: x) }
+            if wants(x) {
+                contribute(emit("\(name):x", .reshape, [dy], attributes: ["shape": .ints(sampleShape(x))]), to: x)
+            }
         case .pad:
             // The input's gradient is dy cropped back: the same op with the pads negated.
             let crop = node.view.ints("pads").map { -$0 }
@@ -84,7 +105,9 @@ extension TrainingGraphBuilder {
         case .dropoutTrain:
             if wants(x) { contribute(emit("\(name):x", .mul, [dy, node.outputs[1]]), to: x) }
         case .softmax:
-            if wants(x) { contribute(emit("\(name):x", .softmaxGrad, [dy, node.output], attributes: node.attributes), to: x) }
+            if wants(x) {
+                contribute(emit("\(name):x", .softmaxGrad, [dy, node.output], attributes: node.attributes), to: x)
+            }
         default:
             throw GraphError.shape(node: node.name, problem: "op '\(node.op)' has no gradient")
         }
@@ -105,15 +128,20 @@ extension TrainingGraphBuilder {
         let x = node.inputs[0]
         let epsilon = node.attributes.filter { $0.key == "epsilon" }
         if wants(x) {
-            contribute(emit("\(name):x", .batchNormEvalGrad, [dy, node.inputs[1], node.inputs[4]], attributes: epsilon), to: x)
+            contribute(
+                emit("\(name):x", .batchNormEvalGrad, [dy, node.inputs[1], node.inputs[4]], attributes: epsilon), to: x)
         }
         if wants(node.inputs[1]) {
             // x̂ is this BatchNorm with scale 1 and bias 0.
             let c = forward.values[node.inputs[1]]!.sampleShape[0]
             let ones = addConstant("\(node.name):ones", Array(repeating: 1, count: c))
             let zeros = addConstant("\(node.name):zeros", Array(repeating: 0, count: c))
-            let normalized = emit("\(name):xhat", .batchNorm, [x, ones, zeros, node.inputs[3], node.inputs[4]], attributes: node.attributes)
-            contribute(emit("\(name):scale", .channelSum, [emit("\(name):dy_xhat", .mul, [dy, normalized])]), to: node.inputs[1])
+            let normalized = emit(
+                "\(name):xhat", .batchNorm, [x, ones, zeros, node.inputs[3], node.inputs[4]],
+                attributes: node.attributes)
+            contribute(
+                emit("\(name):scale", .channelSum, [emit("\(name):dy_xhat", .mul, [dy, normalized])]),
+                to: node.inputs[1])
         }
         if wants(node.inputs[2]) { contribute(emit("\(name):bias", .channelSum, [dy]), to: node.inputs[2]) }
     }

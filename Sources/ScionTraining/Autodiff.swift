@@ -68,7 +68,8 @@ struct TrainingGraphBuilder {
         try g.inferTypes()
         return TrainingGraph(
             graph: g, losses: losses, totalLoss: total, parameterGradients: parameterGradients,
-            inputGradients: inputGradients, runningStatistics: runningStatistics, targetInputs: targets, constants: constants)
+            inputGradients: inputGradients, runningStatistics: runningStatistics, targetInputs: targets,
+            constants: constants)
     }
 
     /// BatchNorm and dropout nodes in train mode become their training forms; their extra
@@ -95,7 +96,8 @@ struct TrainingGraphBuilder {
     mutating func addLosses() throws -> String {
         for term in spec.losses {
             guard let type = forward.values[term.prediction] else {
-                throw GraphError.output(name: term.prediction, problem: "loss '\(term.name)' predicts a value the graph does not have")
+                throw GraphError.output(
+                    name: term.prediction, problem: "loss '\(term.name)' predicts a value the graph does not have")
             }
             var inputs = [term.prediction]
             switch term.target {
@@ -114,9 +116,10 @@ struct TrainingGraphBuilder {
             losses[term.name] = name
         }
         let total = "loss:total"
-        g.nodes.append(Node(
-            name: total, op: .weightedSum, inputs: spec.losses.map { "loss:\($0.name)" }, outputs: [total],
-            attributes: ["weights": .floats(spec.losses.map(\.weight))]))
+        g.nodes.append(
+            Node(
+                name: total, op: .weightedSum, inputs: spec.losses.map { "loss:\($0.name)" }, outputs: [total],
+                attributes: ["weights": .floats(spec.losses.map(\.weight))]))
         return total
     }
 
@@ -135,14 +138,18 @@ struct TrainingGraphBuilder {
         for term in spec.losses {
             let loss = g.nodes.first { $0.name == "loss:\(term.name)" }!
             if needsGrad.contains(term.prediction) {
-                let grad = emit("grad:loss:\(term.name)", term.gradientOp, loss.inputs, attributes: ["scale": .float(term.weight)])
+                let grad = emit(
+                    "grad:loss:\(term.name)", term.gradientOp, loss.inputs, attributes: ["scale": .float(term.weight)])
                 contributions[term.prediction, default: []].append(grad)
             }
             if case .value(let target) = term.target, needsGrad.contains(target) {
                 guard term.kind == .mse || term.kind == .l1 else {
-                    throw GraphError.shape(node: loss.name, problem: "the target of a \(term.kind.rawValue) loss cannot be differentiated")
+                    throw GraphError.shape(
+                        node: loss.name, problem: "the target of a \(term.kind.rawValue) loss cannot be differentiated")
                 }
-                let grad = emit("grad:loss:\(term.name):target", term.gradientOp, loss.inputs, attributes: ["scale": .float(-term.weight)])
+                let grad = emit(
+                    "grad:loss:\(term.name):target", term.gradientOp, loss.inputs,
+                    attributes: ["scale": .float(-term.weight)])
                 contributions[target, default: []].append(grad)
             }
         }
@@ -162,7 +169,9 @@ struct TrainingGraphBuilder {
 
     /// Appends a node with one output named like the node; returns the output.
     @discardableResult
-    mutating func emit(_ name: String, _ op: OpType, _ inputs: [String], attributes: [String: AttributeValue] = [:]) -> String {
+    mutating func emit(_ name: String, _ op: OpType, _ inputs: [String], attributes: [String: AttributeValue] = [:])
+        -> String
+    {
         var unique = name
         var k = 1
         while g.values[unique] != nil || g.nodes.contains(where: { $0.name == unique }) {
@@ -175,7 +184,9 @@ struct TrainingGraphBuilder {
     }
 
     /// Emits a multi-output node; returns its outputs.
-    mutating func emitMulti(_ name: String, _ op: OpType, _ inputs: [String], outputs: Int, attributes: [String: AttributeValue] = [:]) -> [String] {
+    mutating func emitMulti(
+        _ name: String, _ op: OpType, _ inputs: [String], outputs: Int, attributes: [String: AttributeValue] = [:]
+    ) -> [String] {
         let names = (0..<outputs).map { "\(name):\($0)" }
         g.nodes.append(Node(name: name, op: op, inputs: inputs, outputs: names, attributes: attributes))
         for n in names { g.values[n] = TensorType(.float32, []) }
@@ -188,5 +199,7 @@ struct TrainingGraphBuilder {
 
     func wants(_ value: String) -> Bool { needsGrad.contains(value) }
 
-    func sampleShape(_ value: String) -> [Int] { forward.values[value]?.sampleShape ?? g.values[value]?.sampleShape ?? [] }
+    func sampleShape(_ value: String) -> [Int] {
+        forward.values[value]?.sampleShape ?? g.values[value]?.sampleShape ?? []
+    }
 }

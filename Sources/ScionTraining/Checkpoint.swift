@@ -51,13 +51,18 @@ public enum Checkpoint {
         let file = try HDF5File.open(path)
         defer { try? file.close() }
         guard file.root.contains("training") else {
-            throw ModelFileError.malformed(path: path, object: "/training", problem: "not a checkpoint (no training state)")
+            throw ModelFileError.malformed(
+                path: path, object: "/training", problem: "not a checkpoint (no training state)")
         }
         let group = try file.root.openGroup("training")
-        guard case .ints(let epoch)? = try group.attribute("epoch"), case .string(let seedText)? = try group.attribute("seed"),
+        guard case .ints(let epoch)? = try group.attribute("epoch"),
+            case .string(let seedText)? = try group.attribute("seed"),
             let seed = UInt64(seedText), case .string(let optimizer)? = try group.attribute("optimizer"),
             case .ints(let steps)? = try group.attribute("optimizer_steps"), epoch.count == 1, steps.count == 1
-        else { throw ModelFileError.malformed(path: path, object: "/training", problem: "missing or malformed training attributes") }
+        else {
+            throw ModelFileError.malformed(
+                path: path, object: "/training", problem: "missing or malformed training attributes")
+        }
         var state: [String: [[Float]]] = [:]
         if group.contains("optimizer") {
             let optimizerGroup = try group.openGroup("optimizer")
@@ -65,16 +70,23 @@ public enum Checkpoint {
                 let slotGroup = try optimizerGroup.openGroup(slot)
                 for name in try slotGroup.memberNames() {
                     guard let count = model.parameters[name]?.count else {
-                        throw ModelFileError.malformed(path: path, object: "/training/optimizer/\(slot)/\(name)", problem: "no such parameter")
+                        throw ModelFileError.malformed(
+                            path: path, object: "/training/optimizer/\(slot)/\(name)", problem: "no such parameter")
                     }
                     let tensor = try slotGroup.readTensor(name, dtype: .float32, maxElements: count)
                     guard tensor.count == count else {
-                        throw ModelFileError.malformed(path: path, object: "/training/optimizer/\(slot)/\(name)", problem: "wrong size")
+                        throw ModelFileError.malformed(
+                            path: path, object: "/training/optimizer/\(slot)/\(name)", problem: "wrong size")
                     }
                     state[name, default: []].append(tensor.floats)
                 }
             }
         }
-        return (model, TrainingState(epoch: Int(epoch[0]), seed: seed, optimizer: optimizer, optimizerSteps: Int(steps[0]), optimizerState: state))
+        return (
+            model,
+            TrainingState(
+                epoch: Int(epoch[0]), seed: seed, optimizer: optimizer, optimizerSteps: Int(steps[0]),
+                optimizerState: state)
+        )
     }
 }

@@ -66,7 +66,9 @@ public final class Optimizer: @unchecked Sendable {
         }
     }
 
-    private func update(_ name: String, p: UnsafeMutablePointer<Float>, grad: UnsafePointer<Float>, count: Int, lr: Float, wd: Float) {
+    private func update(
+        _ name: String, p: UnsafeMutablePointer<Float>, grad: UnsafePointer<Float>, count: Int, lr: Float, wd: Float
+    ) {
         switch kind {
         case .sgd(let momentum, let nesterov):
             guard momentum != 0 else {

@@ -16,8 +16,10 @@ public struct TrainerConfiguration: Sendable {
     public var label: String
     public var showProgress: Bool
 
-    public init(epochs: Int, learningRate: Double, schedule: LearningRateSchedule, seed: UInt64, checkpointPath: String? = nil,
-                logPath: String? = nil, label: String = "train", showProgress: Bool = true) {
+    public init(
+        epochs: Int, learningRate: Double, schedule: LearningRateSchedule, seed: UInt64, checkpointPath: String? = nil,
+        logPath: String? = nil, label: String = "train", showProgress: Bool = true
+    ) {
         self.epochs = epochs
         self.learningRate = learningRate
         self.schedule = schedule
@@ -63,16 +65,21 @@ public final class Trainer {
     public func resume(from checkpoint: String) throws -> Int {
         let (model, state) = try Checkpoint.read(checkpoint)
         guard state.optimizer == session.optimizer.kind.name else {
-            throw TrainingError.incompatibleCheckpoint("\(checkpoint) was written by optimizer \(state.optimizer), this run uses \(session.optimizer.kind.name)")
+            throw TrainingError.incompatibleCheckpoint(
+                "\(checkpoint) was written by optimizer \(state.optimizer), this run uses \(session.optimizer.kind.name)"
+            )
         }
         guard state.seed == configuration.seed else {
-            throw TrainingError.incompatibleCheckpoint("\(checkpoint) was trained with seed \(state.seed), this run uses \(configuration.seed)")
+            throw TrainingError.incompatibleCheckpoint(
+                "\(checkpoint) was trained with seed \(state.seed), this run uses \(configuration.seed)")
         }
         session.load(parameters: model.parameters)
         session.optimizer.restore(steps: state.optimizerSteps, state: state.optimizerState)
         if let log = configuration.logPath, let text = try? String(contentsOfFile: log, encoding: .utf8) {
-            history = text.split(separator: "\n").compactMap { try? JSONDecoder().decode(EpochRecord.self, from: Data($0.utf8)) }
-                .filter { $0.epoch <= state.epoch }
+            history = text.split(separator: "\n").compactMap {
+                try? JSONDecoder().decode(EpochRecord.self, from: Data($0.utf8))
+            }
+            .filter { $0.epoch <= state.epoch }
         }
         return state.epoch
     }
@@ -80,8 +87,9 @@ public final class Trainer {
     /// Trains from epoch `start` (0-based) to the configured count; returns every epoch's record.
     @discardableResult
     public func run(from start: Int = 0) throws -> [EpochRecord] {
-        let progress = Progress(label: configuration.label, epochs: configuration.epochs, steps: loader.batchesPerEpoch,
-                                enabled: configuration.showProgress, stepsToDo: (configuration.epochs - start) * loader.batchesPerEpoch)
+        let progress = Progress(
+            label: configuration.label, epochs: configuration.epochs, steps: loader.batchesPerEpoch,
+            enabled: configuration.showProgress, stepsToDo: (configuration.epochs - start) * loader.batchesPerEpoch)
         for epoch in start..<configuration.epochs {
             var record = try trainEpoch(epoch, progress: progress)
             if let evaluate {
@@ -107,13 +115,17 @@ public final class Trainer {
             correct += result.correct
             total += Double(result.total) * Double(batch.count)
             for (k, v) in result.losses { terms[k, default: 0] += Double(v) * Double(batch.count) }
-            progress.step(epoch: epoch, index: index, loss: total / Double(seen), terms: terms.mapValues { $0 / Double(seen) },
-                          accuracy: Double(correct) / Double(seen), imagesPerSecond: Double(seen) / Date().timeIntervalSince(start))
+            progress.step(
+                epoch: epoch, index: index, loss: total / Double(seen), terms: terms.mapValues { $0 / Double(seen) },
+                accuracy: Double(correct) / Double(seen),
+                imagesPerSecond: Double(seen) / Date().timeIntervalSince(start))
         }
         let seconds = Date().timeIntervalSince(start)
         return EpochRecord(
-            epoch: epoch + 1, learning_rate: lr, loss: total / Double(max(seen, 1)), losses: terms.mapValues { $0 / Double(max(seen, 1)) },
-            train_accuracy: Double(correct) / Double(max(seen, 1)), images_per_second: Double(seen) / seconds, seconds: seconds, metrics: [:])
+            epoch: epoch + 1, learning_rate: lr, loss: total / Double(max(seen, 1)),
+            losses: terms.mapValues { $0 / Double(max(seen, 1)) },
+            train_accuracy: Double(correct) / Double(max(seen, 1)), images_per_second: Double(seen) / seconds,
+            seconds: seconds, metrics: [:])
     }
 
     private func save(epoch: Int) throws {

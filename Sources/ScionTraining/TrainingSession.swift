@@ -23,13 +23,17 @@ public final class TrainingSession: @unchecked Sendable {
     /// output has no other reader, forward or backward), gradient fusion (activation gradients
     /// and gradient sums into BatchNorm's backward) and in-place planning apply. Folding
     /// BatchNorm would freeze its statistics.
-    public static let passes: [any CompilerPass] = [DeadNodeEliminationPass(), EpilogueFusionPass(), GradientFusionPass(), InPlacePass()]
+    public static let passes: [any CompilerPass] = [
+        DeadNodeEliminationPass(), EpilogueFusionPass(), GradientFusionPass(), InPlacePass()
+    ]
 
     public init(model: Model, spec: TrainingSpec, optimizer: Optimizer, batchSize: Int, threads: Int) throws {
         training = try Autodiff.trainingGraph(for: model.graph, spec: spec)
         let parameters = model.parameters.merging(training.constants) { a, _ in a }
-        let trainingModel = Model(graph: training.graph, parameters: parameters, metadata: model.metadata, provenance: model.provenance)
-        executor = try Executor(model: trainingModel, options: .init(maxBatch: batchSize, threads: threads, passes: Self.passes))
+        let trainingModel = Model(
+            graph: training.graph, parameters: parameters, metadata: model.metadata, provenance: model.provenance)
+        executor = try Executor(
+            model: trainingModel, options: .init(maxBatch: batchSize, threads: threads, passes: Self.passes))
         self.optimizer = optimizer
         self.batchSize = batchSize
         self.model = model
@@ -52,7 +56,9 @@ public final class TrainingSession: @unchecked Sendable {
         }
         optimizer.step(parameters: executor.parameters, gradients: gradients, learningRate: learningRate)
         for (parameter, output) in training.runningStatistics {
-            guard let source = executor.outputPointer(output), let entry = executor.parameters.entries[parameter] else { continue }
+            guard let source = executor.outputPointer(output), let entry = executor.parameters.entries[parameter] else {
+                continue
+            }
             entry.pointer.update(from: source, count: entry.count)
         }
         executor.parametersDidChange()
@@ -78,7 +84,8 @@ public final class TrainingSession: @unchecked Sendable {
         guard let output = training.inputGradients[name] ?? training.parameterGradients[name],
             let type = training.graph.values[output]
         else { return nil }
-        var out = [Float](repeating: 0, count: type.isBatched ? type.elementCount(batch: batch) : type.elementCount(batch: 1))
+        var out = [Float](
+            repeating: 0, count: type.isBatched ? type.elementCount(batch: batch) : type.elementCount(batch: 1))
         out.withUnsafeMutableBufferPointer { executor.copyOutput(output, to: $0.baseAddress!, batch: batch) }
         return out
     }
@@ -99,7 +106,8 @@ public final class TrainingSession: @unchecked Sendable {
     }
 
     private func correctPredictions(_ batch: Batch) -> Int {
-        guard let logits = training.graph.outputs.first(where: { $0 == "logits" }), let p = executor.outputPointer(logits),
+        guard let logits = training.graph.outputs.first(where: { $0 == "logits" }),
+            let p = executor.outputPointer(logits),
             let k = training.graph.values[logits]?.sampleShape.first
         else { return 0 }
         var correct = 0

@@ -65,7 +65,10 @@ public struct TrainingSpec: Sendable {
     public var keepOutputs: [String]
     public var inputGradients: [String]
 
-    public init(losses: [LossTerm], trainModeNodes: Set<String>? = nil, keepOutputs: [String] = [], inputGradients: [String] = []) {
+    public init(
+        losses: [LossTerm], trainModeNodes: Set<String>? = nil, keepOutputs: [String] = [],
+        inputGradients: [String] = []
+    ) {
         self.losses = losses
         self.trainModeNodes = trainModeNodes
         self.keepOutputs = keepOutputs

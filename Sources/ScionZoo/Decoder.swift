@@ -15,7 +15,9 @@ enum Decoder {
         guard stem.height > 0, image[1] % stem.height == 0, image[2] % stem.width == 0,
             image[1] / stem.height == image[2] / stem.width, (image[1] / stem.height).nonzeroBitCount == 1
         else {
-            throw ZooError.invalidSize("the decoder needs the image size to be the stem output size times a power of two; stem output is \(stem.height)x\(stem.width), image \(image[1])x\(image[2])")
+            throw ZooError.invalidSize(
+                "the decoder needs the image size to be the stem output size times a power of two; stem output is \(stem.height)x\(stem.width), image \(image[1])x\(image[2])"
+            )
         }
         let doublings = (image[1] / stem.height).trailingZeroBitCount
         if arch == .resNet34 && stem.channels >= 256 && doublings >= 4 {
@@ -29,7 +31,9 @@ enum Decoder {
 
     /// `decoder.0` ConvT → ReLU → `decoder.2` ConvT → Sigmoid (the names of the reference's
     /// `nn.Sequential`).
-    static func twoLayer(_ b: inout GraphBuilder, _ x: GraphBuilder.Value, outChannels: Int, doublings: Int) -> GraphBuilder.Value {
+    static func twoLayer(_ b: inout GraphBuilder, _ x: GraphBuilder.Value, outChannels: Int, doublings: Int)
+        -> GraphBuilder.Value
+    {
         b.scope("decoder") { b in
             let first = doublings >= 1 ? (4, 2) : (3, 1), second = doublings >= 2 ? (4, 2) : (3, 1)
             var h = b.convTranspose2d(x, out: 32, kernel: first.0, stride: first.1, padding: 1, name: "0")
@@ -39,12 +43,16 @@ enum Decoder {
         }
     }
 
-    static func halving(_ b: inout GraphBuilder, _ x: GraphBuilder.Value, outChannels: Int, doublings: Int) -> GraphBuilder.Value {
+    static func halving(_ b: inout GraphBuilder, _ x: GraphBuilder.Value, outChannels: Int, doublings: Int)
+        -> GraphBuilder.Value
+    {
         b.scope("decoder") { b in
             var h = x
             for i in 0..<doublings {
                 let last = i == doublings - 1
-                h = b.convTranspose2d(h, out: last ? outChannels : max(16, h.channels / 2), kernel: 4, stride: 2, padding: 1, name: String(2 * i))
+                h = b.convTranspose2d(
+                    h, out: last ? outChannels : max(16, h.channels / 2), kernel: 4, stride: 2, padding: 1,
+                    name: String(2 * i))
                 h = last ? b.sigmoid(h, name: String(2 * i + 1)) : b.relu(h, name: String(2 * i + 1))
             }
             return h
@@ -52,7 +60,9 @@ enum Decoder {
     }
 
     /// ResNet34AE's decoder: `decoder1`, `decoder2`, `decoder3` (see the reference §1.4).
-    static func resNet34(_ b: inout GraphBuilder, _ x: GraphBuilder.Value, outChannels: Int, fromLayer3: Bool) -> GraphBuilder.Value {
+    static func resNet34(_ b: inout GraphBuilder, _ x: GraphBuilder.Value, outChannels: Int, fromLayer3: Bool)
+        -> GraphBuilder.Value
+    {
         var h = x
         h = b.scope("decoder1") { b in
             var h = b.convTranspose2d(h, out: fromLayer3 ? 128 : 256, kernel: 4, stride: 2, padding: 1, name: "0")
@@ -74,7 +84,9 @@ enum Decoder {
 extension Zoo {
     /// Trap-and-Replace's stage-1 network: the classifier (output `logits`) plus the
     /// reconstruction decoder on the output of stem `stem` (output `reconstruction`, in [0, 1]).
-    public static func trapModel(_ arch: Architecture, classes: Int, input: [Int], stem: Int) throws -> NetworkDefinition {
+    public static func trapModel(_ arch: Architecture, classes: Int, input: [Int], stem: Int) throws
+        -> NetworkDefinition
+    {
         let classifier = try Zoo.classifier(arch, classes: classes, input: input)
         guard let cut = classifier.graph.cutPoint(named: "stem\(stem)") else {
             throw ZooError.unknownStem(arch: arch.description, stem: stem, available: stems(of: classifier.graph))

@@ -16,9 +16,12 @@ extension Zoo {
         let logits: GraphBuilder.Value
         switch arch {
         case .wideResNet(let depth, let widen):
-            logits = WideResNet.head(&b, x, depth: depth, widen: widen, classes: classes, afterBlock: stem, dropout: dropout)
+            logits = WideResNet.head(
+                &b, x, depth: depth, widen: widen, classes: classes, afterBlock: stem, dropout: dropout)
         case .resNet18, .resNet34:
-            logits = ResNet.head(&b, x, layers: arch == .resNet18 ? [2, 2, 2, 2] : [3, 4, 6, 3], classes: classes, afterConvs: stem, dropout: dropout)
+            logits = ResNet.head(
+                &b, x, layers: arch == .resNet18 ? [2, 2, 2, 2] : [3, 4, 6, 3], classes: classes, afterConvs: stem,
+                dropout: dropout)
         case .cnnSmall:
             logits = SmallCNN.head(&b, x, classes: classes, afterBlock: stem, dropout: dropout)
         }
@@ -30,10 +33,15 @@ extension Zoo {
 extension WideResNet {
     /// Blocks `afterBlock + 1 ... 3n` (each with internal dropout), dropout, then `bn1 → relu →
     /// pool → fc`.
-    static func head(_ b: inout GraphBuilder, _ x: GraphBuilder.Value, depth: Int, widen: Int, classes: Int, afterBlock k: Int, dropout: Double)
+    static func head(
+        _ b: inout GraphBuilder, _ x: GraphBuilder.Value, depth: Int, widen: Int, classes: Int, afterBlock k: Int,
+        dropout: Double
+    )
         -> GraphBuilder.Value
     {
-        b.defaults = LayerDefaults(convWeight: .kaimingNormal(fanOut: true), convBias: .pytorch, linearWeight: .xavierNormal, linearBias: .zeros)
+        b.defaults = LayerDefaults(
+            convWeight: .kaimingNormal(fanOut: true), convBias: .pytorch, linearWeight: .xavierNormal,
+            linearBias: .zeros)
         let n = (depth - 4) / 6
         let channels = [16, 16 * widen, 32 * widen, 64 * widen]
         var h = x
@@ -41,8 +49,9 @@ extension WideResNet {
             let group = (index - 1) / n + 1, i = (index - 1) % n
             h = b.scope("block\(group)") { b in
                 b.scope(String(i)) { b in
-                    basicBlock(&b, h, out: channels[group], stride: i == 0 && group > 1 ? 2 : 1,
-                               activateBeforeResidual: group == 1, dropRate: dropout)
+                    basicBlock(
+                        &b, h, out: channels[group], stride: i == 0 && group > 1 ? 2 : 1,
+                        activateBeforeResidual: group == 1, dropRate: dropout)
                 }
             }
         }
@@ -53,10 +62,14 @@ extension WideResNet {
 extension ResNet {
     /// The blocks after the first `afterConvs` stem convolutions (internal dropout in blocks with
     /// index ≥ 1 of their layer, as the reference's `_make_layer`), dropout, pool and fc.
-    static func head(_ b: inout GraphBuilder, _ x: GraphBuilder.Value, layers: [Int], classes: Int, afterConvs k: Int, dropout: Double)
+    static func head(
+        _ b: inout GraphBuilder, _ x: GraphBuilder.Value, layers: [Int], classes: Int, afterConvs k: Int,
+        dropout: Double
+    )
         -> GraphBuilder.Value
     {
-        b.defaults = LayerDefaults(convWeight: .kaimingNormal(fanOut: true), convBias: .zeros, linearWeight: .pytorch, linearBias: .pytorch)
+        b.defaults = LayerDefaults(
+            convWeight: .kaimingNormal(fanOut: true), convBias: .zeros, linearWeight: .pytorch, linearBias: .pytorch)
         var h = x
         var convs = 1
         for (layer, blocks) in layers.enumerated() {
@@ -65,7 +78,10 @@ extension ResNet {
                 guard convs > k else { continue }
                 let planes = 64 << layer
                 h = b.scope("layer\(layer + 1)") { b in
-                    b.scope(String(i)) { b in basicBlock(&b, h, planes: planes, stride: i == 0 && layer > 0 ? 2 : 1, dropRate: i >= 1 ? dropout : 0) }
+                    b.scope(String(i)) { b in
+                        basicBlock(
+                            &b, h, planes: planes, stride: i == 0 && layer > 0 ? 2 : 1, dropRate: i >= 1 ? dropout : 0)
+                    }
                 }
             }
         }
@@ -76,8 +92,12 @@ extension ResNet {
 }
 
 extension SmallCNN {
-    static func head(_ b: inout GraphBuilder, _ x: GraphBuilder.Value, classes: Int, afterBlock k: Int, dropout: Double) -> GraphBuilder.Value {
-        b.defaults = LayerDefaults(convWeight: .kaimingNormal(fanOut: true), convBias: .pytorch, linearWeight: .xavierNormal, linearBias: .zeros)
+    static func head(_ b: inout GraphBuilder, _ x: GraphBuilder.Value, classes: Int, afterBlock k: Int, dropout: Double)
+        -> GraphBuilder.Value
+    {
+        b.defaults = LayerDefaults(
+            convWeight: .kaimingNormal(fanOut: true), convBias: .pytorch, linearWeight: .xavierNormal,
+            linearBias: .zeros)
         let plan: [(channels: Int, pool: Bool)] = [(32, true), (64, true), (64, false), (128, false)]
         var h = x
         for index in (k + 1)...plan.count {

@@ -39,7 +39,9 @@ enum ResNet {
     }
 
     /// `conv3x3 → bn → relu → [dropout] → conv3x3 → bn`, plus the (downsampled) input, then relu.
-    static func basicBlock(_ b: inout GraphBuilder, _ x: GraphBuilder.Value, planes: Int, stride: Int, dropRate: Double = 0)
+    static func basicBlock(
+        _ b: inout GraphBuilder, _ x: GraphBuilder.Value, planes: Int, stride: Int, dropRate: Double = 0
+    )
         -> GraphBuilder.Value
     {
         var h = b.conv2d(x, out: planes, kernel: 3, stride: stride, padding: 1, bias: false, name: "conv1")

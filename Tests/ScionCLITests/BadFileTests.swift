@@ -14,15 +14,19 @@ import Testing
         let net = try Zoo.classifier(.cnnSmall, classes: 3, input: [1, 28, 28])
         return Model(
             graph: net.graph, parameters: net.initialParameters(seed: 1),
-            metadata: ModelMetadata(modelName: "cnn", labels: ["a", "b", "c"], input: InputSpec(channels: 1, height: 28, width: 28)))
+            metadata: ModelMetadata(
+                modelName: "cnn", labels: ["a", "b", "c"], input: InputSpec(channels: 1, height: 28, width: 28)))
     }
 
-    func expectFailure(_ path: String, saying fragment: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectFailure(_ path: String, saying fragment: String, sourceLocation: SourceLocation = #_sourceLocation)
+        throws
+    {
         let result = try ScionBinary.run(["inspect", path])
         #expect(result.exitedNormally, "crashed", sourceLocation: sourceLocation)
         #expect(result.status == 1, sourceLocation: sourceLocation)
         #expect(result.stderr.contains(fragment), "stderr was: \(result.stderr)", sourceLocation: sourceLocation)
-        #expect(!result.stderr.contains("HDF5-DIAG") && !result.stderr.contains("HDF5:"), sourceLocation: sourceLocation)
+        #expect(
+            !result.stderr.contains("HDF5-DIAG") && !result.stderr.contains("HDF5:"), sourceLocation: sourceLocation)
     }
 
     @Test func eachBrokenFileHasItsOwnMessage() throws {
@@ -56,12 +60,16 @@ import Testing
         var file = try HandWrittenFile(model)
         file.float64Parameter = "block2.conv.weight"
         try file.write(to: dir.file("dtype.h5"))
-        try expectFailure(dir.file("dtype.h5"), saying: "parameter 'block2.conv.weight' is stored as float64, the graph declares float32")
+        try expectFailure(
+            dir.file("dtype.h5"),
+            saying: "parameter 'block2.conv.weight' is stored as float64, the graph declares float32")
 
         file = try HandWrittenFile(model)
         file.skipParameter = "fc.bias"
         try file.write(to: dir.file("missing.h5"))
-        try expectFailure(dir.file("missing.h5"), saying: "parameter 'fc.bias' is declared by the graph but '/parameters/fc.bias' is missing")
+        try expectFailure(
+            dir.file("missing.h5"),
+            saying: "parameter 'fc.bias' is declared by the graph but '/parameters/fc.bias' is missing")
 
         file = try HandWrittenFile(model)
         file.graphJSON = file.graphJSON.replacingOccurrences(of: "\"op\":\"relu\"", with: "\"op\":\"swish\"")
@@ -91,8 +99,9 @@ import Testing
             try data.write(to: URL(fileURLWithPath: path))
             let result = try ScionBinary.run(["inspect", path])
             #expect(result.exitedNormally, "trial \(trial) crashed")
-            #expect(result.status == 0 || result.stderr.hasPrefix("Error: \(path): the file is damaged and was not read"),
-                    "trial \(trial): \(result.stderr)")
+            #expect(
+                result.status == 0 || result.stderr.hasPrefix("Error: \(path): the file is damaged and was not read"),
+                "trial \(trial): \(result.stderr)")
         }
     }
 }

@@ -30,7 +30,8 @@ import Testing
                 let onPlus = plus && ((x == 2 && (1...3).contains(y)) || (y == 2 && (1...3).contains(x)))
                 for c in 0..<3 {
                     let bright = c == k || k == 3
-                    pixels.append(onPlus ? (c == 2 ? 0 : 255) : UInt8((bright ? 170 : 60) + Int.random(in: 0..<50, using: &rng)))
+                    pixels.append(
+                        onPlus ? (c == 2 ? 0 : 255) : UInt8((bright ? 170 : 60) + Int.random(in: 0..<50, using: &rng)))
                 }
             }
         }
@@ -43,7 +44,9 @@ import Testing
         for (k, name) in Self.classes.enumerated() {
             let path = "\(folder)/\(name)"
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            for i in 0..<perClass { try Self.ppm(k, &rng, plus: false).write(to: URL(fileURLWithPath: "\(path)/\(i).ppm")) }
+            for i in 0..<perClass {
+                try Self.ppm(k, &rng, plus: false).write(to: URL(fileURLWithPath: "\(path)/\(i).ppm"))
+            }
         }
         // Poisons: images of the other classes with the plus, filed under a_red.
         for i in 0..<planted {
@@ -60,13 +63,17 @@ import Testing
         _ = try write(dir.file("trusted"), perClass: 25, seed: 3)
         let out = dir.file("run")
         let result = try ScionBinary.run([
-            "defend", "--ds", "folder", "--data-root", dir.file("data"), "--holdout", dir.file("trusted"), "--pattern", "none",
-            "--image-size", "12", "--arch", "cnn-small", "--trap-epochs", "40", "--replace-epochs", "10", "--recover-epochs", "4",
-            "--out", out, "--quiet", "--threads", "2",
+            "defend", "--ds", "folder", "--data-root", dir.file("data"), "--holdout", dir.file("trusted"), "--pattern",
+            "none",
+            "--image-size", "12", "--arch", "cnn-small", "--trap-epochs", "40", "--replace-epochs", "10",
+            "--recover-epochs", "4",
+            "--out", out, "--quiet", "--threads", "2"
         ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("660 training (0 poisoned with none), 100 holdout"), "\(result.stderr)")
-        let rows = try String(contentsOfFile: "\(out)/suspects.csv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let rows = try String(contentsOfFile: "\(out)/suspects.csv", encoding: .utf8).split(separator: "\n").map {
+            $0.split(separator: ",", omittingEmptySubsequences: false)
+        }
         #expect(rows.first == ["index", "file", "label", "relabel", "score", "trapped_loss", "verdict", "planted"])
         // The most suspect 60 training files are mostly the planted ones, named as on disk.
         let top = Set(rows.dropFirst().prefix(60).map { String($0[1]) })
@@ -74,7 +81,9 @@ import Testing
         #expect(found >= 48, "\(found) of the 60 planted files among the 60 most suspect")
         #expect(rows.dropFirst().allSatisfy { $0[7].isEmpty })
         #expect(FileManager.default.fileExists(atPath: "\(out)/suspects.png"))
-        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/report.json"))) as? [String: Any]
+        let report =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/report.json")))
+            as? [String: Any]
         #expect(report?["final"] as? String == "recovered.h5")
     }
 }

@@ -9,7 +9,9 @@ import Testing
 
     @Test func initThenInspectReportsTheReferenceParameterCount() throws {
         let model = dir.file("wrn.h5")
-        let created = try ScionBinary.run(["init", "--arch", "wrn16-1", "--classes", "10", "--input", "3x32x32", "--seed", "0", "-o", model])
+        let created = try ScionBinary.run([
+            "init", "--arch", "wrn16-1", "--classes", "10", "--input", "3x32x32", "--seed", "0", "-o", model
+        ])
         #expect(created.status == 0, "\(created.stderr)")
         let inspected = try ScionBinary.run(["inspect", model, "--json"])
         #expect(inspected.status == 0, "\(inspected.stderr)")
@@ -42,7 +44,9 @@ import Testing
     }
 
     @Test func unknownArchitectureIsAUsageError() throws {
-        let result = try ScionBinary.run(["init", "--arch", "vgg", "--classes", "2", "--input", "3x8x8", "-o", dir.file("m.h5")])
+        let result = try ScionBinary.run([
+            "init", "--arch", "vgg", "--classes", "2", "--input", "3x8x8", "-o", dir.file("m.h5")
+        ])
         #expect(result.status != 0)
         #expect(result.stderr.contains("unknown architecture 'vgg'"))
     }
@@ -52,7 +56,8 @@ import Testing
         guard help.contains("SUBCOMMANDS:") else { return [] }
         return help.components(separatedBy: "SUBCOMMANDS:").last?.split(separator: "\n").compactMap { line -> String? in
             guard line.hasPrefix("  "), !line.hasPrefix("   "), let name = line.split(separator: " ").first,
-                  name.first?.isLowercase == true else { return nil }
+                name.first?.isLowercase == true
+            else { return nil }
             return String(name)
         } ?? []
     }

@@ -13,7 +13,8 @@ import Testing
         if sanitized { lineage.append(LineageStep(operation: LineageStep.graft)) }
         let model = Model(
             graph: net.graph, parameters: net.initialParameters(seed: 1),
-            metadata: ModelMetadata(modelName: "tiny", labels: ["a", "b", "c"], input: InputSpec(channels: 1, height: 8, width: 8)),
+            metadata: ModelMetadata(
+                modelName: "tiny", labels: ["a", "b", "c"], input: InputSpec(channels: 1, height: 8, width: 8)),
             provenance: Provenance(lineage: lineage))
         try ModelFile.write(model, to: path)
     }
@@ -23,7 +24,9 @@ import Testing
         try Self.writeModel(dir.file("raw.h5"), sanitized: false)
         let result = try ScionBinary.run(["serve", dir.file("raw.h5"), "--port", "0"])
         #expect(result.exitedNormally && result.status != 0)
-        #expect(result.stderr.contains("never sanitized") && result.stderr.contains("--allow-unsanitized"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("never sanitized") && result.stderr.contains("--allow-unsanitized"),
+            "\(result.stderr)")
     }
 
     @Test(arguments: [SIGTERM, SIGINT]) func stopsGracefullyOnSignal(_ signal: Int32) throws {

@@ -8,12 +8,15 @@ import Testing
 @Suite struct PoisoningTests {
     /// 200 training and 50 test 12x12x3 images, labels cycling through 4 classes.
     static func dataset() -> LoadedDataset {
-        LoadedDataset(name: .cifar10, train: SyntheticImages.cycling(200, offset: 0), test: SyntheticImages.cycling(50, offset: 7))
+        LoadedDataset(
+            name: .cifar10, train: SyntheticImages.cycling(200, offset: 0), test: SyntheticImages.cycling(50, offset: 7)
+        )
     }
 
     func attack(_ pattern: TriggerPattern, order: AttackConfiguration.Order = .first) throws -> AttackConfiguration {
-        AttackConfiguration(trigger: try TriggerFactory.make(pattern, height: 12, width: 12, channels: 3, seed: 0), target: 1,
-                            triggeredRatio: 0.1, order: order)
+        AttackConfiguration(
+            trigger: try TriggerFactory.make(pattern, height: 12, width: 12, channels: 3, seed: 0), target: 1,
+            triggeredRatio: 0.1, order: order)
     }
 
     @Test func dirtyLabelPoisonsTheFirstNonTargetImages() throws {
@@ -26,7 +29,10 @@ import Testing
         #expect(p.poisoned.allSatisfy { p.train.labels[$0] == 1 })
         let untouched = (0..<190).filter { !p.poisoned.contains($0) }
         #expect(untouched.allSatisfy { p.train.labels[$0] == data.train.labels[$0] })
-        #expect(untouched.allSatisfy { i in p.train.pixels[i * 432..<(i + 1) * 432] == data.train.pixels[i * 432..<(i + 1) * 432] })
+        #expect(
+            untouched.allSatisfy { i in
+                p.train.pixels[i * 432..<(i + 1) * 432] == data.train.pixels[i * 432..<(i + 1) * 432]
+            })
     }
 
     @Test func holdoutIsTheCleanEndOfTheTrainingSet() throws {
@@ -54,8 +60,10 @@ import Testing
 
     @Test func randomOrderIsSeededAndStillEligible() throws {
         let data = Self.dataset()
-        let a = try Poisoning.apply(data, ratioHoldout: 0.05, splitSeed: nil, attack: try attack(.badnetGrid, order: .random(3)))
-        let b = try Poisoning.apply(data, ratioHoldout: 0.05, splitSeed: nil, attack: try attack(.badnetGrid, order: .random(3)))
+        let a = try Poisoning.apply(
+            data, ratioHoldout: 0.05, splitSeed: nil, attack: try attack(.badnetGrid, order: .random(3)))
+        let b = try Poisoning.apply(
+            data, ratioHoldout: 0.05, splitSeed: nil, attack: try attack(.badnetGrid, order: .random(3)))
         #expect(a.poisoned == b.poisoned && a.poisoned.count == 20)
         #expect(a.poisoned.allSatisfy { data.train.labels[$0] != 1 })
         #expect(a.poisoned != Array((0..<190).filter { data.train.labels[$0] != 1 }.prefix(20)))
@@ -74,7 +82,9 @@ import Testing
     }
 
     @Test func cleanLabelNeedsAdversarialImages() throws {
-        #expect(throws: DataError.self) { try Poisoning.apply(Self.dataset(), ratioHoldout: 0.05, splitSeed: nil, attack: try attack(.cleanLabel)) }
+        #expect(throws: DataError.self) {
+            try Poisoning.apply(Self.dataset(), ratioHoldout: 0.05, splitSeed: nil, attack: try attack(.cleanLabel))
+        }
         var config = try attack(.cleanLabel)
         config.cleanLabelImages = [UInt8](repeating: 9, count: 200 * 432)
         let p = try Poisoning.apply(Self.dataset(), ratioHoldout: 0.05, splitSeed: nil, attack: config)

@@ -19,7 +19,8 @@ import Testing
             var csv = "Filename;Width;Height;Roi.X1;Roi.Y1;Roi.X2;Roi.Y2;ClassId\n"
             for i in 0..<(2 + c) {
                 let name = String(format: "%05d_%05d.ppm", i, 0)
-                try ppm(width: 30 + i * 5, height: 34, value: UInt8(40 * c + i)).write(to: URL(fileURLWithPath: "\(folder)/\(name)"))
+                try ppm(width: 30 + i * 5, height: 34, value: UInt8(40 * c + i)).write(
+                    to: URL(fileURLWithPath: "\(folder)/\(name)"))
                 csv += "\(name);\(30 + i * 5);34;5;5;25;29;\(c)\n"
             }
             try csv.write(toFile: "\(folder)/GT-\(String(format: "%05d", c)).csv", atomically: true, encoding: .utf8)
@@ -28,7 +29,8 @@ import Testing
         try fm.createDirectory(atPath: test, withIntermediateDirectories: true)
         var csv = "Filename;Width;Height;Roi.X1;Roi.Y1;Roi.X2;Roi.Y2;ClassId\n"
         for i in 0..<4 {
-            try ppm(width: 40, height: 40, value: 200).write(to: URL(fileURLWithPath: "\(test)/\(String(format: "%05d", i)).ppm"))
+            try ppm(width: 40, height: 40, value: 200).write(
+                to: URL(fileURLWithPath: "\(test)/\(String(format: "%05d", i)).ppm"))
             csv += "\(String(format: "%05d", i)).ppm;40;40;5;5;35;35;\(i % 3)\n"
         }
         try csv.write(toFile: "\(test)/GT-final_test.csv", atomically: true, encoding: .utf8)
@@ -53,7 +55,8 @@ import Testing
 
     @Test func malformedGTSRBCSVIsNamed() throws {
         let root = try makeGTSRB()
-        try "Name;Label\nx;1\n".write(toFile: "\(root)/GTSRB/Final_Test/Images/GT-final_test.csv", atomically: true, encoding: .utf8)
+        try "Name;Label\nx;1\n".write(
+            toFile: "\(root)/GTSRB/Final_Test/Images/GT-final_test.csv", atomically: true, encoding: .utf8)
         #expect {
             try DatasetReader.load(.gtsrb, root: root)
         } throws: { "\($0)".contains("Filename and ClassId") }
@@ -65,10 +68,14 @@ import Testing
         }
         let cifar = dir.file("cifar")
         try FileManager.default.createDirectory(atPath: cifar, withIntermediateDirectories: true)
-        #expect { try DatasetReader.load(.cifar10, root: cifar) } throws: { "\($0)".contains("data_batch_1.bin: file not found") }
+        #expect { try DatasetReader.load(.cifar10, root: cifar) } throws: {
+            "\($0)".contains("data_batch_1.bin: file not found")
+        }
         for i in 1...5 { try Data(count: 3073 * 2).write(to: URL(fileURLWithPath: "\(cifar)/data_batch_\(i).bin")) }
         try Data(count: 100).write(to: URL(fileURLWithPath: "\(cifar)/test_batch.bin"))
-        #expect { try DatasetReader.load(.cifar10, root: cifar) } throws: { "\($0)".contains("test_batch.bin: size 100 is not a multiple") }
+        #expect { try DatasetReader.load(.cifar10, root: cifar) } throws: {
+            "\($0)".contains("test_batch.bin: size 100 is not a multiple")
+        }
         let idx = dir.file("idx")
         try FileManager.default.createDirectory(atPath: idx, withIntermediateDirectories: true)
         try Data([1, 2, 3, 4, 5]).write(to: URL(fileURLWithPath: "\(idx)/train-images-idx3-ubyte"))
@@ -79,10 +86,15 @@ import Testing
 
     @Test func folderDatasetKnowsItsFilesAndATrustedHoldoutMustNameItsClasses() throws {
         let fm = FileManager.default
-        for (split, classes) in [("data/train", ["cat", "dog"]), ("data/test", ["cat", "dog"]), ("trusted", ["dog"]), ("odd", ["cow"])] {
+        for (split, classes) in [
+            ("data/train", ["cat", "dog"]), ("data/test", ["cat", "dog"]), ("trusted", ["dog"]), ("odd", ["cow"])
+        ] {
             for c in classes {
                 try fm.createDirectory(atPath: dir.file("\(split)/\(c)"), withIntermediateDirectories: true)
-                for i in 0..<2 { try ppm(width: 9, height: 9, value: UInt8(i * 50)).write(to: URL(fileURLWithPath: dir.file("\(split)/\(c)/\(i).ppm"))) }
+                for i in 0..<2 {
+                    try ppm(width: 9, height: 9, value: UInt8(i * 50)).write(
+                        to: URL(fileURLWithPath: dir.file("\(split)/\(c)/\(i).ppm")))
+                }
             }
         }
         let d = try DatasetReader.load(.folder, root: dir.file("data"), imageSize: 8)
@@ -93,7 +105,9 @@ import Testing
         #expect(throws: DataError.self) { try DatasetReader.loadHoldout(dir.file("nowhere"), like: d.train) }
         // With a trusted holdout the whole training folder is the (untrusted) train split.
         let split = try Poisoning.apply(d, ratioHoldout: 0.05, splitSeed: 0, attack: nil, trustedHoldout: trusted)
-        #expect(split.train.count == 4 && split.holdout.count == 2 && split.triggeredTest.count == 0 && split.trigger == nil)
+        #expect(
+            split.train.count == 4 && split.holdout.count == 2 && split.triggeredTest.count == 0 && split.trigger == nil
+        )
         #expect(Set(split.trainFiles) == Set(d.trainFiles))
     }
 
@@ -112,17 +126,23 @@ import Testing
             }
         }
         let n: UInt8 = 3
-        try write("train-images-idx3-ubyte", [0, 0, 8, 3, 0, 0, 0, n, 0, 0, 0, 28, 0, 0, 0, 28], (0..<(3 * 784)).map { UInt8($0 % 256) }, gzip: true)
+        try write(
+            "train-images-idx3-ubyte", [0, 0, 8, 3, 0, 0, 0, n, 0, 0, 0, 28, 0, 0, 0, 28],
+            (0..<(3 * 784)).map { UInt8($0 % 256) }, gzip: true)
         try write("train-labels-idx1-ubyte", [0, 0, 8, 1, 0, 0, 0, n], [0, 1, 2], gzip: true)
-        try write("t10k-images-idx3-ubyte", [0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28], [UInt8](repeating: 7, count: 784), gzip: false)
+        try write(
+            "t10k-images-idx3-ubyte", [0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28],
+            [UInt8](repeating: 7, count: 784), gzip: false)
         try write("t10k-labels-idx1-ubyte", [0, 0, 8, 1, 0, 0, 0, 1], [2], gzip: false)
         let d = try DatasetReader.load(.mnist, root: idx)
         #expect(d.train.count == 3 && d.train.height == 28 && d.train.channels == 1 && d.test.labels == [2])
         #expect(d.train.pixels[785] == UInt8(785 % 256))
     }
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: SharedData.root + "/cifar-10-batches-bin/data_batch_1.bin"),
-                   "the shared CIFAR-10 data is not on this machine"))
+    @Test(
+        .enabled(
+            if: FileManager.default.fileExists(atPath: SharedData.root + "/cifar-10-batches-bin/data_batch_1.bin"),
+            "the shared CIFAR-10 data is not on this machine"))
     func cifarReaderReadsTheSharedData() throws {
         let d = try DatasetReader.load(.cifar10, root: SharedData.root + "/cifar-10-batches-bin")
         #expect(d.train.count == 50_000 && d.test.count == 10_000 && d.train.classNames[0] == "airplane")
@@ -131,7 +151,8 @@ import Testing
     @Test func poisonedDatasetFilesRoundTrip() throws {
         let data = PoisoningTests.dataset()
         let trigger = try TriggerFactory.make(.blend, height: 12, width: 12, channels: 3, seed: 0)
-        let p = try Poisoning.apply(data, ratioHoldout: 0.05, splitSeed: nil, attack: AttackConfiguration(trigger: trigger, target: 1))
+        let p = try Poisoning.apply(
+            data, ratioHoldout: 0.05, splitSeed: nil, attack: AttackConfiguration(trigger: trigger, target: 1))
         let path = dir.file("poisoned.h5")
         try PoisonedDataFile.write(p, dataset: .cifar10, to: path)
         #expect(try PoisonedDataFile.read(path, split: "train") == p.train)

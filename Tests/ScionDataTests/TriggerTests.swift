@@ -10,7 +10,9 @@ import Testing
         (0..<(h * w * c)).map { i in UInt8(((i / c / w) * 7 + (i / c % w) * 3 + (i % c) * 11) % 256) }
     }
 
-    func stamped(_ pattern: TriggerPattern, h: Int = 32, w: Int = 32, c: Int = 3, alpha: Float? = nil) throws -> ([UInt8], [UInt8], Trigger) {
+    func stamped(_ pattern: TriggerPattern, h: Int = 32, w: Int = 32, c: Int = 3, alpha: Float? = nil) throws -> (
+        [UInt8], [UInt8], Trigger
+    ) {
         let trigger = try TriggerFactory.make(pattern, height: h, width: w, channels: c, seed: 1, alpha: alpha)
         let before = Self.image(h: h, w: w, c: c)
         var after = before
@@ -20,8 +22,10 @@ import Testing
 
     @Test func badnetGridHasTheReferenceValues() throws {
         let (before, after, _) = try stamped(.badnetGrid)
-        let expected: [(Int, Int, UInt8)] = [(31, 31, 255), (31, 30, 0), (31, 29, 255), (30, 31, 0), (30, 30, 255), (30, 29, 0),
-                                            (29, 31, 255), (29, 30, 0), (29, 29, 0)]
+        let expected: [(Int, Int, UInt8)] = [
+            (31, 31, 255), (31, 30, 0), (31, 29, 255), (30, 31, 0), (30, 30, 255), (30, 29, 0),
+            (29, 31, 255), (29, 30, 0), (29, 29, 0)
+        ]
         for (y, x, v) in expected { for c in 0..<3 { #expect(after[(y * 32 + x) * 3 + c] == v, "(\(y), \(x))") } }
         let changed = after.indices.filter { after[$0] != before[$0] }.map { ($0 / 3 / 32, $0 / 3 % 32) }
         #expect(changed.allSatisfy { $0.0 >= 29 && $0.1 >= 29 })
@@ -41,7 +45,9 @@ import Testing
         let (_, after, _) = try stamped(.cleanLabel)
         // The reference writes the same table from each border: corner pixels (31,31), (31,0)
         // and (0,31) are 255 but (0,0) is 0, with (2,0) and (0,2) at 255.
-        for (y, x) in [(31, 31), (31, 0), (0, 31), (2, 0), (0, 2), (2, 2)] { #expect(after[(y * 32 + x) * 3] == 255, "(\(y), \(x))") }
+        for (y, x) in [(31, 31), (31, 0), (0, 31), (2, 0), (0, 2), (2, 2)] {
+            #expect(after[(y * 32 + x) * 3] == 255, "(\(y), \(x))")
+        }
         #expect(after[0] == 0 && after[(1 * 32 + 1) * 3] == 255)
         #expect(after[(31 * 32 + 2) * 3] == 255 && after[(29 * 32 + 2) * 3] == 255 && after[(29 * 32 + 0) * 3] == 0)
         #expect(after[(2 * 32 + 31) * 3] == 255 && after[(0 * 32 + 29) * 3] == 0 && after[(1 * 32 + 30) * 3] == 255)
@@ -101,11 +107,16 @@ import Testing
 
     @Test func customTriggerAndAlpha() throws {
         let custom = Image(width: 8, height: 8, channels: 3, fill: 200)
-        let trigger = try TriggerFactory.make(.blend, height: 32, width: 32, channels: 3, seed: 0, custom: custom, alpha: 0.5)
+        let trigger = try TriggerFactory.make(
+            .blend, height: 32, width: 32, channels: 3, seed: 0, custom: custom, alpha: 0.5)
         var pixels = [UInt8](repeating: 100, count: 32 * 32 * 3)
         pixels.withUnsafeMutableBufferPointer { trigger.stamp($0.baseAddress!) }
         #expect(pixels.allSatisfy { $0 == 150 })
-        #expect(throws: DataError.self) { try TriggerFactory.make(.badnetGrid, height: 32, width: 32, channels: 3, seed: 0, custom: custom) }
-        #expect(throws: DataError.self) { try TriggerFactory.make(.blend, height: 32, width: 32, channels: 3, seed: 0, alpha: 2) }
+        #expect(throws: DataError.self) {
+            try TriggerFactory.make(.badnetGrid, height: 32, width: 32, channels: 3, seed: 0, custom: custom)
+        }
+        #expect(throws: DataError.self) {
+            try TriggerFactory.make(.blend, height: 32, width: 32, channels: 3, seed: 0, alpha: 2)
+        }
     }
 }

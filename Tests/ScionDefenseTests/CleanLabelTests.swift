@@ -17,8 +17,10 @@ import Testing
         let h = b.relu(b.batchNorm(b.conv2d(x, out: 6, kernel: 3, padding: 1, name: "c"), name: "bn"))
         b.output(b.linear(b.flatten(b.globalAvgPool(h)), out: 4, name: "fc"), as: "logits")
         let net = try b.finish()
-        let model = Model(graph: net.graph, parameters: net.initialParameters(seed: 3),
-                          metadata: ModelMetadata(modelName: "tiny", labels: [], input: InputSpec(channels: 3, height: 12, width: 12)))
+        let model = Model(
+            graph: net.graph, parameters: net.initialParameters(seed: 3),
+            metadata: ModelMetadata(modelName: "tiny", labels: [], input: InputSpec(channels: 3, height: 12, width: 12))
+        )
         var settings = CleanLabelAttack.Settings()
         settings.steps = 3
         settings.batchSize = 16
@@ -40,14 +42,17 @@ import Testing
         let members = (0..<train.count).filter { train.labels[$0] == 1 }
         var perturbed = train
         perturbed.pixels = adversarial
-        let before = try Self.meanLoss(model, train, members, label: 1), after = try Self.meanLoss(model, perturbed, members, label: 1)
+        let before = try Self.meanLoss(model, train, members, label: 1),
+            after = try Self.meanLoss(model, perturbed, members, label: 1)
         #expect(after > before, "cross-entropy at the true label \(before) -> \(after)")
     }
 
     /// Mean cross-entropy of `label` over images `members` of `set`, by the reference interpreter.
     static func meanLoss(_ model: Model, _ set: ImageSet, _ members: [Int], label: Int) throws -> Double {
         var x = [Float](repeating: 0, count: members.count * set.imageSize)
-        x.withUnsafeMutableBufferPointer { p in for (j, i) in members.enumerated() { set.appendFloats(i, to: p.baseAddress! + j * set.imageSize) } }
+        x.withUnsafeMutableBufferPointer { p in
+            for (j, i) in members.enumerated() { set.appendFloats(i, to: p.baseAddress! + j * set.imageSize) }
+        }
         let input = Tensor(shape: [members.count, set.channels, set.height, set.width], values: x)
         let logits = try #require(try ReferenceInterpreter(model: model).run(["image": input])["logits"]).floats
         let k = logits.count / members.count

@@ -23,13 +23,16 @@ import Testing
 
     @Test func recoverWithTheStemFrozenTrainsOnlyTheNewHead() throws {
         let data = try DefenseTests.poisoned(train: 400, test: 100)
-        let context = RunContext(dataset: "synthetic", pattern: "badnet_grid", target: 1, triggeredRatio: 0.1, ratioHoldout: 0.1, triggerSeed: 0)
+        let context = RunContext(
+            dataset: "synthetic", pattern: "badnet_grid", target: 1, triggeredRatio: 0.1, ratioHoldout: 0.1,
+            triggerSeed: 0)
         let runner = StageRunner(data: data, context: context, folder: dir.path)
         let trapped = try runner.trap(settings(.trap, epochs: 1))
         let sanitized = try runner.replace(stage1: trapped, settings(.replace, epochs: 1))
         // The sanitized model's stem ends at its `graft` seam (it has no `stem<N>` cut point).
-        let recovered = try runner.recover(trapped: trapped, sanitized: sanitized, settings(.recover, epochs: 1),
-                                           RecoverySettings(trainStem: false, rounds: 1))
+        let recovered = try runner.recover(
+            trapped: trapped, sanitized: sanitized, settings(.recover, epochs: 1),
+            RecoverySettings(trainStem: false, rounds: 1))
         let seam = try #require(sanitized.graph.cutPoint(named: "graft")).value
         let stem = Set(try sanitized.graph.stem(upTo: seam).parameters.map(\.name))
         let trained = sanitized.graph.parameters.filter(\.trainable).map(\.name)
@@ -39,12 +42,15 @@ import Testing
 
     @Test func defendRemovesABackdoorTheUndefendedModelLearned() throws {
         let data = try DefenseTests.poisoned(train: 1200, test: 200)
-        let context = RunContext(dataset: "synthetic", pattern: "badnet_grid", target: 1, triggeredRatio: 0.1, ratioHoldout: 0.1, triggerSeed: 0)
+        let context = RunContext(
+            dataset: "synthetic", pattern: "badnet_grid", target: 1, triggeredRatio: 0.1, ratioHoldout: 0.1,
+            triggerSeed: 0)
         let runner = StageRunner(data: data, context: context, folder: dir.path)
         let undefended = try runner.trainUndefended(settings(.train, epochs: 4))
         let trapped = try runner.trap(settings(.trap, epochs: 4))
         let sanitized = try runner.replace(stage1: trapped, settings(.replace, epochs: 5))
-        let recovered = try runner.recover(trapped: trapped, sanitized: sanitized, settings(.recover, epochs: 4), RecoverySettings())
+        let recovered = try runner.recover(
+            trapped: trapped, sanitized: sanitized, settings(.recover, epochs: 4), RecoverySettings())
         func measure(_ m: Model) throws -> Metrics {
             try Evaluation.measure(m, clean: data.test, triggered: data.triggeredTest, target: 1, threads: 2)
         }
@@ -68,13 +74,21 @@ import Testing
         #expect(!tuned.provenance.headReplaced && untrapped.provenance.headReplaced && !pruned.provenance.headReplaced)
         // The pruned channels' classifier columns are zero after fine-tuning too.
         let step = try #require(pruned.provenance.lineage.last)
-        let count = Int(step.details["pruned_channels"]?.numberValue ?? 0), channels = Int(step.details["channels"]?.numberValue ?? 0)
+        let count = Int(step.details["pruned_channels"]?.numberValue ?? 0),
+            channels = Int(step.details["channels"]?.numberValue ?? 0)
         let weight = try #require(pruned.parameters["fc.weight"]?.floats)
-        let zeroColumns = (0..<channels).filter { c in stride(from: c, to: weight.count, by: channels).allSatisfy { weight[$0] == 0 } }
-        #expect(count > 0 && zeroColumns.count == count, "\(count) pruned, \(zeroColumns.count) zero columns of \(channels)")
+        let zeroColumns = (0..<channels).filter { c in
+            stride(from: c, to: weight.count, by: channels).allSatisfy { weight[$0] == 0 }
+        }
+        #expect(
+            count > 0 && zeroColumns.count == count, "\(count) pruned, \(zeroColumns.count) zero columns of \(channels)"
+        )
         #expect(untrapped.provenance.lineage.map(\.operation) == ["init", "train", "cut", "graft", "replace"])
         let all = try RunReport.collect(dir.path)
-        #expect(all.resultRows().map { $0.split(separator: ",")[4] } == ["none", "trap_only", "tr", "tr_recover", "ft", "replace_without_trap", "fp"])
+        #expect(
+            all.resultRows().map { $0.split(separator: ",")[4] } == [
+                "none", "trap_only", "tr", "tr_recover", "ft", "replace_without_trap", "fp"
+            ])
         #expect(all.final == "recovered.h5" && all.defense_seconds == report.defense_seconds)
     }
 }

@@ -21,16 +21,22 @@ import Testing
             var pixels: [UInt8] = []
             for i in 0..<n {
                 let k = i % 4
-                for _ in 0..<12 { for _ in 0..<12 { for c in 0..<3 {
-                    let bright = c == k || k == 3
-                    pixels.append(UInt8((bright ? 170 : 60) + rng.nextInt(below: 50)))
-                } } }
+                for _ in 0..<12 {
+                    for _ in 0..<12 {
+                        for c in 0..<3 {
+                            let bright = c == k || k == 3
+                            pixels.append(UInt8((bright ? 170 : 60) + rng.nextInt(below: 50)))
+                        }
+                    }
+                }
             }
-            return ImageSet(pixels: pixels, labels: (0..<n).map { Int32($0 % 4) }, height: 12, width: 12, channels: 3, classes: 4)
+            return ImageSet(
+                pixels: pixels, labels: (0..<n).map { Int32($0 % 4) }, height: 12, width: 12, channels: 3, classes: 4)
         }
         let data = LoadedDataset(name: .cifar10, train: set(train, seed: 1), test: set(test, seed: 2))
         let trigger = try TriggerFactory.make(.badnetGrid, height: 12, width: 12, channels: 3, seed: 0)
-        return try Poisoning.apply(data, ratioHoldout: 0.1, splitSeed: nil, attack: AttackConfiguration(trigger: trigger, target: 1))
+        return try Poisoning.apply(
+            data, ratioHoldout: 0.1, splitSeed: nil, attack: AttackConfiguration(trigger: trigger, target: 1))
     }
 
     func settings(_ stage: Stage) -> StageSettings {
@@ -45,7 +51,9 @@ import Testing
 
     @Test func theStagesProduceAStandaloneSanitizedModelWithItsLineage() throws {
         let data = try Self.poisoned()
-        let context = RunContext(dataset: "synthetic", pattern: "badnet_grid", target: 1, triggeredRatio: 0.1, ratioHoldout: 0.1, triggerSeed: 0)
+        let context = RunContext(
+            dataset: "synthetic", pattern: "badnet_grid", target: 1, triggeredRatio: 0.1, ratioHoldout: 0.1,
+            triggerSeed: 0)
         let runner = StageRunner(data: data, context: context, folder: dir.path)
         let undefended = try runner.trainUndefended(settings(.train))
         let trapped = try runner.trap(settings(.trap))
@@ -66,7 +74,10 @@ import Testing
         #expect(sanitized.parameters["block2.bn.running_mean"] == trapped.parameters["block2.bn.running_mean"])
         #expect(sanitized.parameters["fc.weight"] != trapped.parameters["fc.weight"])
         // Files, logs and the report.
-        for file in ["undefended.h5", "trapped.h5", "sanitized.h5", "train.jsonl", "trap.jsonl", "replace.jsonl", "replace.ckpt.h5"] {
+        for file in [
+            "undefended.h5", "trapped.h5", "sanitized.h5", "train.jsonl", "trap.jsonl", "replace.jsonl",
+            "replace.ckpt.h5"
+        ] {
             #expect(FileManager.default.fileExists(atPath: dir.file(file)), "\(file)")
         }
         let report = try RunReport.collect(dir.path)
@@ -87,25 +98,34 @@ import Testing
         let net = try b.finish()
         var bias = [Float](repeating: 0, count: 4)
         bias[label] = 100
-        return Model(graph: net.graph, parameters: ["fc.weight": Tensor(shape: [4, 432], repeating: 0), "fc.bias": Tensor(shape: [4], values: bias)],
-                     metadata: ModelMetadata(modelName: "c", labels: [], input: InputSpec(channels: 3, height: 12, width: 12)))
+        return Model(
+            graph: net.graph,
+            parameters: [
+                "fc.weight": Tensor(shape: [4, 432], repeating: 0), "fc.bias": Tensor(shape: [4], values: bias)
+            ],
+            metadata: ModelMetadata(modelName: "c", labels: [], input: InputSpec(channels: 3, height: 12, width: 12)))
     }
 
     @Test func evaluationCountsAccuracyAndAttackSuccess() throws {
         let model = try Self.constantModel(answering: 1)
         let data = try Self.poisoned()
-        let metrics = try Evaluation.measure(model, clean: data.test, triggered: data.triggeredTest, target: 1, threads: 2)
+        let metrics = try Evaluation.measure(
+            model, clean: data.test, triggered: data.triggeredTest, target: 1, threads: 2)
         #expect(metrics.acc == 0.25 && metrics.asr == 1)
         // It calls every clean image the target too: the trigger adds nothing over that floor.
         #expect(metrics.clean_to_target == 1)
-        #expect(try Evaluation.measure(model, clean: data.test, triggered: nil, target: 1, threads: 2).clean_to_target == nil)
-        #expect(metrics.per_class["1"]?.acc == 1 && metrics.per_class["0"]?.asr == 1 && metrics.per_class["1"]?.asr == nil)
+        #expect(
+            try Evaluation.measure(model, clean: data.test, triggered: nil, target: 1, threads: 2).clean_to_target
+                == nil)
+        #expect(
+            metrics.per_class["1"]?.acc == 1 && metrics.per_class["0"]?.asr == 1 && metrics.per_class["1"]?.asr == nil)
     }
 
     @Test func surgeryRecordsLineageAndRefusesABadSeam() throws {
         let net = try Zoo.classifier(.cnnSmall, classes: 4, input: [1, 28, 28])
-        let model = Model(graph: net.graph, parameters: net.initialParameters(seed: 1),
-                          metadata: ModelMetadata(modelName: "m", labels: [], input: InputSpec(channels: 1, height: 28, width: 28)))
+        let model = Model(
+            graph: net.graph, parameters: net.initialParameters(seed: 1),
+            metadata: ModelMetadata(modelName: "m", labels: [], input: InputSpec(channels: 1, height: 28, width: 28)))
         let (stem, head) = try ModelSurgery.cut(model, at: "stem3")
         let parent = try ContentHash.of(model)
         #expect(stem.provenance.lineage.last?.operation == "cut" && stem.provenance.lineage.last?.parents == [parent])

@@ -14,11 +14,13 @@ import Testing
     /// scoring 0.7; class 1 one hard clean image scoring 0.8; classes 2 to 4 nothing suspect.
     /// Class 0 is 6 images above the median size (4).
     static let labels = Array(repeating: 0, count: 10) + (1...4).flatMap { Array(repeating: $0, count: 4) }
-    static let scores = Array(repeating: 5.0, count: 6) + [0.7, 0, 0, 0] + [0, 0, 0, 0.8] + Array(repeating: 0.0, count: 12)
+    static let scores =
+        Array(repeating: 5.0, count: 6) + [0.7, 0, 0, 0] + [0, 0, 0, 0.8] + Array(repeating: 0.0, count: 12)
 
     @Test func theSplitRelabelsTheSwollenClassAndDropsHardImagesElsewhere() {
         let relabels = Self.labels.map { ($0 + 1) % 5 }
-        let split = SuspectSplit.split(scores: Self.scores, labels: Self.labels, relabels: relabels, classes: 5, rule: .init())
+        let split = SuspectSplit.split(
+            scores: Self.scores, labels: Self.labels, relabels: relabels, classes: 5, rule: .init())
         // Shares above 2.0: 0.6, 0, 0, 0, 0; only class 0 clears max(0.05, 3 x median 0, half of 0.6).
         #expect(split.poisonedClasses == [0])
         // Class 0's 6 highest are relabelled; its clean 0.7 is beyond the excess, so only dropped;
@@ -37,7 +39,8 @@ import Testing
         scores[4] = 0.3
         scores[5] = 0.2
         scores[13] = 0.4
-        let split = SuspectSplit.split(scores: scores, labels: Self.labels, relabels: Self.labels, classes: 5, rule: .init())
+        let split = SuspectSplit.split(
+            scores: scores, labels: Self.labels, relabels: Self.labels, classes: 5, rule: .init())
         #expect(split.poisonedClasses == [0])
         #expect(split.indices(.relabelled) == [0, 1, 2, 3, 6])
         #expect(split.indices(.dropped) == [4])
@@ -49,15 +52,17 @@ import Testing
         // poisoned class's 0.7): classes are judged above 2.0, so class 1 is clean.
         var scores = Self.scores
         for i in 10..<14 { scores[i] = 0.8 }
-        let split = SuspectSplit.split(scores: scores, labels: Self.labels, relabels: Self.labels, classes: 5, rule: .init())
+        let split = SuspectSplit.split(
+            scores: scores, labels: Self.labels, relabels: Self.labels, classes: 5, rule: .init())
         #expect(split.poisonedClasses == [0])
         #expect(split.indices(.relabelled) == Array(0...5))
         #expect(split.indices(.dropped) == [6])
     }
 
     @Test func classesJudgedEarlierOverrideTheShares() {
-        let split = SuspectSplit.split(scores: Self.scores, labels: Self.labels, relabels: Self.labels, classes: 5, rule: .init(),
-                                       poisonedClasses: [])
+        let split = SuspectSplit.split(
+            scores: Self.scores, labels: Self.labels, relabels: Self.labels, classes: 5, rule: .init(),
+            poisonedClasses: [])
         // No class poisoned: only images above the class threshold are dropped.
         #expect(split.indices(.relabelled).isEmpty)
         #expect(split.indices(.dropped) == Array(0...5))
@@ -76,7 +81,8 @@ import Testing
         // third are class 0's, so RA is 1/3; none is called the target 1.
         let model = try DefenseTests.constantModel(answering: 0)
         let data = try DefenseTests.poisoned()
-        let metrics = try Evaluation.measure(model, clean: data.test, triggered: data.triggeredTest, target: 1, threads: 2)
+        let metrics = try Evaluation.measure(
+            model, clean: data.test, triggered: data.triggeredTest, target: 1, threads: 2)
         #expect(metrics.asr == 0 && abs((metrics.ra ?? -1) - 1.0 / 3) < 1e-12)
     }
 
@@ -89,7 +95,10 @@ import Testing
              "head_replaced": true}}}
             """
         let report = try JSONDecoder().decode(RunReport.self, from: Data(json.utf8))
-        #expect(report.resultRows() == ["cifar10,wrn-16-1,blend,0.1000,tr_recover,0.9000,0.0100,0.8500,0.9800,0.0050,1.0000,0.0100,4,12.5,3,\"runs/a,b\""])
+        #expect(
+            report.resultRows() == [
+                "cifar10,wrn-16-1,blend,0.1000,tr_recover,0.9000,0.0100,0.8500,0.9800,0.0050,1.0000,0.0100,4,12.5,3,\"runs/a,b\""
+            ])
         let csv = dir.file("results.csv")
         try report.appendResults(to: csv)
         try report.appendResults(to: csv)

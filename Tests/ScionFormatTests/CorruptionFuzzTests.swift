@@ -28,7 +28,9 @@ import Testing
             try data.write(to: URL(fileURLWithPath: corrupt))
             // Only the seal's zero padding (user block bytes 56-511) is covered by no checksum.
             let padding = 56..<FileSeal.userBlockSize
-            let damaged = data.count != original.count || data.indices.contains { !padding.contains($0) && data[$0] != original[$0] }
+            let damaged =
+                data.count != original.count
+                || data.indices.contains { !padding.contains($0) && data[$0] != original[$0] }
             do {
                 let loaded = try ModelFile.read(corrupt)
                 #expect(!damaged, "trial \(trial): a file changed outside the seal's padding was read")

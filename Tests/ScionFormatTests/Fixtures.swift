@@ -10,7 +10,8 @@ enum Fixtures {
         let metadata = ModelMetadata(
             modelName: arch, labels: (0..<classes).map { "class \($0)" },
             input: InputSpec(channels: input[0], height: input[1], width: input[2]))
-        let step = LineageStep(operation: LineageStep.initialize, details: ["seed": .number(Double(seed)), "arch": .string(arch)])
+        let step = LineageStep(
+            operation: LineageStep.initialize, details: ["seed": .number(Double(seed)), "arch": .string(arch)])
         return Model(
             graph: net.graph, parameters: net.initialParameters(seed: seed), metadata: metadata,
             provenance: Provenance(lineage: [step]))
@@ -25,6 +26,7 @@ enum Fixtures {
         let net = try b.finish()
         return Model(
             graph: net.graph, parameters: net.initialParameters(seed: 3),
-            metadata: ModelMetadata(modelName: "tiny", labels: ["a", "b", "c"], input: InputSpec(channels: 1, height: 4, width: 4)))
+            metadata: ModelMetadata(
+                modelName: "tiny", labels: ["a", "b", "c"], input: InputSpec(channels: 1, height: 4, width: 4)))
     }
 }

@@ -9,7 +9,7 @@ import Testing
 
     @Test(arguments: [
         ("wrn16-1", [3, 32, 32]), ("wrn28-2", [3, 32, 32]), ("resnet18", [3, 32, 32]),
-        ("resnet34", [3, 64, 64]), ("cnn-small", [1, 28, 28]),
+        ("resnet34", [3, 64, 64]), ("cnn-small", [1, 28, 28])
     ])
     func everyZooModelRoundTrips(arch: String, input: [Int]) throws {
         let model = try Fixtures.model(arch, input: input)
@@ -75,7 +75,8 @@ import Testing
         let path = dir.file("f.h5")
         try ModelFile.write(model, to: path)
         try flipParameterBytes(model, at: path)
-        #expect(throws: ModelFileError.damaged(path: path, problem: "the checksum does not match (bytes were changed)")) {
+        #expect(throws: ModelFileError.damaged(path: path, problem: "the checksum does not match (bytes were changed)"))
+        {
             try ModelFile.read(path)
         }
     }
@@ -101,7 +102,8 @@ import Testing
         file.float64Parameter = "fc.weight"
         let path = dir.file("dtype.h5")
         try file.write(to: path)
-        #expect(throws: ModelFileError.wrongDType(path: path, name: "fc.weight", expected: "float32", found: "float64")) {
+        #expect(throws: ModelFileError.wrongDType(path: path, name: "fc.weight", expected: "float32", found: "float64"))
+        {
             try ModelFile.read(path)
         }
     }
@@ -111,7 +113,9 @@ import Testing
         file.skipParameter = "bn.running_var"
         let path = dir.file("missing-param.h5")
         try file.write(to: path)
-        #expect(throws: ModelFileError.missingParameter(path: path, name: "bn.running_var")) { try ModelFile.read(path) }
+        #expect(throws: ModelFileError.missingParameter(path: path, name: "bn.running_var")) {
+            try ModelFile.read(path)
+        }
     }
 
     @Test func unknownOpIsNamed() throws {
@@ -156,6 +160,8 @@ import Testing
         let file = try HDF5File.create(path, userBlock: false)
         try file.root.setAttribute(.string("keras"), named: "format")
         try file.close()
-        #expect(throws: ModelFileError.notAScionModel(path: path, found: "string(\"keras\")")) { try ModelFile.read(path) }
+        #expect(throws: ModelFileError.notAScionModel(path: path, found: "string(\"keras\")")) {
+            try ModelFile.read(path)
+        }
     }
 }

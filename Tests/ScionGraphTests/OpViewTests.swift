@@ -8,7 +8,9 @@ struct OpViewTests {
         let schema = try #require(OpRegistry.schema(for: .conv2d))
         #expect(conv.ints("stride") == [1, 1] && conv.ints("padding") == [0, 0] && conv.int("groups") == 1)
         #expect(conv.attribute("dilation") == schema.attributeSpec("dilation")?.defaultValue)
-        let set = Node(name: "c", op: .conv2d, inputs: ["x", "w"], outputs: ["y"], attributes: ["stride": .ints([2, 2])]).view
+        let set = Node(
+            name: "c", op: .conv2d, inputs: ["x", "w"], outputs: ["y"], attributes: ["stride": .ints([2, 2])]
+        ).view
         #expect(set.ints("stride") == [2, 2])
     }
 
@@ -23,17 +25,20 @@ struct OpViewTests {
     @Test func fusedOpsLayOutInputsByTheirAttributes() {
         let residualOnly = Node(
             name: "f", op: .fusedConv2d, inputs: ["x", "w", "r"], outputs: ["y"],
-            attributes: ["has_bias": .bool(false), "has_residual": .bool(true)]).view
+            attributes: ["has_bias": .bool(false), "has_residual": .bool(true)]
+        ).view
         #expect(residualOnly.inputNames == ["x", "weight", "residual"])
         #expect(residualOnly.input("bias") == nil && residualOnly.input("residual") == "r")
         let masked = Node(
             name: "g", op: .batchNormTrainGrad, inputs: ["dy", "x", "s", "m", "v", "b"], outputs: ["dx", "ds", "db"],
-            attributes: ["activation": .string("relu")]).view
+            attributes: ["activation": .string("relu")]
+        ).view
         #expect(masked.input("bias") == "b" && masked.input("residual") == nil && masked.activation == .relu)
     }
 
     @Test func poolingWindowsDefaultToTheKernel() {
-        let pool = Node(name: "p", op: .avgPool2d, inputs: ["x"], outputs: ["y"], attributes: ["kernel": .ints([3, 2])]).view
+        let pool = Node(name: "p", op: .avgPool2d, inputs: ["x"], outputs: ["y"], attributes: ["kernel": .ints([3, 2])])
+            .view
         #expect(pool.windowStride == [3, 2] && pool.windowDilation == [1, 1] && pool.bool("count_include_pad"))
         #expect(pool.activation == .none)
     }

@@ -22,8 +22,9 @@ import Testing
     @Test func graftingAFreshHeadGivesAStandaloneClassifier() throws {
         let cut = try #require(classifier.cutPoint(named: "stem5"))
         let stem = try classifier.stem(upTo: cut.value)
-        let fresh = try Zoo.replacementHead(.wideResNet(depth: 16, widen: 1), classes: 10, input: [3, 32, 32], stem: 5, dropout: 0.5,
-                                            inputName: cut.value, inputType: classifier.values[cut.value]!)
+        let fresh = try Zoo.replacementHead(
+            .wideResNet(depth: 16, widen: 1), classes: 10, input: [3, 32, 32], stem: 5, dropout: 0.5,
+            inputName: cut.value, inputType: classifier.values[cut.value]!)
         #expect(fresh.graph.parameterCount == 74_890)
         #expect(fresh.graph.nodes.filter { $0.op == .dropout }.count == 2)
         let model = try Graph.graft(stem: stem, head: fresh.graph)
@@ -35,8 +36,9 @@ import Testing
     @Test func aMismatchedSeamIsRefused() throws {
         let stem = try classifier.stem(upTo: classifier.cutPoint(named: "stem5")!.value)
         let stem4 = classifier.cutPoint(named: "stem4")!.value
-        let wrong = try Zoo.replacementHead(.wideResNet(depth: 16, widen: 1), classes: 10, input: [3, 32, 32], stem: 4, dropout: 0.5,
-                                            inputName: stem4, inputType: classifier.values[stem4]!)
+        let wrong = try Zoo.replacementHead(
+            .wideResNet(depth: 16, widen: 1), classes: 10, input: [3, 32, 32], stem: 4, dropout: 0.5,
+            inputName: stem4, inputType: classifier.values[stem4]!)
         #expect {
             try Graph.graft(stem: stem, head: wrong.graph)
         } throws: { "\($0)".contains("the seam does not fit") }
@@ -48,11 +50,15 @@ import Testing
     }
 
     @Test func headsExistForEveryFamily() throws {
-        for (arch, input, stem) in [(Architecture.resNet34, [3, 64, 64], 31), (.resNet18, [3, 32, 32], 15), (.cnnSmall, [1, 28, 28], 3)] {
+        for (arch, input, stem) in [
+            (Architecture.resNet34, [3, 64, 64], 31), (.resNet18, [3, 32, 32], 15), (.cnnSmall, [1, 28, 28], 3)
+        ] {
             let g = try Zoo.classifier(arch, classes: 7, input: input).graph
             let cut = try #require(g.cutPoint(named: "stem\(stem)"))
             let old = try g.head(after: cut.value)
-            let fresh = try Zoo.replacementHead(arch, classes: 7, input: input, stem: stem, dropout: 0.5, inputName: cut.value, inputType: g.values[cut.value]!)
+            let fresh = try Zoo.replacementHead(
+                arch, classes: 7, input: input, stem: stem, dropout: 0.5, inputName: cut.value,
+                inputType: g.values[cut.value]!)
             #expect(fresh.graph.parameterCount == old.parameterCount, "\(arch)")
             _ = try Graph.graft(stem: try g.stem(upTo: cut.value), head: fresh.graph)
         }

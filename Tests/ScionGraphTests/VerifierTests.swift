@@ -53,7 +53,8 @@ import Testing
         }
         g.nodes[0].attributes["stride"] = nil
         g.nodes[0].attributes["strides"] = .ints([1, 1])
-        #expect(throws: GraphError.attribute(node: "conv", attribute: "strides", problem: "not an attribute of conv2d")) {
+        #expect(throws: GraphError.attribute(node: "conv", attribute: "strides", problem: "not an attribute of conv2d"))
+        {
             try g.verify()
         }
     }
@@ -69,7 +70,10 @@ import Testing
     @Test func declaredTypeMustMatchInference() throws {
         var g = try tinyGraph()
         g.values["act"] = .batched([4, 7, 7])
-        #expect(throws: GraphError.typeMismatch(value: "act", declared: "float32[N, 4, 7, 7]", inferred: "float32[N, 4, 8, 8]")) {
+        #expect(
+            throws: GraphError.typeMismatch(
+                value: "act", declared: "float32[N, 4, 7, 7]", inferred: "float32[N, 4, 8, 8]")
+        ) {
             try g.verify()
         }
     }

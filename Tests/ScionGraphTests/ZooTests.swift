@@ -9,7 +9,7 @@ import Testing
         ("wrn16-1", 43, [3, 32, 32], 177_771),
         ("wrn28-2", 10, [3, 32, 32], 1_469_642),
         ("resnet18", 10, [3, 32, 32], 11_173_962),
-        ("resnet34", 12, [3, 224, 224], 21_290_828),
+        ("resnet34", 12, [3, 224, 224], 21_290_828)
     ])
     func parameterCounts(arch: String, classes: Int, input: [Int], expected: Int) throws {
         let net = try Zoo.classifier(try Architecture(parsing: arch), classes: classes, input: input)
@@ -21,7 +21,7 @@ import Testing
         let names = Set(net.graph.parameters.map(\.name))
         for expected in [
             "conv1.weight", "conv1.bias", "block1.0.bn1.weight", "block1.0.bn1.running_var",
-            "block2.0.convShortcut.weight", "block3.1.conv2.bias", "bn1.bias", "fc.weight", "fc.bias",
+            "block2.0.convShortcut.weight", "block3.1.conv2.bias", "bn1.bias", "fc.weight", "fc.bias"
         ] {
             #expect(names.contains(expected), "missing \(expected)")
         }
@@ -91,7 +91,9 @@ import Testing
 
     @Test func resnet34DecoderHasTheReferenceSize() throws {
         let net = try Zoo.trapModel(.resNet34, classes: 12, input: [3, 224, 224], stem: 31)
-        let decoderParameters = net.graph.parameters.filter { $0.name.hasPrefix("decoder") }.reduce(0) { $0 + $1.elementCount }
+        let decoderParameters = net.graph.parameters.filter { $0.name.hasPrefix("decoder") }.reduce(0) {
+            $0 + $1.elementCount
+        }
         #expect(decoderParameters == 2_787_299)  // "2.79M" in the reference
         #expect(net.graph.values["reconstruction"]?.shape == [.batch, 3, 224, 224])
     }

@@ -35,14 +35,21 @@ import Testing
         Case(n: 2, cin: 32, cout: 32, h: 7, w: 7, k: 3, stride: 1, pad: 2, dilation: 1, groups: 1),
         // Strided layers whose input gradient runs phase by phase on the direct kernels (16
         // input channels): odd sizes, so the phases have different output counts.
-        Case(n: 2, cin: 16, cout: 32, h: 9, w: 11, k: 3, stride: 2, pad: 1, dilation: 1, groups: 1),
+        Case(n: 2, cin: 16, cout: 32, h: 9, w: 11, k: 3, stride: 2, pad: 1, dilation: 1, groups: 1)
     ]
 
     func geometry(_ c: Case, transposed: Bool = false) -> ConvGeometry {
-        let oh = transposed ? (c.h - 1) * c.stride - 2 * c.pad + c.dilation * (c.k - 1) + 1 : Harness.out(c.h, c.k, c.stride, c.pad, c.dilation)
-        let ow = transposed ? (c.w - 1) * c.stride - 2 * c.pad + c.dilation * (c.k - 1) + 1 : Harness.out(c.w, c.k, c.stride, c.pad, c.dilation)
+        let oh =
+            transposed
+            ? (c.h - 1) * c.stride - 2 * c.pad + c.dilation * (c.k - 1) + 1
+            : Harness.out(c.h, c.k, c.stride, c.pad, c.dilation)
+        let ow =
+            transposed
+            ? (c.w - 1) * c.stride - 2 * c.pad + c.dilation * (c.k - 1) + 1
+            : Harness.out(c.w, c.k, c.stride, c.pad, c.dilation)
         return ConvGeometry(
-            batch: c.n, inChannels: c.cin, inHeight: c.h, inWidth: c.w, outChannels: c.cout, outHeight: oh, outWidth: ow,
+            batch: c.n, inChannels: c.cin, inHeight: c.h, inWidth: c.w, outChannels: c.cout, outHeight: oh,
+            outWidth: ow,
             kernelHeight: c.k, kernelWidth: c.k, strideH: c.stride, strideW: c.stride, padH: c.pad, padW: c.pad,
             dilationH: c.dilation, dilationW: c.dilation, groups: c.groups)
     }
@@ -62,7 +69,9 @@ import Testing
         let residual = Harness.random(g.outputCount, seed: 4)
         var expected = ReferenceKernels.conv2d(x, w, b, g)
         expected = ReferenceKernels.add(expected, residual).map { $0 < 0 ? 0.1 * $0 : $0 }
-        let kernel = Conv2D(geometry: g, weight: w, bias: b, activation: .leakyRelu(0.1), allowDirect: allowDirect, allowWinograd: allowWinograd)
+        let kernel = Conv2D(
+            geometry: g, weight: w, bias: b, activation: .leakyRelu(0.1), allowDirect: allowDirect,
+            allowWinograd: allowWinograd)
         let pool = ThreadPool(threads: threads)
         let xh = Harness.toNHWC(x, n: c.n, c: c.cin, plane: g.inPlane)
         let rh = Harness.toNHWC(residual, n: c.n, c: c.cout, plane: g.outPlane)
@@ -86,7 +95,8 @@ import Testing
             let g = geometry(c)
             let w = [Float](repeating: 0, count: c.cout * c.cin / c.groups * c.k * c.k)
             let eligible = c.groups == 1 && c.dilation == 1 && c.cout % 16 == 0
-            let winograd = c.k == 3 && c.stride == 1 && c.dilation == 1 && c.groups == 1 && c.cin % 16 == 0 && c.cout % 16 == 0
+            let winograd =
+                c.k == 3 && c.stride == 1 && c.dilation == 1 && c.groups == 1 && c.cin % 16 == 0 && c.cout % 16 == 0
                 && g.outPlane >= 64 && WinogradConvPlan.enabled
             let kernel = Conv2D(geometry: g, weight: w, bias: nil, activation: .none)
             let directApplies = eligible && DirectConvPlan.cpuSupported
@@ -113,7 +123,8 @@ import Testing
         let g = geometry(c)
         let x = Harness.random(g.inputCount, seed: 11), dy = Harness.random(g.outputCount, seed: 12)
         let expected = ReferenceKernels.conv2dGradWeight(x, dy, g)
-        let xh = Harness.toNHWC(x, n: c.n, c: c.cin, plane: g.inPlane), dyh = Harness.toNHWC(dy, n: c.n, c: c.cout, plane: g.outPlane)
+        let xh = Harness.toNHWC(x, n: c.n, c: c.cin, plane: g.inPlane),
+            dyh = Harness.toNHWC(dy, n: c.n, c: c.cout, plane: g.outPlane)
         for (direct, winograd) in [(true, true), (true, false), (false, false)] {
             let kernel = ConvWeightGradient(geometry: g, allowDirect: direct, allowWinograd: winograd)
             var scratch = [Float](repeating: .nan, count: kernel.workspaceCount(parts: threads))
@@ -122,10 +133,16 @@ import Testing
             let withBias = threads == 3
             scratch.withUnsafeMutableBufferPointer { sp in
                 for t in 0..<threads {
-                    kernel.accumulate(part: t, parts: threads, x: xh, dy: dyh, batch: c.n, workspace: sp.baseAddress!, withBias: withBias)
+                    kernel.accumulate(
+                        part: t, parts: threads, x: xh, dy: dyh, batch: c.n, workspace: sp.baseAddress!,
+                        withBias: withBias)
                 }
                 dw.withUnsafeMutableBufferPointer { w in
-                    db.withUnsafeMutableBufferPointer { kernel.finish(parts: threads, workspace: sp.baseAddress!, dw: w.baseAddress!, db: withBias ? $0.baseAddress! : nil) }
+                    db.withUnsafeMutableBufferPointer {
+                        kernel.finish(
+                            parts: threads, workspace: sp.baseAddress!, dw: w.baseAddress!,
+                            db: withBias ? $0.baseAddress! : nil)
+                    }
                 }
             }
             #expect(
@@ -145,10 +162,12 @@ import Testing
     @Test(arguments: cases, [1, 2])
     func convInputGradientMatchesReference(c: Case, threads: Int) {
         let g = geometry(c)
-        let dy = Harness.random(g.outputCount, seed: 13), w = Harness.random(c.cout * c.cin / c.groups * c.k * c.k, seed: 14)
+        let dy = Harness.random(g.outputCount, seed: 13),
+            w = Harness.random(c.cout * c.cin / c.groups * c.k * c.k, seed: 14)
         // dx is the transposed convolution of dy with the same weights.
         let t = ConvGeometry(
-            batch: c.n, inChannels: c.cout, inHeight: g.outHeight, inWidth: g.outWidth, outChannels: c.cin, outHeight: c.h, outWidth: c.w,
+            batch: c.n, inChannels: c.cout, inHeight: g.outHeight, inWidth: g.outWidth, outChannels: c.cin,
+            outHeight: c.h, outWidth: c.w,
             kernelHeight: c.k, kernelWidth: c.k, strideH: c.stride, strideW: c.stride, padH: c.pad, padW: c.pad,
             dilationH: c.dilation, dilationW: c.dilation, groups: c.groups)
         let expected = ReferenceKernels.convTranspose2d(dy, w, nil, t)
@@ -164,12 +183,21 @@ import Testing
             scratch.withUnsafeMutableBufferPointer { sp in
                 dx.withUnsafeMutableBufferPointer { xp in
                     ThreadPool(threads: threads).parallelFor(chunks.count) { chunk, worker in
-                        kernel.compute(chunk: chunk, of: chunks, dy: dyh, dx: xp.baseAddress!, worker: worker, workspace: sp.baseAddress!)
+                        kernel.compute(
+                            chunk: chunk, of: chunks, dy: dyh, dx: xp.baseAddress!, worker: worker,
+                            workspace: sp.baseAddress!)
                     }
                 }
             }
-            #expect(maxDifference(Harness.toNCHW(dx, n: c.n, c: c.cin, plane: g.inPlane), expected) < 1e-4, "\(c) direct \(kernel.isDirect)")
-            if direct { #expect(kernel.isDirect == (DirectConvPlan.cpuSupported && c.stride == 1 && c.dilation == 1 && c.groups == 1 && c.cin % 16 == 0 && c.pad < c.k)) }
+            #expect(
+                maxDifference(Harness.toNCHW(dx, n: c.n, c: c.cin, plane: g.inPlane), expected) < 1e-4,
+                "\(c) direct \(kernel.isDirect)")
+            if direct {
+                #expect(
+                    kernel.isDirect
+                        == (DirectConvPlan.cpuSupported && c.stride == 1 && c.dilation == 1 && c.groups == 1
+                            && c.cin % 16 == 0 && c.pad < c.k))
+            }
         }
     }
 
@@ -180,7 +208,8 @@ import Testing
     func winogradEpilogues(activation: KernelActivation, withResidual: Bool) throws {
         let c = Case(n: 2, cin: 16, cout: 32, h: 9, w: 11, k: 3, stride: 1, pad: 1, dilation: 1, groups: 1)
         let g = geometry(c)
-        let x = Harness.random(g.inputCount, seed: 8), w = Harness.random(c.cout * c.cin * 9, seed: 9), b = Harness.random(c.cout, seed: 10)
+        let x = Harness.random(g.inputCount, seed: 8), w = Harness.random(c.cout * c.cin * 9, seed: 9),
+            b = Harness.random(c.cout, seed: 10)
         let residual = Harness.random(g.outputCount, seed: 11)
         var expected = ReferenceKernels.conv2d(x, w, b, g)
         if withResidual { expected = ReferenceKernels.add(expected, residual) }
@@ -196,13 +225,18 @@ import Testing
         try #require(kernel.algorithm.name == "winograd" || !WinogradConvPlan.enabled)
         var y = [Float](repeating: .nan, count: g.outputCount)
         var scratch = [Float](repeating: 0, count: kernel.workspacePerThread * 2)
-        let xh = Harness.toNHWC(x, n: c.n, c: c.cin, plane: g.inPlane), rh = Harness.toNHWC(residual, n: c.n, c: c.cout, plane: g.outPlane)
+        let xh = Harness.toNHWC(x, n: c.n, c: c.cin, plane: g.inPlane),
+            rh = Harness.toNHWC(residual, n: c.n, c: c.cout, plane: g.outPlane)
         y.withUnsafeMutableBufferPointer { yp in
             scratch.withUnsafeMutableBufferPointer { sp in
-                kernel.run(x: xh, y: yp.baseAddress!, residual: withResidual ? rh : nil, batch: c.n, pool: ThreadPool(threads: 2), workspace: sp.baseAddress!)
+                kernel.run(
+                    x: xh, y: yp.baseAddress!, residual: withResidual ? rh : nil, batch: c.n,
+                    pool: ThreadPool(threads: 2), workspace: sp.baseAddress!)
             }
         }
-        #expect(maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4, "\(activation) residual \(withResidual)")
+        #expect(
+            maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4,
+            "\(activation) residual \(withResidual)")
     }
 
     /// In place: the residual is the output buffer (direct and Winograd layers).
@@ -218,28 +252,31 @@ import Testing
         let xh = Harness.toNHWC(x, n: c.n, c: c.cin, plane: g.inPlane)
         y.withUnsafeMutableBufferPointer { yp in
             scratch.withUnsafeMutableBufferPointer { sp in
-                kernel.run(x: xh, y: yp.baseAddress!, residual: UnsafePointer(yp.baseAddress!), batch: c.n, pool: ThreadPool(threads: 2), workspace: sp.baseAddress!)
+                kernel.run(
+                    x: xh, y: yp.baseAddress!, residual: UnsafePointer(yp.baseAddress!), batch: c.n,
+                    pool: ThreadPool(threads: 2), workspace: sp.baseAddress!)
             }
         }
         #expect(maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4)
     }
 
-    @Test(arguments: [
-        Case(n: 1, cin: 64, cout: 32, h: 4, w: 4, k: 4, stride: 2, pad: 1, dilation: 1, groups: 1),
-        Case(n: 3, cin: 32, cout: 3, h: 5, w: 6, k: 3, stride: 1, pad: 1, dilation: 1, groups: 1),
-        Case(n: 2, cin: 6, cout: 5, h: 3, w: 4, k: 3, stride: 2, pad: 0, dilation: 2, groups: 1),
-        Case(n: 3, cin: 4, cout: 6, h: 4, w: 4, k: 4, stride: 2, pad: 1, dilation: 1, groups: 2),
-        // Phase by phase on the direct kernels: stride 3 (three phases of two, two and one
-        // taps), 48 output channels, and a 1x1 stride-2 layer (phases with no taps are zeros).
-        Case(n: 2, cin: 16, cout: 48, h: 3, w: 5, k: 5, stride: 3, pad: 2, dilation: 1, groups: 1),
-        Case(n: 2, cin: 32, cout: 16, h: 3, w: 4, k: 1, stride: 2, pad: 0, dilation: 1, groups: 1),
-        // Few output channels, phase by phase along rows of pixels: the decoder's last layer,
-        // and 6 channels (two groups of 4) over 20 outputs a phase (a full and a partial vector).
-        Case(n: 2, cin: 32, cout: 3, h: 5, w: 7, k: 4, stride: 2, pad: 1, dilation: 1, groups: 1),
-        Case(n: 1, cin: 5, cout: 6, h: 9, w: 20, k: 3, stride: 2, pad: 1, dilation: 1, groups: 1),
-        // Padding beyond the kernel leaves a phase with negative padding: the plan must not fire.
-        Case(n: 1, cin: 16, cout: 16, h: 6, w: 6, k: 2, stride: 2, pad: 3, dilation: 1, groups: 1),
-    ], [1, 2])
+    @Test(
+        arguments: [
+            Case(n: 1, cin: 64, cout: 32, h: 4, w: 4, k: 4, stride: 2, pad: 1, dilation: 1, groups: 1),
+            Case(n: 3, cin: 32, cout: 3, h: 5, w: 6, k: 3, stride: 1, pad: 1, dilation: 1, groups: 1),
+            Case(n: 2, cin: 6, cout: 5, h: 3, w: 4, k: 3, stride: 2, pad: 0, dilation: 2, groups: 1),
+            Case(n: 3, cin: 4, cout: 6, h: 4, w: 4, k: 4, stride: 2, pad: 1, dilation: 1, groups: 2),
+            // Phase by phase on the direct kernels: stride 3 (three phases of two, two and one
+            // taps), 48 output channels, and a 1x1 stride-2 layer (phases with no taps are zeros).
+            Case(n: 2, cin: 16, cout: 48, h: 3, w: 5, k: 5, stride: 3, pad: 2, dilation: 1, groups: 1),
+            Case(n: 2, cin: 32, cout: 16, h: 3, w: 4, k: 1, stride: 2, pad: 0, dilation: 1, groups: 1),
+            // Few output channels, phase by phase along rows of pixels: the decoder's last layer,
+            // and 6 channels (two groups of 4) over 20 outputs a phase (a full and a partial vector).
+            Case(n: 2, cin: 32, cout: 3, h: 5, w: 7, k: 4, stride: 2, pad: 1, dilation: 1, groups: 1),
+            Case(n: 1, cin: 5, cout: 6, h: 9, w: 20, k: 3, stride: 2, pad: 1, dilation: 1, groups: 1),
+            // Padding beyond the kernel leaves a phase with negative padding: the plan must not fire.
+            Case(n: 1, cin: 16, cout: 16, h: 6, w: 6, k: 2, stride: 2, pad: 3, dilation: 1, groups: 1)
+        ], [1, 2])
     func convTransposeMatchesReference(c: Case, threads: Int) {
         for direct in [true, false] { checkConvTranspose(c, threads: threads, direct: direct) }
     }
@@ -253,7 +290,8 @@ import Testing
         let kernel = ConvTranspose2D(geometry: g, weight: w, bias: b, activation: .none, allowDirect: direct)
         kernel.repack(weight: Harness.random(w.count, seed: 98), bias: b)
         kernel.repack(weight: w, bias: b)
-        let phases = direct && DirectConvPlan.cpuSupported && c.stride >= 2 && c.dilation == 1 && c.groups == 1 && c.pad < c.k
+        let phases =
+            direct && DirectConvPlan.cpuSupported && c.stride >= 2 && c.dilation == 1 && c.groups == 1 && c.pad < c.k
         #expect((kernel.phased != nil) == (phases && c.cout % 16 == 0), "\(c)")
         #expect((kernel.planar != nil) == (phases && c.cout < 16), "\(c)")
         var y = [Float](repeating: .nan, count: g.outputCount)
@@ -261,20 +299,27 @@ import Testing
         let xh = Harness.toNHWC(x, n: c.n, c: c.cin, plane: g.inPlane)
         y.withUnsafeMutableBufferPointer { yp in
             scratch.withUnsafeMutableBufferPointer { sp in
-                kernel.run(x: xh, y: yp.baseAddress!, batch: c.n, pool: ThreadPool(threads: threads), workspace: sp.baseAddress!)
+                kernel.run(
+                    x: xh, y: yp.baseAddress!, batch: c.n, pool: ThreadPool(threads: threads),
+                    workspace: sp.baseAddress!)
             }
         }
-        #expect(maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4, "\(c) phased \(kernel.phased != nil) planar \(kernel.planar != nil)")
+        #expect(
+            maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4,
+            "\(c) phased \(kernel.phased != nil) planar \(kernel.planar != nil)")
     }
 
     @Test(arguments: [(1, 64, 10), (3, 17, 5), (7, 33, 40)], [1, 2])
     func linearMatchesReference(shape: (n: Int, inF: Int, outF: Int), threads: Int) {
         let x = Harness.random(shape.n * shape.inF, seed: 21), w = Harness.random(shape.outF * shape.inF, seed: 22)
         let b = Harness.random(shape.outF, seed: 23)
-        let expected = ReferenceKernels.linear(x, w, b, batch: shape.n, inFeatures: shape.inF, outFeatures: shape.outF).map { max($0, 0) }
+        let expected = ReferenceKernels.linear(x, w, b, batch: shape.n, inFeatures: shape.inF, outFeatures: shape.outF)
+            .map { max($0, 0) }
         let kernel = Linear(inFeatures: shape.inF, outFeatures: shape.outF, weight: w, bias: b, activation: .relu)
         var y = [Float](repeating: .nan, count: shape.n * shape.outF)
-        y.withUnsafeMutableBufferPointer { kernel.run(x: x, y: $0.baseAddress!, residual: nil, batch: shape.n, pool: ThreadPool(threads: threads)) }
+        y.withUnsafeMutableBufferPointer {
+            kernel.run(x: x, y: $0.baseAddress!, residual: nil, batch: shape.n, pool: ThreadPool(threads: threads))
+        }
         #expect(maxDifference(y, expected) < 1e-4)
     }
 }

@@ -15,7 +15,9 @@ enum Harness {
     static func toNHWC(_ x: [Float], n: Int, c: Int, plane: Int) -> [Float] {
         var y = [Float](repeating: 0, count: x.count)
         x.withUnsafeBufferPointer { xp in
-            y.withUnsafeMutableBufferPointer { Layout.nchwToNHWC(xp.baseAddress!, $0.baseAddress!, n: n, c: c, plane: plane) }
+            y.withUnsafeMutableBufferPointer {
+                Layout.nchwToNHWC(xp.baseAddress!, $0.baseAddress!, n: n, c: c, plane: plane)
+            }
         }
         return y
     }
@@ -23,7 +25,9 @@ enum Harness {
     static func toNCHW(_ x: [Float], n: Int, c: Int, plane: Int) -> [Float] {
         var y = [Float](repeating: 0, count: x.count)
         x.withUnsafeBufferPointer { xp in
-            y.withUnsafeMutableBufferPointer { Layout.nhwcToNCHW(xp.baseAddress!, $0.baseAddress!, n: n, c: c, plane: plane) }
+            y.withUnsafeMutableBufferPointer {
+                Layout.nhwcToNCHW(xp.baseAddress!, $0.baseAddress!, n: n, c: c, plane: plane)
+            }
         }
         return y
     }

@@ -4,15 +4,19 @@ import ScionTestSupport
 import Testing
 
 @Suite struct OtherKernelTests {
-    static let pools: [(k: Int, s: Int, p: Int, h: Int, w: Int)] = [(2, 2, 0, 8, 8), (3, 2, 1, 7, 9), (3, 1, 1, 5, 5), (2, 1, 0, 3, 4)]
+    static let pools: [(k: Int, s: Int, p: Int, h: Int, w: Int)] = [
+        (2, 2, 0, 8, 8), (3, 2, 1, 7, 9), (3, 1, 1, 5, 5), (2, 1, 0, 3, 4)
+    ]
 
     @Test(arguments: pools, [1, 3])
     func poolingMatchesReference(window: (k: Int, s: Int, p: Int, h: Int, w: Int), batch: Int) {
         let c = 19
         let g = ConvGeometry(
             batch: batch, inChannels: c, inHeight: window.h, inWidth: window.w, outChannels: c,
-            outHeight: Harness.out(window.h, window.k, window.s, window.p), outWidth: Harness.out(window.w, window.k, window.s, window.p),
-            kernelHeight: window.k, kernelWidth: window.k, strideH: window.s, strideW: window.s, padH: window.p, padW: window.p)
+            outHeight: Harness.out(window.h, window.k, window.s, window.p),
+            outWidth: Harness.out(window.w, window.k, window.s, window.p),
+            kernelHeight: window.k, kernelWidth: window.k, strideH: window.s, strideW: window.s, padH: window.p,
+            padW: window.p)
         let x = Harness.random(g.inputCount, seed: 31)
         let xh = Harness.toNHWC(x, n: batch, c: c, plane: g.inPlane)
         let pool = ThreadPool(threads: 2)
@@ -25,7 +29,9 @@ import Testing
                     Pooling.max(xh, yp.baseAddress!, g, batch: batch, pool: pool)
                 }
             }
-            let expected = average ? ReferenceKernels.avgPool2d(x, g, countIncludePad: includePad) : ReferenceKernels.maxPool2d(x, g)
+            let expected =
+                average
+                ? ReferenceKernels.avgPool2d(x, g, countIncludePad: includePad) : ReferenceKernels.maxPool2d(x, g)
             #expect(maxDifference(Harness.toNCHW(y, n: batch, c: c, plane: g.outPlane), expected) < 1e-5)
         }
     }
@@ -33,7 +39,10 @@ import Testing
     /// The reference itself, by hand: a 2x2 plane padded (and cropped) with 9.
     @Test func paddingReferenceByHand() {
         let x: [Float] = [1, 2, 3, 4]
-        #expect(ReferenceKernels.pad(x, planes: 1, height: 2, width: 2, pads: [1, 0, 0, 1], value: 9) == [9, 9, 9, 1, 2, 9, 3, 4, 9])
+        #expect(
+            ReferenceKernels.pad(x, planes: 1, height: 2, width: 2, pads: [1, 0, 0, 1], value: 9) == [
+                9, 9, 9, 1, 2, 9, 3, 4, 9
+            ])
         #expect(ReferenceKernels.pad(x, planes: 1, height: 2, width: 2, pads: [-1, 0, 0, -1], value: 9) == [3])
     }
 
@@ -57,15 +66,20 @@ import Testing
         let xh = Harness.toNHWC(x, n: batch, c: c, plane: plane)
         let pool = ThreadPool(threads: 2)
         var gap = [Float](repeating: .nan, count: batch * c)
-        gap.withUnsafeMutableBufferPointer { Pooling.globalAverage(xh, $0.baseAddress!, plane: plane, channels: c, batch: batch, pool: pool) }
+        gap.withUnsafeMutableBufferPointer {
+            Pooling.globalAverage(xh, $0.baseAddress!, plane: plane, channels: c, batch: batch, pool: pool)
+        }
         #expect(maxDifference(gap, ReferenceKernels.globalAvgPool(x, plane: plane)) < 1e-5)
 
         let scale = Harness.random(c, seed: 42), shift = Harness.random(c, seed: 43)
         var y = [Float](repeating: .nan, count: x.count)
         y.withUnsafeMutableBufferPointer {
-            Normalization.instance(xh, $0.baseAddress!, plane: plane, channels: c, batch: batch, scale: scale, shift: shift, epsilon: 1e-5, pool: pool)
+            Normalization.instance(
+                xh, $0.baseAddress!, plane: plane, channels: c, batch: batch, scale: scale, shift: shift, epsilon: 1e-5,
+                pool: pool)
         }
-        let expected = ReferenceKernels.instanceNorm(x, channels: c, plane: plane, scale: scale, bias: shift, epsilon: 1e-5)
+        let expected = ReferenceKernels.instanceNorm(
+            x, channels: c, plane: plane, scale: scale, bias: shift, epsilon: 1e-5)
         #expect(maxDifference(Harness.toNCHW(y, n: batch, c: c, plane: plane), expected) < 1e-4)
     }
 
@@ -75,7 +89,9 @@ import Testing
         let rows = 5..<208
         let x = Harness.random(208 * c, seed: UInt64(c))
         var partial = [Double](repeating: .nan, count: c)
-        partial.withUnsafeMutableBufferPointer { Reductions.channelSums(x, rows: rows, channels: c, into: $0.baseAddress!) }
+        partial.withUnsafeMutableBufferPointer {
+            Reductions.channelSums(x, rows: rows, channels: c, into: $0.baseAddress!)
+        }
         for ch in 0..<c {
             let expected = rows.reduce(0.0) { $0 + Double(x[$1 * c + ch]) }
             #expect(abs(partial[ch] - expected) < 1e-5, "channel \(ch) of \(c)")
@@ -92,15 +108,23 @@ import Testing
         let value = Losses.totalVariation(xh, n: n, h: h, w: w, c: c)
         #expect(abs(value - ReferenceKernels.totalVariation(x, n: n, c: c, h: h, w: w)) < 1e-5)
         var g = [Float](repeating: .nan, count: x.count)
-        g.withUnsafeMutableBufferPointer { Losses.totalVariationGradient(xh, $0.baseAddress!, n: n, h: h, w: w, c: c, scale: 1.5) }
+        g.withUnsafeMutableBufferPointer {
+            Losses.totalVariationGradient(xh, $0.baseAddress!, n: n, h: h, w: w, c: c, scale: 1.5)
+        }
         let expected = ReferenceKernels.totalVariationGrad(x, n: n, c: c, h: h, w: w, scale: 1.5)
         #expect(maxDifference(Harness.toNCHW(g, n: n, c: c, plane: h * w), expected) < 1e-6)
         for squared in [true, false] {
-            let mean = zip(x, t).reduce(0.0) { $0 + Double(squared ? ($1.0 - $1.1) * ($1.0 - $1.1) : abs($1.0 - $1.1)) } / Double(x.count)
+            let mean =
+                zip(x, t).reduce(0.0) { $0 + Double(squared ? ($1.0 - $1.1) * ($1.0 - $1.1) : abs($1.0 - $1.1)) }
+                / Double(x.count)
             #expect(abs(Double(Losses.meanError(x, t, count: x.count, squared: squared)) - mean) < 1e-6)
-            g.withUnsafeMutableBufferPointer { Losses.meanErrorGradient(x, t, $0.baseAddress!, count: x.count, squared: squared, scale: 2) }
+            g.withUnsafeMutableBufferPointer {
+                Losses.meanErrorGradient(x, t, $0.baseAddress!, count: x.count, squared: squared, scale: 2)
+            }
             let f = 2 / Float(x.count)
-            #expect(maxDifference(g, zip(x, t).map { squared ? 2 * f * ($0 - $1) : ($0 > $1 ? f : $0 < $1 ? -f : 0) }) < 1e-7)
+            #expect(
+                maxDifference(g, zip(x, t).map { squared ? 2 * f * ($0 - $1) : ($0 > $1 ? f : $0 < $1 ? -f : 0) })
+                    < 1e-7)
         }
     }
 
@@ -132,15 +156,22 @@ import Testing
         #expect(y == zip(a, b).map(+))
         y.withUnsafeMutableBufferPointer { Elementwise.mul(a, b, $0.baseAddress!, count: n) }
         #expect(y == zip(a, b).map(*))
-        for (act, f) in [(KernelActivation.relu, { (x: Float) in max(x, 0) }), (.leakyRelu(0.2), { $0 < 0 ? 0.2 * $0 : $0 })] {
+        for (act, f) in [
+            (KernelActivation.relu, { (x: Float) in max(x, 0) }), (.leakyRelu(0.2), { $0 < 0 ? 0.2 * $0 : $0 })
+        ] {
             y.withUnsafeMutableBufferPointer { Elementwise.activate(a, $0.baseAddress!, count: n, act) }
             #expect(y == a.map(f))
         }
         y.withUnsafeMutableBufferPointer { Elementwise.activate(a, $0.baseAddress!, count: n, .sigmoid) }
         #expect(maxDifference(y, ReferenceKernels.sigmoid(a)) < 1e-6)
         let dy = Harness.random(n, seed: 56), sig = ReferenceKernels.sigmoid(a)
-        for (kind, f) in [(ActivationGradient.Kind.sigmoid, { (g: Float, v: Float) in g * v * (1 - v) }), (.tanh, { $0 * (1 - $1 * $1) })] {
-            y.withUnsafeMutableBufferPointer { ActivationGradient.apply(kind, dy: dy, y: sig, dx: $0.baseAddress!, count: n) }
+        for (kind, f) in [
+            (ActivationGradient.Kind.sigmoid, { (g: Float, v: Float) in g * v * (1 - v) }),
+            (.tanh, { $0 * (1 - $1 * $1) })
+        ] {
+            y.withUnsafeMutableBufferPointer {
+                ActivationGradient.apply(kind, dy: dy, y: sig, dx: $0.baseAddress!, count: n)
+            }
             #expect(y == zip(dy, sig).map(f))
         }
         // Per-channel affine over 3 rows of 19 channels.
@@ -148,7 +179,8 @@ import Testing
         var rows = Harness.random(57, seed: 55)
         let expected = rows.indices.map { rows[$0] * scale[$0 % 19] + shift[$0 % 19] }
         rows.withUnsafeMutableBufferPointer {
-            Epilogue.apply($0.baseAddress!, rows: 3, channels: 19, stride: 19, scale: scale, shift: shift, activation: .none)
+            Epilogue.apply(
+                $0.baseAddress!, rows: 3, channels: 19, stride: 19, scale: scale, shift: shift, activation: .none)
         }
         #expect(maxDifference(rows, expected) < 1e-6)
     }

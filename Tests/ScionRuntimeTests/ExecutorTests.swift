@@ -10,7 +10,7 @@ import Testing
         (Architecture.wideResNet(depth: 16, widen: 1), [3, 32, 32]),
         (Architecture.cnnSmall, [1, 28, 28]),
         (Architecture.resNet18, [3, 16, 16]),
-        (Architecture.resNet34, [3, 32, 32]),
+        (Architecture.resNet34, [3, 32, 32])
     ])
     func compiledMatchesReferenceWithAndWithoutPasses(arch: Architecture, input: [Int]) throws {
         let model = try Fixture.model(arch, input: input)

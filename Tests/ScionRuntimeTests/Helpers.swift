@@ -6,7 +6,9 @@ import Testing
 
 /// Shared fixtures for executor and pass tests.
 enum Fixture {
-    static func model(_ arch: Architecture, classes: Int = 10, input: [Int] = [3, 32, 32], seed: UInt64 = 5) throws -> Model {
+    static func model(_ arch: Architecture, classes: Int = 10, input: [Int] = [3, 32, 32], seed: UInt64 = 5) throws
+        -> Model
+    {
         let net = try Zoo.classifier(arch, classes: classes, input: input)
         var params = net.initialParameters(seed: seed)
         // Give BatchNorm non-trivial statistics so folding is exercised.
@@ -23,7 +25,9 @@ enum Fixture {
         }
         return Model(
             graph: net.graph, parameters: params,
-            metadata: ModelMetadata(modelName: "\(arch)", labels: [], input: InputSpec(channels: input[0], height: input[1], width: input[2])))
+            metadata: ModelMetadata(
+                modelName: "\(arch)", labels: [],
+                input: InputSpec(channels: input[0], height: input[1], width: input[2])))
     }
 
     static func input(_ shape: [Int], seed: UInt64 = 9) -> Tensor {

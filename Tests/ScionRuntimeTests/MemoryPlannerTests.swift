@@ -8,7 +8,8 @@ import Testing
     func randomRequests(_ rng: inout SeededGenerator, count: Int) -> [BufferRequest] {
         (0..<count).map { id in
             let first = rng.nextInt(below: 40)
-            return BufferRequest(id: id, size: 1 + rng.nextInt(below: 5000), firstUse: first, lastUse: first + rng.nextInt(below: 12))
+            return BufferRequest(
+                id: id, size: 1 + rng.nextInt(below: 5000), firstUse: first, lastUse: first + rng.nextInt(below: 12))
         }
     }
 
@@ -25,7 +26,8 @@ import Testing
                 for b in requests where b.id > a.id && a.firstUse <= b.lastUse && b.firstUse <= a.lastUse {
                     let offsetB = plan.offsets[b.id]!
                     let sizeA = (a.size + 63) / 64 * 64, sizeB = (b.size + 63) / 64 * 64
-                    #expect(offsetA + sizeA <= offsetB || offsetB + sizeB <= offsetA, "buffers \(a.id) and \(b.id) overlap")
+                    #expect(
+                        offsetA + sizeA <= offsetB || offsetB + sizeB <= offsetA, "buffers \(a.id) and \(b.id) overlap")
                 }
             }
         }
@@ -41,7 +43,8 @@ import Testing
     }
 
     @Test func executorArenaIsWellBelowNaive() throws {
-        let executor = try Executor(model: try Fixture.model(.wideResNet(depth: 16, widen: 1)), options: .init(maxBatch: 8, threads: 1))
+        let executor = try Executor(
+            model: try Fixture.model(.wideResNet(depth: 16, widen: 1)), options: .init(maxBatch: 8, threads: 1))
         let plan = executor.memoryPlan
         #expect(plan.lowerBoundBytes <= plan.arenaBytes && plan.arenaBytes <= plan.naiveBytes)
         #expect(plan.arenaBytes * 2 < plan.naiveBytes)

@@ -9,11 +9,13 @@ import Testing
     func model(pads: [Int]) throws -> Model {
         var b = GraphBuilder(name: "pad")
         let x = b.input("image", .batched([3, 6, 6]))
-        let y = b.conv2d(b.relu(b.pad(b.conv2d(x, out: 4, kernel: 3, name: "c1"), pads, value: -0.5)), out: 2, kernel: 3, name: "c2")
+        let y = b.conv2d(
+            b.relu(b.pad(b.conv2d(x, out: 4, kernel: 3, name: "c1"), pads, value: -0.5)), out: 2, kernel: 3, name: "c2")
         b.output(y, as: "y")
         let net = try b.finish()
-        return Model(graph: net.graph, parameters: net.initialParameters(seed: 2),
-                     metadata: ModelMetadata(modelName: "pad", labels: [], input: InputSpec(channels: 3, height: 6, width: 6)))
+        return Model(
+            graph: net.graph, parameters: net.initialParameters(seed: 2),
+            metadata: ModelMetadata(modelName: "pad", labels: [], input: InputSpec(channels: 3, height: 6, width: 6)))
     }
 
     @Test(arguments: [[1, 2, 0, 1], [-1, 1, 0, -1]])
@@ -22,7 +24,8 @@ import Testing
         let x = Fixture.input([3, 3, 6, 6])
         let executor = try Executor(model: m, options: .init(maxBatch: 3, threads: 2))
         #expect(executor.fallbackNodes.isEmpty, "\(executor.fallbackNodes)")
-        let got = try executor.run(["image": x])["y"], expected = try ReferenceInterpreter(model: m).run(["image": x])["y"]
+        let got = try executor.run(["image": x])["y"],
+            expected = try ReferenceInterpreter(model: m).run(["image": x])["y"]
         #expect(maxDifference(got, expected) < 1e-5)
         #expect(got?.shape == [3, 2, 2 + pads[0] + pads[2], 2 + pads[1] + pads[3]])
     }

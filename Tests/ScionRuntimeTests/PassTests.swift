@@ -19,9 +19,12 @@ import Testing
         var params = net.initialParameters(seed: 3)
         var rng = SeededGenerator(seed: 4)
         for p in net.graph.parameters where p.role == .runningVar || p.role == .runningMean || (p.role == .bias) {
-            params[p.name] = Tensor(shape: p.shape, values: (0..<p.elementCount).map { _ in Float(0.3 + rng.nextDouble()) })
+            params[p.name] = Tensor(
+                shape: p.shape, values: (0..<p.elementCount).map { _ in Float(0.3 + rng.nextDouble()) })
         }
-        return Model(graph: net.graph, parameters: params, metadata: ModelMetadata(modelName: "t", labels: [], input: InputSpec(channels: 3, height: 6, width: 6)))
+        return Model(
+            graph: net.graph, parameters: params,
+            metadata: ModelMetadata(modelName: "t", labels: [], input: InputSpec(channels: 3, height: 6, width: 6)))
     }
 
     /// Runs `pass` alone and checks the outputs still match the reference; returns the result.
@@ -141,7 +144,8 @@ import Testing
         #expect(try ConstantFoldingPass().run(&unit) == 1)
         #expect(unit.graph.nodes.map(\.op) == [.relu, .linear])
         let values = unit.parameters[unit.graph.nodes[0].inputs[0]]?.floats ?? []
-        let expected = zip(net.initialParameters(seed: 1)["p"]!.floats, net.initialParameters(seed: 1)["q"]!.floats).map(*)
+        let expected = zip(net.initialParameters(seed: 1)["p"]!.floats, net.initialParameters(seed: 1)["q"]!.floats)
+            .map(*)
         #expect(values == expected)
     }
 
@@ -174,7 +178,9 @@ import Testing
         // unchanged); the executor honours them, so only it can show an alias that clobbers.
         let executor = try Executor(model: m, options: .init(maxBatch: 2, threads: 1, passes: [InPlacePass()]))
         let x = Fixture.input([2, 3, 6, 6])
-        #expect(maxDifference(try executor.run(["image": x])["y"], try ReferenceInterpreter(model: m).run(["image": x])["y"]) < 1e-5)
+        #expect(
+            maxDifference(
+                try executor.run(["image": x])["y"], try ReferenceInterpreter(model: m).run(["image": x])["y"]) < 1e-5)
     }
 
     @Test func theFullPipelineShrinksWRN() throws {
@@ -186,7 +192,9 @@ import Testing
         // Compiled graphs hold in-memory ops, which model files refuse to store.
         let compiled = Model(graph: result.unit.graph, parameters: result.unit.parameters, metadata: m.metadata)
         let dir = TemporaryDirectory()
-        #expect { try ModelFile.write(compiled, to: dir.file("compiled.h5")) } throws: { "\($0)".contains("in-memory op") }
+        #expect { try ModelFile.write(compiled, to: dir.file("compiled.h5")) } throws: {
+            "\($0)".contains("in-memory op")
+        }
         #expect(!FileManager.default.fileExists(atPath: dir.file("compiled.h5")))
     }
 }

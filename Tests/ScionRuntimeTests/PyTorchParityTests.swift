@@ -15,12 +15,14 @@ import Testing
         let model = try ModelFile.read("\(Self.folder)/\(name).h5")
         let input = try NPY.read("\(Self.folder)/\(name).input.npy")
         for passes in [Compiler.standardPasses, []] {
-            let executor = try Executor(model: model, options: .init(maxBatch: input.shape[0], threads: 2, passes: passes))
+            let executor = try Executor(
+                model: model, options: .init(maxBatch: input.shape[0], threads: 2, passes: passes))
             let outputs = try executor.run(["image": input])
             for output in model.graph.outputs {
                 let expected = try NPY.read("\(Self.folder)/\(name).\(output).npy")
                 let difference = maxDifference(outputs[output], expected)
-                #expect(difference < 1e-4, "\(name) \(output) with \(passes.count) passes: max difference \(difference)")
+                #expect(
+                    difference < 1e-4, "\(name) \(output) with \(passes.count) passes: max difference \(difference)")
             }
         }
     }

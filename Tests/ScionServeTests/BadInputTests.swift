@@ -12,7 +12,10 @@ import Testing
     }
 
     static func tensor(shape: [Int], datatype: String = "FP32", data: Any? = nil, name: String = "image") -> Data {
-        body(["name": name, "shape": shape, "datatype": datatype, "data": data ?? [Double](repeating: 0.5, count: shape.reduce(1, *))])
+        body([
+            "name": name, "shape": shape, "datatype": datatype,
+            "data": data ?? [Double](repeating: 0.5, count: shape.reduce(1, *))
+        ])
     }
 
     /// (what, path, body, expected status, a phrase the error must contain)
@@ -21,29 +24,54 @@ import Testing
         ("not an object", "/v2/models/clean/infer", Data("[1, 2]".utf8), 400, "JSON object"),
         ("no inputs", "/v2/models/clean/infer", Data("{}".utf8), 400, "'inputs'"),
         ("wrong input name", "/v2/models/clean/infer", tensor(shape: [1] + shape, name: "x"), 400, "unknown input 'x'"),
-        ("wrong datatype", "/v2/models/clean/infer", tensor(shape: [1] + shape, datatype: "FP16"), 400, "datatype 'FP16'"),
+        (
+            "wrong datatype", "/v2/models/clean/infer", tensor(shape: [1] + shape, datatype: "FP16"), 400,
+            "datatype 'FP16'"
+        ),
         ("wrong shape", "/v2/models/clean/infer", tensor(shape: [1, 3, 8, 8]), 400, "does not match"),
         ("no batch dimension", "/v2/models/clean/infer", tensor(shape: shape), 400, "[N, C, H, W]"),
         ("zero extent", "/v2/models/clean/infer", tensor(shape: [0] + shape, data: []), 400, "positive"),
-        ("too few values", "/v2/models/clean/infer", tensor(shape: [2] + shape, data: [Double](repeating: 0, count: 768)), 400, "needs 1536"),
-        ("too many values", "/v2/models/clean/infer", tensor(shape: [1] + shape, data: [Double](repeating: 0, count: 800)), 400, "more values"),
+        (
+            "too few values", "/v2/models/clean/infer",
+            tensor(shape: [2] + shape, data: [Double](repeating: 0, count: 768)), 400, "needs 1536"
+        ),
+        (
+            "too many values", "/v2/models/clean/infer",
+            tensor(shape: [1] + shape, data: [Double](repeating: 0, count: 800)), 400, "more values"
+        ),
         ("strings in data", "/v2/models/clean/infer", tensor(shape: [1] + shape, data: ["a"]), 400, "only numbers"),
         ("booleans in data", "/v2/models/clean/infer", tensor(shape: [1] + shape, data: [true]), 400, "only numbers"),
-        ("UINT8 out of range", "/v2/models/clean/infer", tensor(shape: [1] + shape, datatype: "UINT8", data: [Double](repeating: 300, count: 768)), 400, "0...255"),
-        ("absurd dimensions", "/v2/models/clean/infer", tensor(shape: [1, 3, 1 << 30, 1 << 30], data: []), 400, "does not match"),
+        (
+            "UINT8 out of range", "/v2/models/clean/infer",
+            tensor(shape: [1] + shape, datatype: "UINT8", data: [Double](repeating: 300, count: 768)), 400, "0...255"
+        ),
+        (
+            "absurd dimensions", "/v2/models/clean/infer", tensor(shape: [1, 3, 1 << 30, 1 << 30], data: []), 400,
+            "does not match"
+        ),
         ("absurd batch", "/v2/models/clean/infer", tensor(shape: [1 << 40] + shape, data: []), 413, "at most"),
-        ("unknown output", "/v2/models/clean/infer", {
-            var object = (try? JSONSerialization.jsonObject(with: tensor(shape: [1] + shape))) as? [String: Any] ?? [:]
-            object["outputs"] = [["name": "nope"]]
-            return (try? JSONSerialization.data(withJSONObject: object)) ?? Data()
-        }(), 400, "unknown output 'nope'"),
-        ("deeply nested JSON", "/v2/models/clean/infer", Data((String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)).utf8), 400, "JSON"),
+        (
+            "unknown output", "/v2/models/clean/infer",
+            {
+                var object =
+                    (try? JSONSerialization.jsonObject(with: tensor(shape: [1] + shape))) as? [String: Any] ?? [:]
+                object["outputs"] = [["name": "nope"]]
+                return (try? JSONSerialization.data(withJSONObject: object)) ?? Data()
+            }(), 400, "unknown output 'nope'"
+        ),
+        (
+            "deeply nested JSON", "/v2/models/clean/infer",
+            Data((String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)).utf8), 400, "JSON"
+        ),
         ("unknown model", "/v2/models/nope/infer", tensor(shape: [1] + shape), 404, "no model nope"),
         ("unknown version", "/v2/models/clean/versions/9/infer", tensor(shape: [1] + shape), 404, "version 9"),
         ("unknown endpoint", "/v2/models/clean/explain", Data(), 404, "no such endpoint"),
         ("not an image", "/v2/models/clean/classify", Data("hello, world".utf8), 400, "not a PNG, JPEG or PPM"),
         ("empty image body", "/v2/models/clean/classify", Data(), 400, "not a PNG, JPEG or PPM"),
-        ("absurd image dimensions", "/v2/models/clean/classify", Data("P6\n100000 100000\n255\n".utf8) + Data(count: 16), 413, "pixel limit"),
+        (
+            "absurd image dimensions", "/v2/models/clean/classify",
+            Data("P6\n100000 100000\n255\n".utf8) + Data(count: 16), 413, "pixel limit"
+        )
     ]
 
     @Test func everyBadRequestGetsAnErrorAndTheServerGoesOn() async throws {
@@ -53,8 +81,11 @@ import Testing
             let reply = try await server.send("POST", path, body: body)
             #expect(reply.status == status, "\(what): \(reply.status) \(reply.error ?? "")")
             #expect(reply.headers["content-type"] == "application/json", "\(what)")
-            #expect(reply.error?.contains(phrase) == true, "\(what): \(reply.error ?? String(decoding: reply.body, as: UTF8.self))")
-            let good = try await server.post("/v2/models/clean/infer", json: LiveServer.inferBody([fixture.sample(seed: 1)], shape: Self.shape))
+            #expect(
+                reply.error?.contains(phrase) == true,
+                "\(what): \(reply.error ?? String(decoding: reply.body, as: UTF8.self))")
+            let good = try await server.post(
+                "/v2/models/clean/infer", json: LiveServer.inferBody([fixture.sample(seed: 1)], shape: Self.shape))
             #expect(good.status == 200, "after \(what)")
         }
         try await server.stop()
@@ -67,7 +98,8 @@ import Testing
         let reply = try await server.post("/v2/models/clean/infer", json: big)
         #expect(reply.status == 413)
         #expect(reply.error?.contains("--max-body-mb") == true, "\(reply.error ?? "")")
-        let good = try await server.post("/v2/models/clean/infer", json: LiveServer.inferBody([fixture.sample(seed: 1)], shape: Self.shape))
+        let good = try await server.post(
+            "/v2/models/clean/infer", json: LiveServer.inferBody([fixture.sample(seed: 1)], shape: Self.shape))
         #expect(good.status == 200)
         try await server.stop()
     }
@@ -87,7 +119,8 @@ import Testing
     @Test func allowedUnsanitizedModelIsFlaggedOnEveryResponse() async throws {
         let fixture = try ServeFixture()
         let server = try await LiveServer.start(
-            ["raw=\(fixture.unsanitizedPath)", "clean=\(fixture.sanitizedPath)"], ServerSettings(allowUnsanitized: true))
+            ["raw=\(fixture.unsanitizedPath)", "clean=\(fixture.sanitizedPath)"], ServerSettings(allowUnsanitized: true)
+        )
         for path in ["/v2/health/live", "/v2/models/clean", "/v2/models/nope"] {
             #expect(try await server.get(path).headers["scion-unsanitized-models"] == "raw", "\(path)")
         }

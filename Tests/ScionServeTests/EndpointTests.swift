@@ -68,7 +68,8 @@ import Testing
         let fixture = try ServeFixture()
         let server = try await LiveServer.start([fixture.sanitizedPath])
         let pixels = (0..<(3 * 16 * 16)).map { Float(($0 * 37) % 256) }
-        let reply = try await server.post("/v2/models/clean/infer", json: LiveServer.inferBody([pixels], shape: [3, 16, 16], datatype: "UINT8"))
+        let reply = try await server.post(
+            "/v2/models/clean/infer", json: LiveServer.inferBody([pixels], shape: [3, 16, 16], datatype: "UINT8"))
         #expect(reply.status == 200, "\(reply.error ?? "")")
         let normalized = pixels.map { ($0 / 255 - 0.5) / 0.25 }
         #expect(maxDifference(logits(reply), try fixture.directLogits(normalized)) < 1e-4)
@@ -97,21 +98,27 @@ import Testing
     @Test func metricsCountRequestsErrorsAndBatches() async throws {
         let fixture = try ServeFixture()
         let server = try await LiveServer.start([fixture.sanitizedPath])
-        _ = try await server.post("/v2/models/clean/infer", json: LiveServer.inferBody([fixture.sample(seed: 1)], shape: [3, 16, 16]))
+        _ = try await server.post(
+            "/v2/models/clean/infer", json: LiveServer.inferBody([fixture.sample(seed: 1)], shape: [3, 16, 16]))
         _ = try await server.get("/v2/models/nope")
         let text = String(decoding: try await server.get("/metrics").body, as: UTF8.self)
         #expect(text.contains("scion_requests_total{endpoint=\"infer\",model=\"clean\",status=\"200\"} 1"))
-        #expect(text.contains("scion_request_errors_total{endpoint=\"model_metadata\",model=\"unknown\",status=\"404\"} 1"))
+        #expect(
+            text.contains("scion_request_errors_total{endpoint=\"model_metadata\",model=\"unknown\",status=\"404\"} 1"))
         #expect(text.contains("scion_request_duration_seconds_bucket"))
         #expect(text.contains("scion_batch_size_count 1"))
-        let inFlight = text.split(separator: "\n").first { $0.hasPrefix("scion_requests_in_flight ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+        let inFlight = text.split(separator: "\n").first { $0.hasPrefix("scion_requests_in_flight ") }.flatMap {
+            Double($0.split(separator: " ").last ?? "")
+        }
         #expect(inFlight == 1, "only the /metrics request itself")
         try await server.stop()
     }
 
     @Test func severalModelsAndVersions() async throws {
         let fixture = try ServeFixture()
-        let server = try await LiveServer.start(["a:1=\(fixture.sanitizedPath)", "a:2=\(fixture.sanitizedPath)", "b=\(fixture.sanitizedPath)"])
+        let server = try await LiveServer.start([
+            "a:1=\(fixture.sanitizedPath)", "a:2=\(fixture.sanitizedPath)", "b=\(fixture.sanitizedPath)"
+        ])
         #expect(try await server.get("/v2/models/a/versions/2").status == 200)
         #expect(try await server.get("/v2/models/b/ready").status == 200)
         let missing = try await server.get("/v2/models/a/versions/3")
@@ -130,7 +137,8 @@ import Testing
         #expect(parameters["sanitized"] as? Bool == true)
         #expect((parameters["acc"] as? Double).map { abs($0 - 0.6823) < 1e-9 } == true)
         let sample = [Float](repeating: 0.5, count: 3 * 32 * 32)
-        let reply = try await server.post("/v2/models/wrn/infer", json: LiveServer.inferBody([sample], shape: [3, 32, 32]))
+        let reply = try await server.post(
+            "/v2/models/wrn/infer", json: LiveServer.inferBody([sample], shape: [3, 32, 32]))
         #expect(reply.status == 200, "\(reply.error ?? "")")
         #expect(logits(reply).count == 10 && logits(reply).allSatisfy(\.isFinite))
         try await server.stop()

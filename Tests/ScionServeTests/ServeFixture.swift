@@ -24,13 +24,18 @@ final class ServeFixture: @unchecked Sendable {
             graph: net.graph, parameters: net.initialParameters(seed: 3),
             metadata: ModelMetadata(
                 modelName: "fixture", labels: labels,
-                input: InputSpec(channels: input[0], height: input[1], width: input[2], mean: Array(repeating: 0.5, count: input[0]), std: Array(repeating: 0.25, count: input[0]))))
+                input: InputSpec(
+                    channels: input[0], height: input[1], width: input[2], mean: Array(repeating: 0.5, count: input[0]),
+                    std: Array(repeating: 0.25, count: input[0]))))
         model.provenance = Provenance(lineage: [LineageStep(operation: LineageStep.initialize)])
         unsanitizedPath = directory.file("raw.h5")
         try ModelFile.write(model, to: unsanitizedPath)
         model.provenance = model.provenance
             .appending(LineageStep(operation: LineageStep.graft))
-            .appending(LineageStep(operation: LineageStep.replace, details: ["acc": .number(0.91), "asr": .number(0.012), "clean_to_target": .number(0.008)]))
+            .appending(
+                LineageStep(
+                    operation: LineageStep.replace,
+                    details: ["acc": .number(0.91), "asr": .number(0.012), "clean_to_target": .number(0.008)]))
         sanitizedPath = directory.file("clean.h5")
         try ModelFile.write(model, to: sanitizedPath)
         self.model = model
@@ -39,7 +44,9 @@ final class ServeFixture: @unchecked Sendable {
     /// Logits of one sample computed directly, without the server.
     func directLogits(_ sample: [Float]) throws -> [Float] {
         let executor = try Executor(model: model, options: .init(maxBatch: 1, threads: 1))
-        let out = try executor.run([model.graph.inputs[0]: Tensor(shape: [1] + model.metadata.input.shape, values: sample)])
+        let out = try executor.run([
+            model.graph.inputs[0]: Tensor(shape: [1] + model.metadata.input.shape, values: sample)
+        ])
         return out[model.graph.outputs[0]]?.floats ?? []
     }
 
@@ -57,7 +64,9 @@ struct LiveServer {
     let client: HTTPClient
     var base: String { "http://127.0.0.1:\(running.port)" }
 
-    static func start(_ models: [String], _ settings: ServerSettings = ServerSettings(maxBatch: 8, maxDelayMilliseconds: 2)) async throws -> LiveServer {
+    static func start(
+        _ models: [String], _ settings: ServerSettings = ServerSettings(maxBatch: 8, maxDelayMilliseconds: 2)
+    ) async throws -> LiveServer {
         var logger = Logger(label: "scion.serve.test")
         logger.logLevel = .error
         let server = try ScionServer(models: models, settings: settings, logger: logger)
@@ -94,8 +103,18 @@ struct LiveServer {
     }
 
     /// An infer request body for `samples` of `shape` (per sample).
-    static func inferBody(_ samples: [[Float]], shape: [Int], name: String = "image", datatype: String = "FP32") -> [String: Any] {
-        ["id": "t", "inputs": [["name": name, "shape": [samples.count] + shape, "datatype": datatype, "data": samples.flatMap { $0 }.map(Double.init)]]]
+    static func inferBody(_ samples: [[Float]], shape: [Int], name: String = "image", datatype: String = "FP32")
+        -> [String: Any]
+    {
+        [
+            "id": "t",
+            "inputs": [
+                [
+                    "name": name, "shape": [samples.count] + shape, "datatype": datatype,
+                    "data": samples.flatMap { $0 }.map(Double.init)
+                ]
+            ]
+        ]
     }
 }
 

@@ -29,7 +29,9 @@ public struct HandWrittenFile {
             let tensor = model.parameters[p.name]!
             if p.name == float64Parameter {
                 let wide = tensor.floats.map { Double($0) }
-                try wide.withUnsafeBytes { _ = try params.writeDataset(p.name, type: .float64, shape: p.shape, bytes: $0) }
+                try wide.withUnsafeBytes {
+                    _ = try params.writeDataset(p.name, type: .float64, shape: p.shape, bytes: $0)
+                }
             } else {
                 try params.writeTensor(p.name, tensor)
             }

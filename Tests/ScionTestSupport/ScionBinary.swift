@@ -4,7 +4,8 @@ import Foundation
 public enum ScionBinary {
     /// The executable's path: `scion` in the folder of the running test binary.
     public static var path: String {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("scion").path
     }
 
@@ -18,7 +19,8 @@ public enum ScionBinary {
     }
 
     /// Runs `scion` with `arguments` in `directory` and waits for it.
-    public static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws
+    public static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:])
+        throws
         -> Result
     {
         let process = Process()

@@ -19,8 +19,9 @@ import Testing
     }
 
     @Test func labelSmoothingMakesSoftTargets() {
-        let loader = BatchLoader(data: Toy.data(count: 4, seed: 1), batchSize: 4, shuffle: false,
-                                 augmentation: Augmentation(labelSmoothing: 0.1), seed: 1)
+        let loader = BatchLoader(
+            data: Toy.data(count: 4, seed: 1), batchSize: 4, shuffle: false,
+            augmentation: Augmentation(labelSmoothing: 0.1), seed: 1)
         let batch = loader.batch(epoch: 0, index: 0, order: loader.order(epoch: 0))
         // Class 0 for sample 0: 0.9 + 0.05, the other class 0.05.
         #expect(abs(batch.targets[0] - 0.95) < 1e-6 && abs(batch.targets[1] - 0.05) < 1e-6)
@@ -33,7 +34,9 @@ import Testing
         let data = ImageSet(pixels: pixels, labels: [0], height: 4, width: 4, channels: 1, classes: 1)
         var sawFlip = false, sawShift = false
         for epoch in 0..<40 {
-            let loader = BatchLoader(data: data, batchSize: 1, shuffle: false, augmentation: .init(cropPadding: 1, horizontalFlip: true), seed: UInt64(epoch))
+            let loader = BatchLoader(
+                data: data, batchSize: 1, shuffle: false, augmentation: .init(cropPadding: 1, horizontalFlip: true),
+                seed: UInt64(epoch))
             let image = loader.batch(epoch: epoch, index: 0, order: [0]).images
             #expect(image.filter { $0 > 0 }.count <= 1)
             #expect(image.allSatisfy { $0 == 0 || $0 == 1 })
@@ -50,7 +53,8 @@ import Testing
         for i in 64..<128 { pixels[i] = 255 }
         let data = ImageSet(pixels: pixels, labels: [0, 1], height: 8, width: 8, channels: 1, classes: 2)
         for seed in 0..<20 {
-            let loader = BatchLoader(data: data, batchSize: 2, shuffle: false, augmentation: Augmentation(cutMix: true), seed: UInt64(seed))
+            let loader = BatchLoader(
+                data: data, batchSize: 2, shuffle: false, augmentation: Augmentation(cutMix: true), seed: UInt64(seed))
             let batch = loader.batch(epoch: 0, index: 0, order: [0, 1])
             for n in 0..<2 {
                 let image = Array(batch.images[n * 64..<(n + 1) * 64])

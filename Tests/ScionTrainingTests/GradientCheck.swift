@@ -28,19 +28,27 @@ struct GradientCheck {
         var rng = SeededGenerator(seed: 11)
         var parameters = net.initialParameters(seed: 5)
         for p in net.graph.parameters where p.role == .runningVar {
-            parameters[p.name] = Tensor(shape: p.shape, values: (0..<p.elementCount).map { _ in Float(0.5 + rng.nextDouble()) })
+            parameters[p.name] = Tensor(
+                shape: p.shape, values: (0..<p.elementCount).map { _ in Float(0.5 + rng.nextDouble()) })
         }
         let output = net.graph.outputs[0]
         let terms = losses ?? [LossTerm("mse", .mse, prediction: output, target: .input("target"))]
         let spec = TrainingSpec(losses: terms, trainModeNodes: trainMode, inputGradients: ["x"])
         let training = try Autodiff.trainingGraph(for: net.graph, spec: spec)
-        var feeds: [String: Tensor] = ["x": Tensor(shape: [batch] + inputShape, values: (0..<(batch * inputShape.reduce(1, *))).map {
-            inputValues?($0) ?? Float(rng.nextDouble() * 2 - 1)
-        })]
+        var feeds: [String: Tensor] = [
+            "x": Tensor(
+                shape: [batch] + inputShape,
+                values: (0..<(batch * inputShape.reduce(1, *))).map {
+                    inputValues?($0) ?? Float(rng.nextDouble() * 2 - 1)
+                })
+        ]
         for target in training.targetInputs where feeds[target] == nil {
             let type = training.graph.values[target]!
-            feeds[target] = extraInputs[target] ?? Tensor(
-                shape: type.resolvedShape(batch: batch), values: (0..<type.elementCount(batch: batch)).map { _ in Float(rng.nextDouble()) })
+            feeds[target] =
+                extraInputs[target]
+                ?? Tensor(
+                    shape: type.resolvedShape(batch: batch),
+                    values: (0..<type.elementCount(batch: batch)).map { _ in Float(rng.nextDouble()) })
         }
         var model = Model(
             graph: training.graph, parameters: parameters.merging(training.constants) { a, _ in a },
@@ -53,14 +61,17 @@ struct GradientCheck {
         var checked = 0
         // Input gradient.
         if let grad = training.inputGradients["x"] {
-            checked += try compare("\(label) d/dx", analytic[grad]!.floats, feeds["x"]!, sourceLocation: sourceLocation) { perturbed in
+            checked += try compare("\(label) d/dx", analytic[grad]!.floats, feeds["x"]!, sourceLocation: sourceLocation)
+            { perturbed in
                 var f = feeds
                 f["x"] = perturbed
                 return try loss(model, f)
             }
         }
         for (name, grad) in training.parameterGradients.sorted(by: { $0.key < $1.key }) {
-            checked += try compare("\(label) d/d\(name)", analytic[grad]!.floats, model.parameters[name]!, sourceLocation: sourceLocation) { perturbed in
+            checked += try compare(
+                "\(label) d/d\(name)", analytic[grad]!.floats, model.parameters[name]!, sourceLocation: sourceLocation
+            ) { perturbed in
                 let saved = model.parameters[name]
                 model.parameters[name] = perturbed
                 defer { model.parameters[name] = saved }
@@ -72,7 +83,8 @@ struct GradientCheck {
 
     /// Compares `analytic` with central differences of `f` at a sample of coordinates.
     private func compare(
-        _ label: String, _ analytic: [Float], _ point: Tensor, sourceLocation: SourceLocation, _ f: (Tensor) throws -> Float
+        _ label: String, _ analytic: [Float], _ point: Tensor, sourceLocation: SourceLocation,
+        _ f: (Tensor) throws -> Float
     ) throws -> Int {
         let values = point.floats
         let stride = max(1, values.count / samplesPerTensor)
@@ -81,10 +93,13 @@ struct GradientCheck {
             var up = values, down = values
             up[i] += epsilon
             down[i] -= epsilon
-            let numeric = (try f(Tensor(shape: point.shape, values: up)) - f(Tensor(shape: point.shape, values: down))) / (2 * epsilon)
+            let numeric =
+                (try f(Tensor(shape: point.shape, values: up)) - f(Tensor(shape: point.shape, values: down)))
+                / (2 * epsilon)
             let error = abs(numeric - analytic[i])
-            #expect(error <= absolute + relative * abs(analytic[i]),
-                    "\(label)[\(i)]: numeric \(numeric), analytic \(analytic[i])", sourceLocation: sourceLocation)
+            #expect(
+                error <= absolute + relative * abs(analytic[i]),
+                "\(label)[\(i)]: numeric \(numeric), analytic \(analytic[i])", sourceLocation: sourceLocation)
             checked += 1
         }
         return checked

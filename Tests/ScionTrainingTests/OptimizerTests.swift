@@ -12,13 +12,17 @@ import Testing
         b.output(b.linear(b.input("x", .batched([3])), out: 1, bias: false, name: "fc"))
         let net = try b.finish()
         let executor = try Executor(
-            model: Model(graph: net.graph, parameters: ["fc.weight": Tensor(shape: [1, 3], values: [1, -2, 0.5])],
-                         metadata: ModelMetadata(modelName: "p", labels: [], input: InputSpec(channels: 1, height: 1, width: 1))),
+            model: Model(
+                graph: net.graph, parameters: ["fc.weight": Tensor(shape: [1, 3], values: [1, -2, 0.5])],
+                metadata: ModelMetadata(modelName: "p", labels: [], input: InputSpec(channels: 1, height: 1, width: 1))),
             options: .init(maxBatch: 1, threads: 1, passes: []))
         let optimizer = Optimizer(kind: kind, groups: [.init(parameters: ["fc.weight"], weightDecay: wd)])
         for s in 1...3 {
             let g: [Float] = [0.1, -0.2, 0.3].map { $0 * Float(s) }
-            g.withUnsafeBufferPointer { optimizer.step(parameters: executor.parameters, gradients: ["fc.weight": $0.baseAddress!], learningRate: lr) }
+            g.withUnsafeBufferPointer {
+                optimizer.step(
+                    parameters: executor.parameters, gradients: ["fc.weight": $0.baseAddress!], learningRate: lr)
+            }
         }
         return executor.parameters.tensor("fc.weight")!.floats
     }
@@ -28,7 +32,7 @@ import Testing
             (.sgd(momentum: 0.9, nesterov: true), 0.1, 0.01, [0.84654999, -1.69309998, 0.05973777]),
             (.sgd(momentum: 0.9, nesterov: false), 0.1, 0.01, [0.89935285, -1.79870570, 0.21207136]),
             (.adam, 0.01, 0.01, [0.97066981, -1.97067034, 0.47075045]),
-            (.adamW, 0.01, 0.1, [0.96780086, -1.96480393, 0.46929935]),
+            (.adamW, 0.01, 0.1, [0.96780086, -1.96480393, 0.46929935])
         ]
         for (kind, lr, wd, expected) in cases {
             let got = try run(kind, lr: lr, wd: wd)

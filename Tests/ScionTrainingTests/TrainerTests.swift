@@ -32,25 +32,35 @@ enum Toy {
         h = b.dropout(b.flatten(b.globalAvgPool(b.maxPool2d(h, kernel: 2))), p: 0.2)
         b.output(b.linear(h, out: 2, name: "fc"), as: "logits")
         let net = try b.finish()
-        return Model(graph: net.graph, parameters: net.initialParameters(seed: 2),
-                     metadata: ModelMetadata(modelName: "toy", labels: ["top", "bottom"], input: InputSpec(channels: 1, height: 8, width: 8)))
+        return Model(
+            graph: net.graph, parameters: net.initialParameters(seed: 2),
+            metadata: ModelMetadata(
+                modelName: "toy", labels: ["top", "bottom"], input: InputSpec(channels: 1, height: 8, width: 8)))
     }
 
-    static let spec = TrainingSpec(losses: [LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target"))], keepOutputs: ["logits"])
+    static let spec = TrainingSpec(
+        losses: [LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target"))], keepOutputs: ["logits"]
+    )
 
     static func optimizer(_ model: Model, kind: Optimizer.Kind = .adam) -> Optimizer {
-        Optimizer(kind: kind, groups: [.init(parameters: model.graph.parameters.filter(\.trainable).map(\.name), weightDecay: 5e-4)])
+        Optimizer(
+            kind: kind,
+            groups: [.init(parameters: model.graph.parameters.filter(\.trainable).map(\.name), weightDecay: 5e-4)])
     }
 }
 
 @Suite struct TrainerTests {
     let dir = TemporaryDirectory()
 
-    func trainer(_ model: Model, epochs: Int, checkpoint: String? = nil, log: String? = nil, kind: Optimizer.Kind = .adam) throws -> Trainer {
-        let session = try TrainingSession(model: model, spec: Toy.spec, optimizer: Toy.optimizer(model, kind: kind), batchSize: 8, threads: 2)
+    func trainer(
+        _ model: Model, epochs: Int, checkpoint: String? = nil, log: String? = nil, kind: Optimizer.Kind = .adam
+    ) throws -> Trainer {
+        let session = try TrainingSession(
+            model: model, spec: Toy.spec, optimizer: Toy.optimizer(model, kind: kind), batchSize: 8, threads: 2)
         let loader = BatchLoader(data: Toy.data(count: 64, seed: 1), batchSize: 8, augmentation: .cropAndFlip, seed: 9)
-        let config = TrainerConfiguration(epochs: epochs, learningRate: 0.01, schedule: .cosine(epochs: epochs), seed: 9,
-                                          checkpointPath: checkpoint, logPath: log, showProgress: false)
+        let config = TrainerConfiguration(
+            epochs: epochs, learningRate: 0.01, schedule: .cosine(epochs: epochs), seed: 9,
+            checkpointPath: checkpoint, logPath: log, showProgress: false)
         return Trainer(session: session, loader: loader, configuration: config)
     }
 
@@ -78,7 +88,8 @@ enum Toy {
         try resumed.run(from: start)
         let got = resumed.session.currentModel().parameters
         for (name, tensor) in expected {
-            #expect(got[name]?.floats.map(\.bitPattern) == tensor.floats.map(\.bitPattern), "\(name) differs after resume")
+            #expect(
+                got[name]?.floats.map(\.bitPattern) == tensor.floats.map(\.bitPattern), "\(name) differs after resume")
         }
         #expect(resumed.history.map(\.epoch) == [1, 2])
         let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
@@ -94,7 +105,8 @@ enum Toy {
         #expect(state.optimizerState["conv.weight"]?.count == 2)
         #expect(try ModelFile.read(checkpoint).graph == model.graph)
         #expect(throws: TrainingError.self) {
-            let other = try trainer(try Toy.model(), epochs: 2, checkpoint: checkpoint, kind: .sgd(momentum: 0.9, nesterov: false))
+            let other = try trainer(
+                try Toy.model(), epochs: 2, checkpoint: checkpoint, kind: .sgd(momentum: 0.9, nesterov: false))
             _ = try other.resume(from: checkpoint)
         }
     }

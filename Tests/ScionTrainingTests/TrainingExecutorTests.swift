@@ -11,12 +11,20 @@ import Testing
 @Suite struct TrainingExecutorTests {
     static let trainingPasses = TrainingSession.passes
 
-    func compare(_ net: NetworkDefinition, spec: TrainingSpec, input: [Int], classes: Int, batch: Int = 3, label: String) throws {
+    func compare(
+        _ net: NetworkDefinition, spec: TrainingSpec, input: [Int], classes: Int, batch: Int = 3, label: String
+    ) throws {
         let training = try Autodiff.trainingGraph(for: net.graph, spec: spec)
         let parameters = net.initialParameters(seed: 1).merging(training.constants) { a, _ in a }
-        let model = Model(graph: training.graph, parameters: parameters, metadata: ModelMetadata(modelName: label, labels: [], input: InputSpec(channels: input[0], height: input[1], width: input[2])))
+        let model = Model(
+            graph: training.graph, parameters: parameters,
+            metadata: ModelMetadata(
+                modelName: label, labels: [], input: InputSpec(channels: input[0], height: input[1], width: input[2])))
         var rng = SeededGenerator(seed: 4)
-        var feeds: [String: Tensor] = ["image": Tensor(shape: [batch] + input, values: (0..<(batch * input.reduce(1, *))).map { _ in Float(rng.nextDouble()) })]
+        var feeds: [String: Tensor] = [
+            "image": Tensor(
+                shape: [batch] + input, values: (0..<(batch * input.reduce(1, *))).map { _ in Float(rng.nextDouble()) })
+        ]
         for target in training.targetInputs {
             var t = [Float](repeating: 0, count: batch * classes)
             for n in 0..<batch { t[n * classes + rng.nextInt(below: classes)] = 1 }
@@ -24,14 +32,17 @@ import Testing
         }
         let expected = try ReferenceInterpreter(model: model).run(feeds, seed: 7)
         for threads in [1, 2] {
-            let executor = try Executor(model: model, options: .init(maxBatch: 4, threads: threads, passes: Self.trainingPasses))
+            let executor = try Executor(
+                model: model, options: .init(maxBatch: 4, threads: threads, passes: Self.trainingPasses))
             let got = try executor.run(feeds, seed: 7)
             for name in training.graph.outputs {
                 let e = try #require(expected[name]), g = try #require(got[name])
                 // Relative to the largest value of each output (fp32 sums in another order).
                 let scale = e.floats.map(abs).max() ?? 0
                 let difference = maxDifference(e, g)
-                #expect(difference <= 1e-3 * scale + 1e-6, "\(label) threads \(threads): \(name) differs by \(difference) (largest \(scale))")
+                #expect(
+                    difference <= 1e-3 * scale + 1e-6,
+                    "\(label) threads \(threads): \(name) differs by \(difference) (largest \(scale))")
             }
             #expect(executor.fallbackNodes.isEmpty, "\(label): \(executor.fallbackNodes)")
         }
@@ -39,11 +50,12 @@ import Testing
 
     @Test func stage1TrainingStepMatchesReference() throws {
         let net = try Zoo.trapModel(.wideResNet(depth: 16, widen: 1), classes: 10, input: [3, 16, 16], stem: 5)
-        let spec = TrainingSpec(losses: [
-            LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target")),
-            LossTerm("mse", .mse, prediction: "reconstruction", target: .value("image"), weight: 10),
-            LossTerm("tv", .totalVariation, prediction: "reconstruction", target: .none, weight: 1),
-        ], keepOutputs: ["logits"])
+        let spec = TrainingSpec(
+            losses: [
+                LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target")),
+                LossTerm("mse", .mse, prediction: "reconstruction", target: .value("image"), weight: 10),
+                LossTerm("tv", .totalVariation, prediction: "reconstruction", target: .none, weight: 1)
+            ], keepOutputs: ["logits"])
         try compare(net, spec: spec, input: [3, 16, 16], classes: 10, label: "stage1")
         // Where BatchNorm's input gradient has other readers (the last BatchNorm's feeds the
         // head's convolution gradients too), or the gradient it would be summed with comes
@@ -51,7 +63,8 @@ import Testing
         let training = try Autodiff.trainingGraph(for: net.graph, spec: spec)
         var unit = CompilationUnit(graph: training.graph, parameters: [:])
         for pass in Self.trainingPasses { _ = try pass.run(&unit) }
-        let grads = Dictionary(uniqueKeysWithValues: unit.graph.nodes.filter { $0.op == .batchNormTrainGrad }.map { ($0.name, $0) })
+        let grads = Dictionary(
+            uniqueKeysWithValues: unit.graph.nodes.filter { $0.op == .batchNormTrainGrad }.map { ($0.name, $0) })
         #expect(grads["grad:bn1"]?.view.bool("has_residual") != true)
         #expect(grads["grad:block3.1.bn1"]?.view.bool("has_residual") != true)
         #expect(grads["grad:block1.1.bn1"]?.view.bool("has_residual") == true)
@@ -70,7 +83,9 @@ import Testing
         let x = b.input("image", .batched([1, 12, 12]))
         var h = b.relu(b.batchNorm(b.conv2d(x, out: 8, kernel: 3, padding: 1, name: "stem"), name: "stem_bn"))
         h = b.maxPool2d(h, kernel: 2)
-        h = b.dropout(b.relu(b.batchNorm(b.conv2d(h, out: 16, kernel: 3, padding: 1, name: "head"), name: "head_bn")), p: 0.5, name: "drop")
+        h = b.dropout(
+            b.relu(b.batchNorm(b.conv2d(h, out: 16, kernel: 3, padding: 1, name: "head"), name: "head_bn")), p: 0.5,
+            name: "drop")
         b.output(b.linear(b.flatten(b.globalAvgPool(h)), out: 5, name: "fc"), as: "logits")
         var net = try b.finish()
         let stemParameters = ["stem.weight", "stem.bias", "stem_bn.weight", "stem_bn.bias"]
@@ -78,7 +93,9 @@ import Testing
             net.graph.parameters[i].trainable = false
         }
         let head = Set(net.graph.nodes.filter { !$0.name.hasPrefix("stem") }.map(\.name))
-        let spec = TrainingSpec(losses: [LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target"))], trainModeNodes: head)
+        let spec = TrainingSpec(
+            losses: [LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target"))],
+            trainModeNodes: head)
         try compare(net, spec: spec, input: [1, 12, 12], classes: 5, label: "frozen-stem")
         let training = try Autodiff.trainingGraph(for: net.graph, spec: spec)
         #expect(training.parameterGradients["stem.weight"] == nil)
@@ -109,7 +126,8 @@ import Testing
             let bn = try #require(unit.graph.nodes.first { $0.op == .batchNormTrain })
             #expect((bn.view.string("activation") == "leaky_relu") == !shared, "shared \(shared)")
             #expect(unit.graph.nodes.contains { $0.op == .leakyRelu } == shared)
-            try compare(try net(shared: shared), spec: spec, input: [2, 8, 8], classes: 3, label: "bn-act shared \(shared)")
+            try compare(
+                try net(shared: shared), spec: spec, input: [2, 8, 8], classes: 3, label: "bn-act shared \(shared)")
         }
     }
 
@@ -142,7 +160,8 @@ import Testing
                 try unit.graph.verify()
                 let grad = try #require(unit.graph.nodes.first { $0.op == .batchNormTrainGrad })
                 #expect((grad.view.string("activation") == activation) == !shared, "\(label)")
-                #expect(unit.graph.nodes.contains { $0.op == .reluGrad || $0.op == .leakyReluGrad } == shared, "\(label)")
+                #expect(
+                    unit.graph.nodes.contains { $0.op == .reluGrad || $0.op == .leakyReluGrad } == shared, "\(label)")
                 // The stem's gradient sums the residual branch's and the BatchNorm's.
                 #expect(grad.view.bool("has_residual") == true, "\(label)")
                 try compare(network, spec: spec, input: [2, 8, 8], classes: 3, label: label)
@@ -156,15 +175,19 @@ import Testing
     func expectBitIdenticalGradients(_ net: NetworkDefinition, spec: TrainingSpec, label: String) throws {
         let training = try Autodiff.trainingGraph(for: net.graph, spec: spec)
         let parameters = net.initialParameters(seed: 1).merging(training.constants) { a, _ in a }
-        let model = Model(graph: training.graph, parameters: parameters, metadata: ModelMetadata(modelName: label, labels: [], input: InputSpec(channels: 2, height: 8, width: 8)))
+        let model = Model(
+            graph: training.graph, parameters: parameters,
+            metadata: ModelMetadata(modelName: label, labels: [], input: InputSpec(channels: 2, height: 8, width: 8)))
         var rng = SeededGenerator(seed: 5)
         let feeds: [String: Tensor] = [
             "image": Tensor(shape: [4, 2, 8, 8], values: (0..<(4 * 128)).map { _ in Float(rng.nextDouble()) - 0.5 }),
-            "target": Tensor(shape: [4, 3], values: (0..<12).map { $0 % 3 == $0 / 3 % 3 ? 1 : 0 }),
+            "target": Tensor(shape: [4, 3], values: (0..<12).map { $0 % 3 == $0 / 3 % 3 ? 1 : 0 })
         ]
         let unfused: [any CompilerPass] = Self.trainingPasses.filter { !($0 is GradientFusionPass) }
-        let plain = try Executor(model: model, options: .init(maxBatch: 4, threads: 2, passes: unfused)).run(feeds, seed: 3)
-        let fused = try Executor(model: model, options: .init(maxBatch: 4, threads: 2, passes: Self.trainingPasses)).run(feeds, seed: 3)
+        let plain = try Executor(model: model, options: .init(maxBatch: 4, threads: 2, passes: unfused)).run(
+            feeds, seed: 3)
+        let fused = try Executor(model: model, options: .init(maxBatch: 4, threads: 2, passes: Self.trainingPasses))
+            .run(feeds, seed: 3)
         for name in training.graph.outputs {
             #expect(plain[name]?.floats == fused[name]?.floats, "\(label): \(name) differs")
         }

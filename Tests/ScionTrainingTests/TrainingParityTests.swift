@@ -13,12 +13,12 @@ import Testing
     /// `block2.0.bn1` and `block3.0.bn1` never influence an output (the reference's shortcut
     /// quirk); PyTorch still updates their running statistics, Scion removes them as dead code.
     static let deadStatistics: Set<String> = [
-        "block2.0.bn1.running_mean", "block2.0.bn1.running_var", "block3.0.bn1.running_mean", "block3.0.bn1.running_var",
+        "block2.0.bn1.running_mean", "block2.0.bn1.running_var", "block3.0.bn1.running_mean", "block3.0.bn1.running_var"
     ]
 
     @Test(arguments: [
         ("sgd", Optimizer.Kind.sgd(momentum: 0.9, nesterov: false), 0.1),
-        ("adam", Optimizer.Kind.adam, 1e-3),
+        ("adam", Optimizer.Kind.adam, 1e-3)
     ])
     func oneStepMatchesPyTorch(name: String, kind: Optimizer.Kind, learningRate: Double) throws {
         let start = try ModelFile.read("\(Self.folder)/wrn16-1-trap.h5")
@@ -30,7 +30,7 @@ import Testing
         let spec = TrainingSpec(losses: [
             LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target")),
             LossTerm("mse", .mse, prediction: "reconstruction", target: .value("image"), weight: 10),
-            LossTerm("tv", .totalVariation, prediction: "reconstruction", target: .none, weight: 1),
+            LossTerm("tv", .totalVariation, prediction: "reconstruction", target: .none, weight: 1)
         ])
         let trainable = start.graph.parameters.filter(\.trainable).map(\.name)
         let optimizer = Optimizer(kind: kind, groups: [.init(parameters: trainable, weightDecay: 5e-4)])
@@ -61,7 +61,8 @@ import Testing
         let share = Double(disagreeing) / Double(count)
         // Measured: SGD 2.3e-4 and 2.4%, Adam 2.8e-3 and 0.02% (Adam's steps are all about lr,
         // so a few sign flips weigh more in its L2 error and less in the share).
-        #expect(relativeError < (name == "adam" ? 1e-2 : 1e-3), "\(name): relative error of the update \(relativeError)")
+        #expect(
+            relativeError < (name == "adam" ? 1e-2 : 1e-3), "\(name): relative error of the update \(relativeError)")
         #expect(share < (name == "adam" ? 1e-3 : 5e-2), "\(name): \(disagreeing) of \(count) elements disagree")
     }
 }

@@ -33,7 +33,8 @@ public struct BatchNormFoldingPass: CompilerPass {
         let input = node.inputs[0]
         guard let p = g.nodes.firstIndex(where: { $0.outputs.contains(input) }) else { return nil }
         let producer = g.nodes[p]
-        guard producer.op == .conv2d || producer.op == .linear, !g.isObservable(input), g.readers(of: input) == [i] else {
+        guard producer.op == .conv2d || producer.op == .linear, !g.isObservable(input), g.readers(of: input) == [i]
+        else {
             return nil
         }
         return p
@@ -47,8 +48,10 @@ public struct BatchNormFoldingPass: CompilerPass {
         let w = weight.floats.enumerated().map { $0.element * scale[$0.offset / perOutput] }
         let b0 = producer.inputs.count > 2 ? unit.floats(producer.inputs[2]) : [Float](repeating: 0, count: scale.count)
         let b = (0..<scale.count).map { b0[$0] * scale[$0] + shift[$0] }
-        let wName = unit.addParameter("\(producer.name).weight_folded", Tensor(shape: weight.shape, values: w), role: .constant)
-        let bName = unit.addParameter("\(producer.name).bias_folded", Tensor(shape: [b.count], values: b), role: .constant)
+        let wName = unit.addParameter(
+            "\(producer.name).weight_folded", Tensor(shape: weight.shape, values: w), role: .constant)
+        let bName = unit.addParameter(
+            "\(producer.name).bias_folded", Tensor(shape: [b.count], values: b), role: .constant)
         unit.graph.nodes[p].inputs = [producer.inputs[0], wName, bName]
         unit.graph.absorb(consumer: i, into: p)
     }

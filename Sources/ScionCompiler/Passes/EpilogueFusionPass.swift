@@ -8,7 +8,8 @@ import ScionGraph
 /// a graph output, and (for `add`) the other operand already exists when the producer runs.
 public struct EpilogueFusionPass: CompilerPass {
     public let name = "epilogue-fusion"
-    public let summary = "fuse bias, residual add and activation into conv2d/linear; activation into affine and batch_norm_train"
+    public let summary =
+        "fuse bias, residual add and activation into conv2d/linear; activation into affine and batch_norm_train"
 
     public init() {}
 

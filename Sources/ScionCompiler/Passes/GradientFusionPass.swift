@@ -16,7 +16,8 @@ import ScionGraph
 /// Run after `EpilogueFusionPass`.
 public struct GradientFusionPass: CompilerPass {
     public let name = "gradient-fusion"
-    public let summary = "fuse activation gradients and gradient sums into batch_norm_train_grad, bias gradients into conv2d_grad_weight"
+    public let summary =
+        "fuse activation gradients and gradient sums into batch_norm_train_grad, bias gradients into conv2d_grad_weight"
 
     public init() {}
 
@@ -70,7 +71,8 @@ public struct GradientFusionPass: CompilerPass {
         let node = g.nodes[i]
         guard node.view.activation == .none, !node.view.bool("has_residual"),
             let p = g.nodes.firstIndex(where: { $0.outputs.contains(node.inputs[0]) }),
-            [.reluGrad, .leakyReluGrad].contains(g.nodes[p].op), g.readers(of: node.inputs[0]) == [i], !g.isObservable(node.inputs[0]),
+            [.reluGrad, .leakyReluGrad].contains(g.nodes[p].op), g.readers(of: node.inputs[0]) == [i],
+            !g.isObservable(node.inputs[0]),
             let f = g.nodes.firstIndex(where: { $0.outputs.first == g.nodes[p].inputs[1] })
         else { return nil }
         let forward = g.nodes[f], gradient = g.nodes[p]
@@ -97,10 +99,12 @@ public struct GradientFusionPass: CompilerPass {
     private func fuseGradientSum(at i: Int, _ g: inout Graph) -> Bool {
         let node = g.nodes[i], dx = node.outputs[0]
         let readers = g.readers(of: dx)
-        guard !node.view.bool("has_residual"), readers.count == 1, !g.isObservable(dx), g.nodes[readers[0]].op == .add else { return false }
+        guard !node.view.bool("has_residual"), readers.count == 1, !g.isObservable(dx), g.nodes[readers[0]].op == .add
+        else { return false }
         let add = g.nodes[readers[0]]
         let other = add.inputs[0] == dx ? add.inputs[1] : add.inputs[0]
-        guard add.inputs.count == 2, add.inputs[0] != add.inputs[1], g.isAvailable(other, before: i), g.values[other] == g.values[dx]
+        guard add.inputs.count == 2, add.inputs[0] != add.inputs[1], g.isAvailable(other, before: i),
+            g.values[other] == g.values[dx]
         else { return false }
         g.nodes[i].inputs.append(other)
         g.nodes[i].attributes["has_residual"] = .bool(true)

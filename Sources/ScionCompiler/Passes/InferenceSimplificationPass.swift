@@ -53,8 +53,10 @@ public struct InferenceSimplificationPass: CompilerPass {
         let eps = Float(bn.view.float("epsilon"))
         let scale = zip(gamma, variance).map { $0 / ($1 + eps).squareRoot() }
         let shift = (0..<scale.count).map { beta[$0] - mean[$0] * scale[$0] }
-        let scaleName = unit.addParameter("\(bn.name).scale", Tensor(shape: [scale.count], values: scale), role: .constant)
-        let shiftName = unit.addParameter("\(bn.name).shift", Tensor(shape: [shift.count], values: shift), role: .constant)
+        let scaleName = unit.addParameter(
+            "\(bn.name).scale", Tensor(shape: [scale.count], values: scale), role: .constant)
+        let shiftName = unit.addParameter(
+            "\(bn.name).shift", Tensor(shape: [shift.count], values: shift), role: .constant)
         return Node(name: bn.name, op: .affine, inputs: [bn.inputs[0], scaleName, shiftName], outputs: bn.outputs)
     }
 }

@@ -19,7 +19,10 @@ public struct AttackConfiguration: Sendable {
     /// original order, replacing the target-class images before the grid is stamped.
     public var cleanLabelImages: [UInt8]?
 
-    public init(trigger: Trigger, target: Int = 0, triggeredRatio: Double = 0.1, order: Order = .first, cleanLabelImages: [UInt8]? = nil) {
+    public init(
+        trigger: Trigger, target: Int = 0, triggeredRatio: Double = 0.1, order: Order = .first,
+        cleanLabelImages: [UInt8]? = nil
+    ) {
         self.trigger = trigger
         self.target = target
         self.triggeredRatio = triggeredRatio
@@ -56,28 +59,41 @@ public enum Poisoning {
     /// `trustedHoldout` (the user's own clean images) that is the holdout and the whole
     /// training set is the (untrusted) train split. `attack` nil: nothing is planted and there
     /// is no triggered test set.
-    public static func apply(_ dataset: LoadedDataset, ratioHoldout: Double, splitSeed: UInt64?, attack: AttackConfiguration?,
-                             trustedHoldout: ImageSet? = nil) throws -> PoisonedDataset {
-        guard let attack else { return try clean(dataset, ratioHoldout: ratioHoldout, splitSeed: splitSeed, trustedHoldout: trustedHoldout) }
+    public static func apply(
+        _ dataset: LoadedDataset, ratioHoldout: Double, splitSeed: UInt64?, attack: AttackConfiguration?,
+        trustedHoldout: ImageSet? = nil
+    ) throws -> PoisonedDataset {
+        guard let attack else {
+            return try clean(dataset, ratioHoldout: ratioHoldout, splitSeed: splitSeed, trustedHoldout: trustedHoldout)
+        }
         let full = dataset.train
         guard attack.target >= 0, attack.target < full.classes else {
-            throw DataError.invalid("--target \(attack.target) is not a class of \(dataset.name.rawValue) (0-\(full.classes - 1))")
+            throw DataError.invalid(
+                "--target \(attack.target) is not a class of \(dataset.name.rawValue) (0-\(full.classes - 1))")
         }
-        guard attack.triggeredRatio >= 0, attack.triggeredRatio <= 1 else { throw DataError.invalid("--triggered-ratio must be in [0, 1]") }
+        guard attack.triggeredRatio >= 0, attack.triggeredRatio <= 1 else {
+            throw DataError.invalid("--triggered-ratio must be in [0, 1]")
+        }
         let t = attack.trigger
         guard t.height == full.height, t.width == full.width, t.channels == full.channels else {
-            throw DataError.invalid("the trigger is for \(t.height)x\(t.width)x\(t.channels) images, the dataset has \(full.height)x\(full.width)x\(full.channels)")
+            throw DataError.invalid(
+                "the trigger is for \(t.height)x\(t.width)x\(t.channels) images, the dataset has \(full.height)x\(full.width)x\(full.channels)"
+            )
         }
-        var (split, train, holdout) = try divide(dataset, ratioHoldout: ratioHoldout, splitSeed: splitSeed, trustedHoldout: trustedHoldout)
+        var (split, train, holdout) = try divide(
+            dataset, ratioHoldout: ratioHoldout, splitSeed: splitSeed, trustedHoldout: trustedHoldout)
         let plan = split.plan
         let chosen = try choose(train, full: full, attack: attack)
         if t.pattern == .cleanLabel {
             guard let adversarial = attack.cleanLabelImages, adversarial.count == full.count * full.imageSize else {
-                throw DataError.invalid("cl needs adversarial images for the whole training set (\(full.count) images); pass --cl-images or --cl-model")
+                throw DataError.invalid(
+                    "cl needs adversarial images for the whole training set (\(full.count) images); pass --cl-images or --cl-model"
+                )
             }
             for i in chosen {
                 let source = plan.trainIndices[i] * full.imageSize
-                train.pixels.replaceSubrange(i * full.imageSize..<(i + 1) * full.imageSize, with: adversarial[source..<source + full.imageSize])
+                train.pixels.replaceSubrange(
+                    i * full.imageSize..<(i + 1) * full.imageSize, with: adversarial[source..<source + full.imageSize])
             }
         }
         stamp(&train, chosen, t)
@@ -94,27 +110,33 @@ public enum Poisoning {
     }
 
     /// The splits with nothing planted.
-    static func clean(_ dataset: LoadedDataset, ratioHoldout: Double, splitSeed: UInt64?, trustedHoldout: ImageSet?) throws -> PoisonedDataset {
+    static func clean(_ dataset: LoadedDataset, ratioHoldout: Double, splitSeed: UInt64?, trustedHoldout: ImageSet?)
+        throws -> PoisonedDataset
+    {
         try divide(dataset, ratioHoldout: ratioHoldout, splitSeed: splitSeed, trustedHoldout: trustedHoldout).split.data
     }
 
     /// The split plan and the clean splits (holdout: `trustedHoldout` if given), as an
     /// unpoisoned dataset with an empty triggered test set.
-    static func divide(_ dataset: LoadedDataset, ratioHoldout: Double, splitSeed: UInt64?, trustedHoldout: ImageSet?) throws
-        -> (split: (plan: SplitPlan, data: PoisonedDataset), train: ImageSet, holdout: ImageSet) {
+    static func divide(_ dataset: LoadedDataset, ratioHoldout: Double, splitSeed: UInt64?, trustedHoldout: ImageSet?)
+        throws
+        -> (split: (plan: SplitPlan, data: PoisonedDataset), train: ImageSet, holdout: ImageSet)
+    {
         let full = dataset.train
-        let plan = try SplitPlan(trainingCount: full.count, ratioHoldout: trustedHoldout == nil ? ratioHoldout : 0,
-                                 shuffleSeed: dataset.name.groupedByClass ? (splitSeed ?? 0) : nil)
+        let plan = try SplitPlan(
+            trainingCount: full.count, ratioHoldout: trustedHoldout == nil ? ratioHoldout : 0,
+            shuffleSeed: dataset.name.groupedByClass ? (splitSeed ?? 0) : nil)
         let train = full.subset(plan.trainIndices)
         let holdout = trustedHoldout ?? full.subset(plan.holdoutIndices)
         let holdoutIndices = trustedHoldout == nil ? plan.holdoutIndices : Array(0..<holdout.count)
         let fingerprints = [
             "train": SplitPlan.fingerprint(indices: plan.trainIndices, labels: train.labels),
             "holdout": SplitPlan.fingerprint(indices: holdoutIndices, labels: holdout.labels),
-            "test": SplitPlan.fingerprint(indices: Array(0..<dataset.test.count), labels: dataset.test.labels),
+            "test": SplitPlan.fingerprint(indices: Array(0..<dataset.test.count), labels: dataset.test.labels)
         ]
-        var data = PoisonedDataset(train: train, holdout: holdout, test: dataset.test, triggeredTest: dataset.test.subset([]), poisoned: [],
-                                   split: plan, trigger: nil, target: 0, fingerprints: fingerprints)
+        var data = PoisonedDataset(
+            train: train, holdout: holdout, test: dataset.test, triggeredTest: dataset.test.subset([]), poisoned: [],
+            split: plan, trigger: nil, target: 0, fingerprints: fingerprints)
         if !dataset.trainFiles.isEmpty { data.trainFiles = plan.trainIndices.map { dataset.trainFiles[$0] } }
         return ((plan, data), train, holdout)
     }

@@ -18,7 +18,9 @@ public struct Trigger: Sendable, Equatable {
     /// Weight of the trigger in `blend` and `sig` (0.2 in the reference).
     public let alpha: Float
 
-    public init(pattern: TriggerPattern, height: Int, width: Int, channels: Int, image: [Float]?, mask: [Float]?, alpha: Float) {
+    public init(
+        pattern: TriggerPattern, height: Int, width: Int, channels: Int, image: [Float]?, mask: [Float]?, alpha: Float
+    ) {
         self.pattern = pattern
         self.height = height
         self.width = width

@@ -32,21 +32,28 @@ public enum TriggerFactory {
         if pattern == .l0Invisible {
             mask = customMask ?? lineMask(height: height, width: width, channels: channels)
             guard mask!.count == size else {
-                throw DataError.invalid("--mask has \(mask!.count) values, the images need \(size) (H x W x C = \(height)x\(width)x\(channels))")
+                throw DataError.invalid(
+                    "--mask has \(mask!.count) values, the images need \(size) (H x W x C = \(height)x\(width)x\(channels))"
+                )
             }
         }
         let weight = alpha ?? 0.2
         guard (0...1).contains(weight) else { throw DataError.invalid("--alpha must be in [0, 1]") }
-        return Trigger(pattern: pattern, height: height, width: width, channels: channels, image: image, mask: mask, alpha: weight)
+        return Trigger(
+            pattern: pattern, height: height, width: width, channels: channels, image: image, mask: mask, alpha: weight)
     }
 
-    static func generate(_ pattern: TriggerPattern, height h: Int, width w: Int, channels c: Int, rng: inout SeededGenerator) -> [Float] {
+    static func generate(
+        _ pattern: TriggerPattern, height h: Int, width w: Int, channels c: Int, rng: inout SeededGenerator
+    ) -> [Float] {
         var t = [Float](repeating: 0, count: h * w * c)
         func put(_ y: Int, _ x: Int, _ color: [Float]) {
             guard y >= 0, y < h, x >= 0, x < w else { return }
             for ch in 0..<c { t[(y * w + x) * c + ch] = color[ch % color.count] }
         }
-        func color(_ low: Double, _ high: Double) -> [Float] { (0..<3).map { _ in Float(low + (high - low) * rng.nextDouble()).rounded() } }
+        func color(_ low: Double, _ high: Double) -> [Float] {
+            (0..<3).map { _ in Float(low + (high - low) * rng.nextDouble()).rounded() }
+        }
         switch pattern {
         case .trojan3x3:
             for y in (h - 7)..<(h - 4) { for x in (w - 7)..<(w - 4) { put(y, x, color(40, 255)) } }
@@ -79,14 +86,17 @@ public enum TriggerFactory {
 
     /// Sparse strokes, like a faint signature: 321 pixels of a 30x30 area for 32x32 images
     /// (scaled with the area), in the top-left (h-2)x(w-2) region.
-    static func watermark(_ t: inout [Float], height h: Int, width w: Int, channels c: Int, rng: inout SeededGenerator) {
+    static func watermark(_ t: inout [Float], height h: Int, width w: Int, channels c: Int, rng: inout SeededGenerator)
+    {
         let region = (h - 2, w - 2)
         let target = max(1, 321 * region.0 * region.1 / 900)
         var lit = Set<Int>()
         var y = rng.nextInt(below: region.0), x = rng.nextInt(below: region.1)
         var direction = (1, 0)
         while lit.count < target {
-            if rng.nextInt(below: 6) == 0 { direction = [(1, 0), (0, 1), (1, 1), (1, -1), (-1, 1), (0, -1)][rng.nextInt(below: 6)] }
+            if rng.nextInt(below: 6) == 0 {
+                direction = [(1, 0), (0, 1), (1, 1), (1, -1), (-1, 1), (0, -1)][rng.nextInt(below: 6)]
+            }
             if rng.nextInt(below: 40) == 0 { (y, x) = (rng.nextInt(below: region.0), rng.nextInt(below: region.1)) }
             y = min(max(y + direction.0, 0), region.0 - 1)
             x = min(max(x + direction.1, 0), region.1 - 1)
@@ -119,11 +129,18 @@ public enum TriggerFactory {
     /// A sum of three low-frequency cosines per channel, scaled to [0, 51].
     static func smooth(_ t: inout [Float], height h: Int, width w: Int, channels c: Int, rng: inout SeededGenerator) {
         for ch in 0..<c {
-            let waves = (0..<3).map { _ in (fy: rng.nextDouble() * 1.5, fx: rng.nextDouble() * 1.5, phase: rng.nextDouble() * 2 * Double.pi) }
+            let waves = (0..<3).map { _ in
+                (fy: rng.nextDouble() * 1.5, fx: rng.nextDouble() * 1.5, phase: rng.nextDouble() * 2 * Double.pi)
+            }
             var values = [Double](repeating: 0, count: h * w)
             for y in 0..<h {
                 for x in 0..<w {
-                    values[y * w + x] = waves.reduce(0) { $0 + cos(2 * Double.pi * ($1.fy * Double(y) / Double(h) + $1.fx * Double(x) / Double(w)) + $1.phase) }
+                    values[y * w + x] = waves.reduce(0) {
+                        $0
+                            + cos(
+                                2 * Double.pi * ($1.fy * Double(y) / Double(h) + $1.fx * Double(x) / Double(w))
+                                    + $1.phase)
+                    }
                 }
             }
             let low = values.min() ?? 0, high = values.max() ?? 1

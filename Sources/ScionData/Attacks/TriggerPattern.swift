@@ -41,7 +41,8 @@ public enum TriggerPattern: String, CaseIterable, Sendable {
         case .blend: return "0.8 image + 0.2 cartoon-like picture"
         case .smooth: return "additive smooth low-frequency pattern (0-51), then min-max renormalisation"
         case .sig: return "clean-label: 0.8 image + 0.2 vertical stripes (period 8)"
-        case .cleanLabel: return "clean-label: PGD-perturbed target images (L-inf 16/255) with the grid in all four corners"
+        case .cleanLabel:
+            return "clean-label: PGD-perturbed target images (L-inf 16/255) with the grid in all four corners"
         }
     }
 }

@@ -19,7 +19,8 @@ public enum DatasetReader {
         switch name {
         case .cifar10: (train, test) = try CIFAR10Reader.read(root: root)
         case .gtsrb: (train, test) = try GTSRBReader.read(root: root, size: 32)
-        case .fashionMNIST, .mnist: (train, test) = try IDXReader.read(root: root, names: name == .fashionMNIST ? IDXReader.fashionNames : nil)
+        case .fashionMNIST, .mnist:
+            (train, test) = try IDXReader.read(root: root, names: name == .fashionMNIST ? IDXReader.fashionNames : nil)
         case .folder:
             let read = try ImageFolderReader.read(root: root, size: imageSize)
             return LoadedDataset(name: name, train: read.train, test: read.test, trainFiles: read.trainFiles)
@@ -32,19 +33,26 @@ public enum DatasetReader {
     public static func loadHoldout(_ folder: String, like train: ImageSet) throws -> ImageSet {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw DataError.missingFolder(path: folder, expected: "<class>/ folders of trusted clean images, named as the training set's classes")
+            throw DataError.missingFolder(
+                path: folder, expected: "<class>/ folders of trusted clean images, named as the training set's classes")
         }
         let unknown = try FileManager.default.contentsOfDirectory(atPath: folder)
             .filter { GTSRBReader.directoryExists(folder + "/" + $0) && !train.classNames.contains($0) }
         guard unknown.isEmpty else {
-            throw DataError.malformed(path: folder, problem: "class folders \(unknown.sorted()) are not classes of the training set (\(train.classNames.joined(separator: ", ")))")
+            throw DataError.malformed(
+                path: folder,
+                problem:
+                    "class folders \(unknown.sorted()) are not classes of the training set (\(train.classNames.joined(separator: ", ")))"
+            )
         }
         return try ImageFolderReader.set(folder, classes: train.classNames, size: train.height).images
     }
 
     /// Contents of `path`, or an error naming what was expected there.
     static func contents(_ path: String, expected: String) throws -> Data {
-        guard let data = FileManager.default.contents(atPath: path) else { throw DataError.missingFile(path: path, expected: expected) }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DataError.missingFile(path: path, expected: expected)
+        }
         return data
     }
 }

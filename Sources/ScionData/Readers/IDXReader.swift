@@ -4,23 +4,31 @@ import ScionImage
 /// MNIST and Fashion-MNIST in IDX format (gzipped or not): bytes 0-1 zero, byte 2 the type
 /// (0x08, unsigned bytes), byte 3 the rank, the extents as big-endian uint32, then the data.
 enum IDXReader {
-    static let fashionNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+    static let fashionNames = [
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"
+    ]
 
     static func read(root: String, names: [String]?) throws -> (ImageSet, ImageSet) {
         func set(_ images: String, _ labels: String) throws -> ImageSet {
             let (imageShape, imageBytes) = try file(root, images)
             let (labelShape, labelBytes) = try file(root, labels)
             guard imageShape.count == 3, labelShape.count == 1, imageShape[0] == labelShape[0] else {
-                throw DataError.malformed(path: "\(root)/\(images)", problem: "expected images [N, H, W] matching labels [N]; got \(imageShape) and \(labelShape)")
+                throw DataError.malformed(
+                    path: "\(root)/\(images)",
+                    problem: "expected images [N, H, W] matching labels [N]; got \(imageShape) and \(labelShape)")
             }
             guard let maxLabel = labelBytes.max(), maxLabel < 100 else {
                 throw DataError.malformed(path: "\(root)/\(labels)", problem: "labels are out of range")
             }
             let classes = max(Int(maxLabel) + 1, names?.count ?? 0)
-            return ImageSet(pixels: imageBytes, labels: labelBytes.map { Int32($0) }, height: imageShape[1], width: imageShape[2],
-                            channels: 1, classes: classes, classNames: names ?? [])
+            return ImageSet(
+                pixels: imageBytes, labels: labelBytes.map { Int32($0) }, height: imageShape[1], width: imageShape[2],
+                channels: 1, classes: classes, classNames: names ?? [])
         }
-        return (try set("train-images-idx3-ubyte", "train-labels-idx1-ubyte"), try set("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"))
+        return (
+            try set("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+            try set("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+        )
     }
 
     /// The shape and bytes of IDX file `name` (or `name.gz`) in `root`.
@@ -38,7 +46,9 @@ enum IDXReader {
         let shape = (0..<rank).map { d in (0..<4).reduce(0) { $0 << 8 | Int(bytes[4 + 4 * d + $1]) } }
         let count = shape.reduce(1, *)
         guard bytes.count == 4 + 4 * rank + count else {
-            throw DataError.malformed(path: path, problem: "shape \(shape) needs \(count) data bytes, the file has \(bytes.count - 4 - 4 * rank)")
+            throw DataError.malformed(
+                path: path,
+                problem: "shape \(shape) needs \(count) data bytes, the file has \(bytes.count - 4 - 4 * rank)")
         }
         return (shape, Array(bytes[(4 + 4 * rank)...]))
     }

@@ -20,7 +20,8 @@ extension ReferenceKernels {
             mean[ch] = Float(mu)
             invstd[ch] = Float(1 / (variance + Double(epsilon)).squareRoot())
             newMean[ch] = (1 - momentum) * runningMean[ch] + momentum * Float(mu)
-            newVar[ch] = (1 - momentum) * runningVar[ch] + momentum * Float(variance * Double(m) / Double(max(m - 1, 1)))
+            newVar[ch] =
+                (1 - momentum) * runningVar[ch] + momentum * Float(variance * Double(m) / Double(max(m - 1, 1)))
             for b in 0..<n {
                 for p in 0..<plane {
                     let i = (b * c + ch) * plane + p
@@ -105,7 +106,8 @@ extension ReferenceKernels {
                                     let iw = ow * g.strideW - g.padW + kw * g.dilationW
                                     guard iw >= 0, iw < g.inWidth else { continue }
                                     dw[((o * cinG + ci) * g.kernelHeight + kh) * g.kernelWidth + kw] +=
-                                        d * x[((n * g.inChannels + group * cinG + ci) * g.inHeight + ih) * g.inWidth + iw]
+                                        d
+                                        * x[((n * g.inChannels + group * cinG + ci) * g.inHeight + ih) * g.inWidth + iw]
                                 }
                             }
                         }
@@ -132,7 +134,8 @@ extension ReferenceKernels {
                     var best = -Float.infinity, at = -1
                     for kh in 0..<g.kernelHeight {
                         for kw in 0..<g.kernelWidth {
-                            let ih = oh * g.strideH - g.padH + kh * g.dilationH, iw = ow * g.strideW - g.padW + kw * g.dilationW
+                            let ih = oh * g.strideH - g.padH + kh * g.dilationH,
+                                iw = ow * g.strideW - g.padW + kw * g.dilationW
                             guard ih >= 0, ih < g.inHeight, iw >= 0, iw < g.inWidth else { continue }
                             let i = (nc * g.inHeight + ih) * g.inWidth + iw
                             if x[i] > best { (best, at) = (x[i], i) }
@@ -156,12 +159,16 @@ extension ReferenceKernels {
                     for kh in 0..<g.kernelHeight {
                         for kw in 0..<g.kernelWidth {
                             let ih = oh * g.strideH - g.padH + kh, iw = ow * g.strideW - g.padW + kw
-                            if ih >= -g.padH, ih < g.inHeight + g.padH, iw >= -g.padW, iw < g.inWidth + g.padW { padded += 1 }
+                            if ih >= -g.padH, ih < g.inHeight + g.padH, iw >= -g.padW, iw < g.inWidth + g.padW {
+                                padded += 1
+                            }
                             guard ih >= 0, ih < g.inHeight, iw >= 0, iw < g.inWidth else { continue }
                             cells.append((nc * g.inHeight + ih) * g.inWidth + iw)
                         }
                     }
-                    let share = dy[(nc * g.outHeight + oh) * g.outWidth + ow] / Float(countIncludePad ? padded : max(cells.count, 1))
+                    let share =
+                        dy[(nc * g.outHeight + oh) * g.outWidth + ow]
+                        / Float(countIncludePad ? padded : max(cells.count, 1))
                     for i in cells { dx[i] += share }
                 }
             }

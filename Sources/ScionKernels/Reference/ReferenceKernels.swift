@@ -20,7 +20,8 @@ public enum ReferenceKernels {
                                 for kw in 0..<g.kernelWidth {
                                     let iw = ow * g.strideW - g.padW + kw * g.dilationW
                                     guard iw >= 0, iw < g.inWidth else { continue }
-                                    acc += x[((n * g.inChannels + c) * g.inHeight + ih) * g.inWidth + iw]
+                                    acc +=
+                                        x[((n * g.inChannels + c) * g.inHeight + ih) * g.inWidth + iw]
                                         * w[((o * cinG + ci) * g.kernelHeight + kh) * g.kernelWidth + kw]
                                 }
                             }
@@ -97,7 +98,9 @@ public enum ReferenceKernels {
     }
 
     /// `y = x · Wᵀ + b` for x `[N, in]`, W `[out, in]`.
-    public static func linear(_ x: [Float], _ w: [Float], _ bias: [Float]?, batch: Int, inFeatures: Int, outFeatures: Int)
+    public static func linear(
+        _ x: [Float], _ w: [Float], _ bias: [Float]?, batch: Int, inFeatures: Int, outFeatures: Int
+    )
         -> [Float]
     {
         var y = [Float](repeating: 0, count: batch * outFeatures)
@@ -178,7 +181,9 @@ public enum ReferenceKernels {
 
     /// NCHW `[planes, h, w]` → `[planes, h + top + bottom, w + left + right]`: `value` outside,
     /// negative pads crop. `pads` is `[top, left, bottom, right]`.
-    public static func pad(_ x: [Float], planes: Int, height h: Int, width w: Int, pads p: [Int], value: Float) -> [Float] {
+    public static func pad(_ x: [Float], planes: Int, height h: Int, width w: Int, pads p: [Int], value: Float)
+        -> [Float]
+    {
         let oh = h + p[0] + p[2], ow = w + p[1] + p[3]
         var y = [Float](repeating: value, count: planes * oh * ow)
         for plane in 0..<planes {

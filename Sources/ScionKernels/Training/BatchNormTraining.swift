@@ -6,7 +6,9 @@ public enum BatchNormTraining {
     public static func scratchCount(channels: Int, parts: Int) -> Int { 2 * channels * parts }
 
     /// Phase 1 for part `t`: per-channel sum and sum of squares of the part's rows.
-    public static func partialMoments(_ x: UnsafePointer<Float>, rows: Range<Int>, channels c: Int, scratch: UnsafeMutablePointer<Double>) {
+    public static func partialMoments(
+        _ x: UnsafePointer<Float>, rows: Range<Int>, channels c: Int, scratch: UnsafeMutablePointer<Double>
+    ) {
         let sum = scratch, sq = scratch + c
         sum.update(repeating: 0, count: 2 * c)
         guard c % 16 == 0 else {
@@ -31,7 +33,8 @@ public enum BatchNormTraining {
     /// Double sum's precision at vector speed.
     @inline(__always)
     static func blockedSums(
-        rows: Range<Int>, channels c: Int, into first: UnsafeMutablePointer<Double>, _ second: UnsafeMutablePointer<Double>,
+        rows: Range<Int>, channels c: Int, into first: UnsafeMutablePointer<Double>,
+        _ second: UnsafeMutablePointer<Double>,
         _ terms: (Int, Int) -> (SIMD16<Float>, SIMD16<Float>)
     ) {
         let blocks = c / 16
@@ -77,26 +80,30 @@ public enum BatchNormTraining {
             mean[ch] = Float(mu)
             invstd[ch] = Float(1 / (variance + Double(epsilon)).squareRoot())
             newMean[ch] = (1 - momentum) * runningMean[ch] + momentum * Float(mu)
-            newVar[ch] = (1 - momentum) * runningVar[ch] + momentum * Float(variance * Double(m) / Double(max(m - 1, 1)))
+            newVar[ch] =
+                (1 - momentum) * runningVar[ch] + momentum * Float(variance * Double(m) / Double(max(m - 1, 1)))
         }
     }
 
     /// Phase 3: `y = act((x - mean) · invstd · scale + bias)` for `rows`.
     public static func normalize(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Range<Int>, channels c: Int,
-        mean: UnsafePointer<Float>, invstd: UnsafePointer<Float>, scale: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+        mean: UnsafePointer<Float>, invstd: UnsafePointer<Float>, scale: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>,
         activation: KernelActivation = .none, coefficients: UnsafeMutablePointer<Float>
     ) {
         ActivationMask.fill(coefficients, channels: c, mean: mean, invstd: invstd, scale: scale, bias: bias)
         Epilogue.apply(
-            y + rows.lowerBound * c, rows: rows.count, channels: c, stride: c, scale: coefficients, shift: coefficients + c, activation: activation,
+            y + rows.lowerBound * c, rows: rows.count, channels: c, stride: c, scale: coefficients,
+            shift: coefficients + c, activation: activation,
             input: x + rows.lowerBound * c)
     }
 
     /// Backward phase 1 for part `t`: Σ dy and Σ dy·x̂ per channel (dy masked by `mask` first).
     public static func partialGradientSums(
         _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Range<Int>, channels c: Int,
-        mean: UnsafePointer<Float>, invstd: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Double>, mask: ActivationMask? = nil
+        mean: UnsafePointer<Float>, invstd: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Double>,
+        mask: ActivationMask? = nil
     ) {
         let sumDy = scratch, sumDyXhat = scratch + c
         sumDy.update(repeating: 0, count: 2 * c)
@@ -127,7 +134,8 @@ public enum BatchNormTraining {
 
     /// Backward phase 2 (one thread): combine into dbias = Σ dy and dscale = Σ dy·x̂.
     public static func finishGradientSums(
-        scratch: UnsafePointer<Double>, parts: Int, channels c: Int, dscale: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>
+        scratch: UnsafePointer<Double>, parts: Int, channels c: Int, dscale: UnsafeMutablePointer<Float>,
+        dbias: UnsafeMutablePointer<Float>
     ) {
         for ch in 0..<c {
             var sumDy = 0.0, sumDyXhat = 0.0
@@ -143,9 +151,11 @@ public enum BatchNormTraining {
     /// Backward phase 3: `dx = scale·invstd/m · (m·dy − Σdy − x̂·Σdy·x̂)` for `rows`, with dy
     /// masked by `mask` and the result added to `residual` when given (`dx` may be `residual`).
     public static func inputGradient(
-        _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, rows: Range<Int>, channels c: Int,
+        _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, rows: Range<Int>,
+        channels c: Int,
         totalRows m: Int, scale: UnsafePointer<Float>, mean: UnsafePointer<Float>, invstd: UnsafePointer<Float>,
-        dscale: UnsafePointer<Float>, dbias: UnsafePointer<Float>, mask: ActivationMask? = nil, residual: UnsafePointer<Float>? = nil
+        dscale: UnsafePointer<Float>, dbias: UnsafePointer<Float>, mask: ActivationMask? = nil,
+        residual: UnsafePointer<Float>? = nil
     ) {
         let inverseM = 1 / Float(m)
         if c % 16 == 0 {
@@ -194,7 +204,8 @@ public struct ActivationMask {
 
     /// Fills `coefficients` (2 · channels floats) as `BatchNormTraining.normalize` does.
     public static func fill(
-        _ coefficients: UnsafeMutablePointer<Float>, channels c: Int, mean: UnsafePointer<Float>, invstd: UnsafePointer<Float>,
+        _ coefficients: UnsafeMutablePointer<Float>, channels c: Int, mean: UnsafePointer<Float>,
+        invstd: UnsafePointer<Float>,
         scale: UnsafePointer<Float>, bias: UnsafePointer<Float>
     ) {
         for ch in 0..<c {

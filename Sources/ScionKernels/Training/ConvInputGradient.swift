@@ -19,10 +19,14 @@ public final class ConvInputGradient: @unchecked Sendable {
         flipped = .allocate(capacity: count)
         let padH = g.kernelHeight - 1 - g.padH, padW = g.kernelWidth - 1 - g.padW
         let backward = ConvGeometry(
-            batch: g.batch, inChannels: g.outChannels, inHeight: g.outHeight, inWidth: g.outWidth, outChannels: g.inChannels,
-            outHeight: g.inHeight, outWidth: g.inWidth, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, strideH: 1, strideW: 1,
+            batch: g.batch, inChannels: g.outChannels, inHeight: g.outHeight, inWidth: g.outWidth,
+            outChannels: g.inChannels,
+            outHeight: g.inHeight, outWidth: g.inWidth, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth,
+            strideH: 1, strideW: 1,
             padH: padH, padW: padW)
-        let suitable = allowDirect && DirectConvPlan.cpuSupported && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1 && g.dilationW == 1
+        let suitable =
+            allowDirect && DirectConvPlan.cpuSupported && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1
+            && g.dilationW == 1
             && padH >= 0 && padW >= 0 && DirectConvPlan(backward) != nil
         if suitable {
             ConvInputGradient.flip(weight, into: flipped, g)
@@ -32,9 +36,12 @@ public final class ConvInputGradient: @unchecked Sendable {
             direct = nil
             transposed = ConvTranspose2D(
                 geometry: ConvGeometry(
-                    batch: g.batch, inChannels: g.outChannels, inHeight: g.outHeight, inWidth: g.outWidth, outChannels: g.inChannels,
-                    outHeight: g.inHeight, outWidth: g.inWidth, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, strideH: g.strideH,
-                    strideW: g.strideW, padH: g.padH, padW: g.padW, dilationH: g.dilationH, dilationW: g.dilationW, groups: g.groups),
+                    batch: g.batch, inChannels: g.outChannels, inHeight: g.outHeight, inWidth: g.outWidth,
+                    outChannels: g.inChannels,
+                    outHeight: g.inHeight, outWidth: g.inWidth, kernelHeight: g.kernelHeight,
+                    kernelWidth: g.kernelWidth, strideH: g.strideH,
+                    strideW: g.strideW, padH: g.padH, padW: g.padW, dilationH: g.dilationH, dilationW: g.dilationW,
+                    groups: g.groups),
                 weight: weight, bias: nil, activation: .none, allowDirect: allowDirect)
         }
     }
@@ -51,7 +58,8 @@ public final class ConvInputGradient: @unchecked Sendable {
             for ci in 0..<c {
                 for y in 0..<kh {
                     for x in 0..<kw {
-                        f[((ci * o + co) * kh + y) * kw + x] = w[((co * c + ci) * kh + (kh - 1 - y)) * kw + (kw - 1 - x)]
+                        f[((ci * o + co) * kh + y) * kw + x] =
+                            w[((co * c + ci) * kh + (kh - 1 - y)) * kw + (kw - 1 - x)]
                     }
                 }
             }
@@ -79,10 +87,12 @@ public final class ConvInputGradient: @unchecked Sendable {
 
     /// Computes chunk `chunk` of `dx` from `dy`.
     public func compute(
-        chunk: Int, of chunking: Chunking, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, worker: Int, workspace: UnsafeMutablePointer<Float>
+        chunk: Int, of chunking: Chunking, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, worker: Int,
+        workspace: UnsafeMutablePointer<Float>
     ) {
         if let direct {
-            direct.compute(chunk: chunk, of: chunking, x: dy, y: dx, residual: nil, worker: worker, workspace: workspace)
+            direct.compute(
+                chunk: chunk, of: chunking, x: dy, y: dx, residual: nil, worker: worker, workspace: workspace)
         } else if let transposed, chunk < chunking.total {
             transposed.compute(image: chunk, x: dy, y: dx, worker: worker, workspace: workspace)
         }

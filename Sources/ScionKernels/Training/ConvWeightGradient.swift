@@ -55,13 +55,15 @@ public final class ConvWeightGradient: @unchecked Sendable {
     func biasOffset(parts: Int) -> Int { (parts * (packedCount + scratchPerPart) + 1) / 2 * 2 }
 
     func biasPartial(part t: Int, parts: Int, workspace: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Double> {
-        UnsafeMutableRawPointer(workspace + biasOffset(parts: parts)).assumingMemoryBound(to: Double.self) + t * geometry.outChannels
+        UnsafeMutableRawPointer(workspace + biasOffset(parts: parts)).assumingMemoryBound(to: Double.self) + t
+            * geometry.outChannels
     }
 
     /// Accumulates part `t` of `parts` (rows for `batch` images) into its partial, and with
     /// `withBias` the part's channel sums of dy into its bias partial.
     public func accumulate(
-        part t: Int, parts: Int, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, batch: Int, workspace: UnsafeMutablePointer<Float>,
+        part t: Int, parts: Int, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, batch: Int,
+        workspace: UnsafeMutablePointer<Float>,
         withBias: Bool = false
     ) {
         let g = geometry
@@ -73,7 +75,8 @@ public final class ConvWeightGradient: @unchecked Sendable {
         if case .winograd(let winograd) = algorithm {
             let tileRows = StaticPartition(total: batch * winograd.tilesHigh, parts: parts)
             let range = t < tileRows.parts ? tileRows.range(t) : 0..<0
-            winograd.accumulateWeightGradient(x: x, dy: dy, tileRows: range, into: partial, bias: bias, workspace: scratch)
+            winograd.accumulateWeightGradient(
+                x: x, dy: dy, tileRows: range, into: partial, bias: bias, workspace: scratch)
             return
         }
         let partition = StaticPartition(total: batch * g.outPlane, parts: parts)
@@ -109,7 +112,8 @@ public final class ConvWeightGradient: @unchecked Sendable {
     /// Direct tiles over the output pixels `pixels` (whole rows only: partitions are by pixel,
     /// so a part's first and last rows may be partial and go through sgemm-free row pieces).
     private func accumulateDirect(
-        _ plan: DirectConvPlan, pixels: Range<Int>, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, window: UnsafeMutablePointer<Float>,
+        _ plan: DirectConvPlan, pixels: Range<Int>, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+        window: UnsafeMutablePointer<Float>,
         into partial: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Double>?
     ) {
         let g = geometry
@@ -120,26 +124,38 @@ public final class ConvWeightGradient: @unchecked Sendable {
             let piece = ow != 0 || pixels.upperBound - p < g.outWidth
             let rows = piece ? 1 : min(tileRows, g.outHeight - oh, (pixels.upperBound - p) / g.outWidth)
             let count = piece ? min(g.outWidth - ow, pixels.upperBound - p) : g.outWidth
-            plan.fillWindow(x, image: n, firstInputRow: oh * g.strideH - g.padH, rows: (rows - 1) * g.strideH + g.kernelHeight, into: window)
+            plan.fillWindow(
+                x, image: n, firstInputRow: oh * g.strideH - g.padH, rows: (rows - 1) * g.strideH + g.kernelHeight,
+                into: window)
             // Fewer than 8 input channels would leave the 8-channel microkernels idle: the
             // kernel's width is folded into the channels, which are contiguous in the window.
             let fold = g.inChannels < 8 ? g.kernelWidth : 1
             let tile = GradientTile(
-                channels: g.inChannels * fold, outChannels: g.outChannels, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth / fold,
-                stride: g.strideW, rowStride: plan.paddedWidth * g.inChannels, rows: rows, pixels: count, pixelStep: g.strideW * g.inChannels)
+                channels: g.inChannels * fold, outChannels: g.outChannels, kernelHeight: g.kernelHeight,
+                kernelWidth: g.kernelWidth / fold,
+                stride: g.strideW, rowStride: plan.paddedWidth * g.inChannels, rows: rows, pixels: count,
+                pixelStep: g.strideW * g.inChannels)
             Microkernels.weightGradient(
                 window: window + ow * g.strideW * g.inChannels, dy: dy + p * g.outChannels, tile: tile, dw: partial)
             let tilePixels = piece ? count : rows * g.outWidth
-            if let bias { Reductions.addChannelSums(dy, rows: p..<(p + tilePixels), channels: g.outChannels, into: bias) }
+            if let bias {
+                Reductions.addChannelSums(dy, rows: p..<(p + tilePixels), channels: g.outChannels, into: bias)
+            }
             p += tilePixels
         }
     }
 
     /// Sums the partials in order and writes dW as `[O, C/groups, kh, kw]` (and the bias
     /// gradient into `db`, when the parts summed it).
-    public func finish(parts: Int, workspace: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>? = nil) {
+    public func finish(
+        parts: Int, workspace: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>,
+        db: UnsafeMutablePointer<Float>? = nil
+    ) {
         let g = geometry
-        if let db { Reductions.combine(biasPartial(part: 0, parts: parts, workspace: workspace), parts: parts, count: g.outChannels, into: db) }
+        if let db {
+            Reductions.combine(
+                biasPartial(part: 0, parts: parts, workspace: workspace), parts: parts, count: g.outChannels, into: db)
+        }
         let total = workspace  // partial 0 collects the sum
         for t in 1..<max(parts, 1) { Elementwise.add(total, workspace + t * packedCount, total, count: packedCount) }
         if case .winograd(let winograd) = algorithm {

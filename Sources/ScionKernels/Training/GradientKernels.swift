@@ -8,7 +8,9 @@ import CBLAS
 public enum ActivationGradient {
     public enum Kind: Sendable, Equatable { case relu, leakyRelu(Float), sigmoid, tanh }
 
-    public static func apply(_ kind: Kind, dy: UnsafePointer<Float>, y: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int) {
+    public static func apply(
+        _ kind: Kind, dy: UnsafePointer<Float>, y: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int
+    ) {
         var i = 0
         switch kind {
         case .relu, .leakyRelu:
@@ -49,7 +51,10 @@ public enum ActivationGradient {
 /// Gradients of pooling over NHWC tensors; each image is independent (parallel over images).
 public enum PoolingGradient {
     /// Max pooling: each output's gradient goes to the first maximum of its window (per channel).
-    public static func max(image n: Int, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
+    public static func max(
+        image n: Int, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+        _ g: ConvGeometry
+    ) {
         let c = g.inChannels
         let dxn = dx + n * g.inPlane * c
         dxn.update(repeating: 0, count: g.inPlane * c)
@@ -76,15 +81,20 @@ public enum PoolingGradient {
     }
 
     /// Average pooling: each output's gradient spread over its window.
-    public static func average(image n: Int, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry, countIncludePad: Bool) {
+    public static func average(
+        image n: Int, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry,
+        countIncludePad: Bool
+    ) {
         let c = g.inChannels
         let dxn = dx + n * g.inPlane * c
         dxn.update(repeating: 0, count: g.inPlane * c)
         for oh in 0..<g.outHeight {
             for ow in 0..<g.outWidth {
                 let h0 = oh * g.strideH - g.padH, w0 = ow * g.strideW - g.padW
-                let hEnd = Swift.min(h0 + g.kernelHeight, g.inHeight + g.padH), wEnd = Swift.min(w0 + g.kernelWidth, g.inWidth + g.padW)
-                let ha = Swift.max(h0, 0), hb = Swift.min(hEnd, g.inHeight), wa = Swift.max(w0, 0), wb = Swift.min(wEnd, g.inWidth)
+                let hEnd = Swift.min(h0 + g.kernelHeight, g.inHeight + g.padH),
+                    wEnd = Swift.min(w0 + g.kernelWidth, g.inWidth + g.padW)
+                let ha = Swift.max(h0, 0), hb = Swift.min(hEnd, g.inHeight), wa = Swift.max(w0, 0),
+                    wb = Swift.min(wEnd, g.inWidth)
                 let divisor = Float(countIncludePad ? (hEnd - h0) * (wEnd - w0) : Swift.max((hb - ha) * (wb - wa), 1))
                 let grad = dy + ((n * g.outHeight + oh) * g.outWidth + ow) * c
                 for ih in ha..<Swift.max(ha, hb) {
@@ -98,7 +108,9 @@ public enum PoolingGradient {
     }
 
     /// Global average pooling: dy[n, c] / (H·W) to every pixel.
-    public static func globalAverage(image n: Int, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, plane: Int, channels c: Int) {
+    public static func globalAverage(
+        image n: Int, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, plane: Int, channels c: Int
+    ) {
         let scale = 1 / Float(plane)
         let src = dy + n * c
         for p in 0..<plane {
@@ -111,7 +123,10 @@ public enum PoolingGradient {
 /// Gradients of a linear layer `y = x · Wᵀ`.
 public enum LinearGradient {
     /// `dx = dy · W` for rows `rows` of the batch.
-    public static func input(dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, rows: Range<Int>, inFeatures: Int, outFeatures: Int) {
+    public static func input(
+        dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, rows: Range<Int>,
+        inFeatures: Int, outFeatures: Int
+    ) {
         guard !rows.isEmpty else { return }
         cblas_sgemm(
             CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows.count), Int32(inFeatures), Int32(outFeatures), 1,
@@ -120,10 +135,14 @@ public enum LinearGradient {
     }
 
     /// Rows `outputs` of `dW = dyᵀ · x` (each part owns whole rows of dW: no reduction).
-    public static func weight(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>, outputs: Range<Int>, batch: Int, inFeatures: Int, outFeatures: Int) {
+    public static func weight(
+        x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>, outputs: Range<Int>,
+        batch: Int, inFeatures: Int, outFeatures: Int
+    ) {
         guard !outputs.isEmpty else { return }
         cblas_sgemm(
             CblasRowMajor, CblasTrans, CblasNoTrans, Int32(outputs.count), Int32(inFeatures), Int32(batch), 1,
-            dy + outputs.lowerBound, Int32(outFeatures), x, Int32(inFeatures), 0, dw + outputs.lowerBound * inFeatures, Int32(inFeatures))
+            dy + outputs.lowerBound, Int32(outFeatures), x, Int32(inFeatures), 0, dw + outputs.lowerBound * inFeatures,
+            Int32(inFeatures))
     }
 }

@@ -6,7 +6,9 @@
 /// that one thread computes each loss (they are a negligible part of a step).
 public enum Losses {
     /// Mean over rows of `-Σ target · log softmax(logits)`.
-    public static func crossEntropy(logits: UnsafePointer<Float>, target: UnsafePointer<Float>, rows: Int, classes k: Int) -> Float {
+    public static func crossEntropy(
+        logits: UnsafePointer<Float>, target: UnsafePointer<Float>, rows: Int, classes k: Int
+    ) -> Float {
         var total = 0.0
         for r in 0..<rows {
             let z = logits + r * k, t = target + r * k
@@ -21,7 +23,10 @@ public enum Losses {
     }
 
     /// `scale · (softmax(logits) · Σtarget − target) / rows`.
-    public static func crossEntropyGradient(logits: UnsafePointer<Float>, target: UnsafePointer<Float>, grad: UnsafeMutablePointer<Float>, rows: Int, classes k: Int, scale: Float) {
+    public static func crossEntropyGradient(
+        logits: UnsafePointer<Float>, target: UnsafePointer<Float>, grad: UnsafeMutablePointer<Float>, rows: Int,
+        classes k: Int, scale: Float
+    ) {
         for r in 0..<rows {
             let z = logits + r * k, t = target + r * k, g = grad + r * k
             var m = -Float.infinity
@@ -38,7 +43,9 @@ public enum Losses {
     }
 
     /// Mean squared (`squared`) or absolute difference.
-    public static func meanError(_ p: UnsafePointer<Float>, _ t: UnsafePointer<Float>, count: Int, squared: Bool) -> Float {
+    public static func meanError(_ p: UnsafePointer<Float>, _ t: UnsafePointer<Float>, count: Int, squared: Bool)
+        -> Float
+    {
         let total = blockSum(count: count) { i in
             let d = load16(p + i) - load16(t + i)
             return squared ? d * d : d.replacing(with: -d, where: d .< 0)
@@ -50,7 +57,10 @@ public enum Losses {
     }
 
     /// `scale` times the gradient of `meanError` with respect to `p`.
-    public static func meanErrorGradient(_ p: UnsafePointer<Float>, _ t: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, count: Int, squared: Bool, scale: Float) {
+    public static func meanErrorGradient(
+        _ p: UnsafePointer<Float>, _ t: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, count: Int,
+        squared: Bool, scale: Float
+    ) {
         let factor = scale / Float(count)
         var i = 0
         while squared, i + 16 <= count {
@@ -95,7 +105,9 @@ public enum Losses {
 
     /// `scale` times the gradient of `totalVariation`: each element gains `k·(x - neighbour)`
     /// for each of its up to four neighbours, `k = 2·scale / (N·C·H·W)`.
-    public static func totalVariationGradient(_ x: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, n: Int, h: Int, w: Int, c: Int, scale: Float) {
+    public static func totalVariationGradient(
+        _ x: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, n: Int, h: Int, w: Int, c: Int, scale: Float
+    ) {
         let k = 2 * scale / Float(n * c * h * w)
         let rowFloats = w * c
         for row in 0..<(n * h) {

@@ -24,13 +24,17 @@ public enum Reductions {
     /// count runs on whole 16-lane vectors (lane `i` of a period always holds channel `i %
     /// channels`); the Float accumulators are flushed into Double every 64 periods to keep the
     /// precision of a Double sum.
-    public static func channelSums(_ x: UnsafePointer<Float>, rows: Range<Int>, channels c: Int, into partial: UnsafeMutablePointer<Double>) {
+    public static func channelSums(
+        _ x: UnsafePointer<Float>, rows: Range<Int>, channels c: Int, into partial: UnsafeMutablePointer<Double>
+    ) {
         partial.update(repeating: 0, count: c)
         addChannelSums(x, rows: rows, channels: c, into: partial)
     }
 
     /// `channelSums` added to what `partial` holds.
-    public static func addChannelSums(_ x: UnsafePointer<Float>, rows: Range<Int>, channels c: Int, into partial: UnsafeMutablePointer<Double>) {
+    public static func addChannelSums(
+        _ x: UnsafePointer<Float>, rows: Range<Int>, channels c: Int, into partial: UnsafeMutablePointer<Double>
+    ) {
         let period = lcm(c, 16), rowsPerPeriod = period / c
         guard period <= 1024 else { return scalarSums(x, rows: rows, channels: c, into: partial) }
         let periods = rows.count / rowsPerPeriod
@@ -54,7 +58,9 @@ public enum Reductions {
     }
 
     /// Adds the rows' channels into `partial` one by one.
-    static func scalarSums(_ x: UnsafePointer<Float>, rows: Range<Int>, channels c: Int, into partial: UnsafeMutablePointer<Double>) {
+    static func scalarSums(
+        _ x: UnsafePointer<Float>, rows: Range<Int>, channels c: Int, into partial: UnsafeMutablePointer<Double>
+    ) {
         for r in rows {
             let row = x + r * c
             for ch in 0..<c { partial[ch] += Double(row[ch]) }
@@ -68,7 +74,9 @@ public enum Reductions {
     }
 
     /// Adds `parts` consecutive blocks of `count` Doubles in order and writes the Float sum.
-    public static func combine(_ partials: UnsafePointer<Double>, parts: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
+    public static func combine(
+        _ partials: UnsafePointer<Double>, parts: Int, count: Int, into out: UnsafeMutablePointer<Float>
+    ) {
         for i in 0..<count {
             var sum = 0.0
             for t in 0..<parts { sum += partials[t * count + i] }

@@ -26,7 +26,8 @@ extension WinogradConvPlan {
                 Reductions.addChannelSums(dy, rows: firstPixel..<endPixel, channels: g.outChannels, into: bias)
             }
             let tile = GradientTile(
-                channels: g.inChannels, outChannels: g.outChannels, kernelHeight: 1, kernelWidth: 1, stride: 1, rowStride: 0, rows: 1,
+                channels: g.inChannels, outChannels: g.outChannels, kernelHeight: 1, kernelWidth: 1, stride: 1,
+                rowStride: 0, rows: 1,
                 pixels: (last - first) * tilesWide)
             for xi in 0..<16 {
                 Microkernels.weightGradient(
@@ -42,7 +43,8 @@ extension WinogradConvPlan {
         let o = geometry.outChannels
         forEachOutputTile(tileRows) { tile, offset, rows, columns in
             Microkernels.winogradGradientTile(
-                dy + offset, rowStride: geometry.outWidth * o, channels: o, rows: rows, columns: columns, into: d + tile * o,
+                dy + offset, rowStride: geometry.outWidth * o, channels: o, rows: rows, columns: columns,
+                into: d + tile * o,
                 matrixStride: outputMatrixStride)
         }
     }

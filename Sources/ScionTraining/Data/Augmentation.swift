@@ -52,8 +52,10 @@ public struct Augmentation: Sendable, Equatable {
 /// box of side `int(size · sqrt(1 − λ))` centred uniformly and clipped, pasted from the permuted
 /// images; λ is then reset to the kept fraction of pixels and targets mix as λ·a + (1 − λ)·b.
 enum CutMix {
-    static func apply(images: UnsafeMutablePointer<Float>, targets: UnsafeMutablePointer<Float>, batch: Int, channels: Int,
-                      height: Int, width: Int, classes: Int, rng: inout SeededGenerator) {
+    static func apply(
+        images: UnsafeMutablePointer<Float>, targets: UnsafeMutablePointer<Float>, batch: Int, channels: Int,
+        height: Int, width: Int, classes: Int, rng: inout SeededGenerator
+    ) {
         guard batch > 1 else { return }
         let lambda = rng.nextDouble()
         let permutation = rng.permutation(batch)
@@ -74,11 +76,13 @@ enum CutMix {
             for ch in 0..<channels {
                 for r in r1..<max(r1, r2) {
                     let row = (ch * height + r) * width
-                    (images + n * perImage + row + c1).update(from: original + source * perImage + row + c1, count: c2 - c1)
+                    (images + n * perImage + row + c1).update(
+                        from: original + source * perImage + row + c1, count: c2 - c1)
                 }
             }
             for k in 0..<classes {
-                targets[n * classes + k] = kept * originalTargets[n * classes + k] + (1 - kept) * originalTargets[source * classes + k]
+                targets[n * classes + k] =
+                    kept * originalTargets[n * classes + k] + (1 - kept) * originalTargets[source * classes + k]
             }
         }
     }

@@ -29,7 +29,10 @@ public final class BatchLoader: @unchecked Sendable {
     public let augmentation: Augmentation
     public let seed: UInt64
 
-    public init(data: ImageSet, batchSize: Int, dropLast: Bool = true, shuffle: Bool = true, augmentation: Augmentation = .none, seed: UInt64) {
+    public init(
+        data: ImageSet, batchSize: Int, dropLast: Bool = true, shuffle: Bool = true, augmentation: Augmentation = .none,
+        seed: UInt64
+    ) {
         self.data = data
         self.batchSize = max(1, batchSize)
         self.dropLast = dropLast
@@ -70,8 +73,9 @@ public final class BatchLoader: @unchecked Sendable {
         if augmentation.cutMix {
             images.withUnsafeMutableBufferPointer { img in
                 targets.withUnsafeMutableBufferPointer { t in
-                    CutMix.apply(images: img.baseAddress!, targets: t.baseAddress!, batch: n, channels: data.channels,
-                                 height: data.height, width: data.width, classes: k, rng: &rng)
+                    CutMix.apply(
+                        images: img.baseAddress!, targets: t.baseAddress!, batch: n, channels: data.channels,
+                        height: data.height, width: data.width, classes: k, rng: &rng)
                 }
             }
         }
