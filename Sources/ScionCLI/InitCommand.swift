@@ -51,12 +51,12 @@ struct InitCommand: ParsableCommand {
                 "classes": .number(Double(classes))
             ].merging(decoder ? ["decoder_stem": .number(Double(stem ?? architecture.defaultStem))] : [:]) { a, _ in a }
         )
-        let model = Model(
+        let model = try Model(
             graph: net.graph, parameters: net.initialParameters(seed: seed),
             metadata: ModelMetadata(
                 modelName: architecture.description, labels: names,
-                input: InputSpec(channels: input.dims[0], height: input.dims[1], width: input.dims[2])),
-            provenance: Provenance(lineage: [step]))
+                input: InputSpec(channels: input.dims[0], height: input.dims[1], width: input.dims[2]))
+        ).recording(step)
         try ModelFile.write(model, to: output)
         note("wrote \(output): \(architecture), \(net.graph.parameterCount) parameters, seed \(seed)")
     }

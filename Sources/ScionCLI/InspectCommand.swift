@@ -53,6 +53,8 @@ struct ModelReport: Encodable {
     let cut_points: [Cut]
     let metadata: Metadata
     let head_replaced: Bool
+    /// What `Provenance.check` found: consistent, unchecked (older file) or broken, with why.
+    let lineage_check: String
     let provenance: [LineageStep]
 
     init(_ m: Model) throws {
@@ -79,6 +81,7 @@ struct ModelReport: Encodable {
             std: md.input.std,
             producer: md.producer, producer_version: md.producerVersion, created: md.createdAt)
         head_replaced = m.provenance.headReplaced
+        lineage_check = m.provenance.check(contentHash: content_hash).description
         provenance = m.provenance.lineage
     }
 
@@ -96,7 +99,8 @@ struct ModelReport: Encodable {
             "labels       " + metadata.labels.prefix(12).joined(separator: ", ")
                 + (metadata.labels.count > 12 ? ", ..." : ""),
             "produced by  \(metadata.producer) \(metadata.producer_version) at \(metadata.created)",
-            "sanitized    " + (head_replaced ? "yes (a head was grafted)" : "no (no head replacement in the lineage)")
+            "sanitized    " + (head_replaced ? "yes (a head was grafted)" : "no (no head replacement in the lineage)"),
+            "lineage      \(lineage_check)"
         ]
         if !cut_points.isEmpty {
             lines.append("cut points")

@@ -13,13 +13,11 @@ public enum ModelSurgery {
         let value = model.graph.cutPoint(named: cut)?.value ?? cut
         let parent = try ContentHash.of(model)
         let details: [String: JSONValue] = ["cut": .string(cut), "value": .string(value)]
-        var stem = restrict(model, to: try model.graph.stem(upTo: value))
-        var head = restrict(model, to: try model.graph.head(after: value, outputs: headOutputs))
-        stem.provenance = model.provenance.appending(
+        let stem = try restrict(model, to: try model.graph.stem(upTo: value)).recording(
             LineageStep(
                 operation: LineageStep.cut, parents: [parent], details: details.merging(["part": "stem"]) { a, _ in a })
         )
-        head.provenance = model.provenance.appending(
+        let head = try restrict(model, to: try model.graph.head(after: value, outputs: headOutputs)).recording(
             LineageStep(
                 operation: LineageStep.cut, parents: [parent], details: details.merging(["part": "head"]) { a, _ in a })
         )
@@ -39,8 +37,8 @@ public enum ModelSurgery {
                 "seam": .string(stem.graph.outputs[0]), "reattached": .bool(isUntouchedCutHead(head))
             ]) { a, _ in a })
         let parameters = stem.parameters.merging(head.parameters) { a, _ in a }
-        return Model(
-            graph: graph, parameters: parameters, metadata: metadata, provenance: stem.provenance.appending(step))
+        return try Model(graph: graph, parameters: parameters, metadata: metadata, provenance: stem.provenance)
+            .recording(step)
     }
 
     /// True when `head`'s last lineage step is the cut that made it a head.

@@ -48,14 +48,14 @@ extension StageRunner {
         var masked = weight
         for c in order.prefix(pruned) { for k in 0..<classes { masked[k * channels + c] = 0 } }
         model.parameters[fc.inputs[1]] = Tensor(shape: [classes, channels], values: masked)
-        for i in model.graph.parameters.indices where fc.inputs.dropFirst().contains(model.graph.parameters[i].name) {
-            model.graph.parameters[i].trainable = false
-        }
+
         let spec = TrainingSpec(
             losses: [LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target"))],
             keepOutputs: ["logits"])
+        // Pruning and fine-tuning are one step of the lineage, from the undefended model.
         return try fit(
             .finePrune, model, spec: spec, data: data.holdout, augmentation: .cropAndFlip, s,
+            frozen: Set(fc.inputs.dropFirst()), origin: undefended,
             extra: [
                 "pruned_channels": .number(Double(pruned)), "channels": .number(Double(channels)),
                 "holdout_acc_before_pruning": .number(base),

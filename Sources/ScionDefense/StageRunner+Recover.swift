@@ -66,8 +66,8 @@ extension StageRunner {
             extra["round"] = .number(Double(round))
             if last { extra["rounds"] = .array(detections) }
             model = try fit(
-                .recover, try freezingStem(model, r, s), spec: recoverySpec(model, r, s),
-                data: recoveryData(split, r), augmentation: .cropAndFlip, settings, extra: extra, run: name,
+                .recover, model, spec: recoverySpec(model, r, s), data: recoveryData(split, r),
+                augmentation: .cropAndFlip, settings, frozen: try frozenStem(model, r, s), extra: extra, run: name,
                 schedulePart: (start, s.epochs))
         }
         return model
@@ -85,14 +85,10 @@ extension StageRunner {
         return training
     }
 
-    func freezingStem(_ model: Model, _ r: RecoverySettings, _ s: StageSettings) throws -> Model {
-        guard !r.trainStem else { return model }
-        var frozen = model
-        let stem = try model.graph.stem(upTo: try cutValue(model, s))
-        for i in frozen.graph.parameters.indices where stem.parameter(named: frozen.graph.parameters[i].name) != nil {
-            frozen.graph.parameters[i].trainable = false
-        }
-        return frozen
+    /// The stem's parameters, when stage 3 keeps the stem fixed (`--freeze-stem`).
+    func frozenStem(_ model: Model, _ r: RecoverySettings, _ s: StageSettings) throws -> Set<String> {
+        guard !r.trainStem else { return [] }
+        return Set(try model.graph.stem(upTo: try cutValue(model, s)).parameters.map(\.name))
     }
 
     func recoverySpec(_ model: Model, _ r: RecoverySettings, _ s: StageSettings) throws -> TrainingSpec {

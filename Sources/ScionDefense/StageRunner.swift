@@ -66,8 +66,7 @@ public struct StageRunner {
                 "the stage-1 model has no cut point \(cutName); its cut points are "
                     + stage1.graph.cutPoints.map(\.name).joined(separator: ", "))
         }
-        var (stem, _) = try ModelSurgery.cut(stage1, at: cutName, headOutputs: ["logits"])
-        for i in stem.graph.parameters.indices { stem.graph.parameters[i].trainable = false }
+        let (stem, _) = try ModelSurgery.cut(stage1, at: cutName, headOutputs: ["logits"])
         let headSeed = SeededGenerator.derive(seed: s.seed, stream: "replacement-head").state[0]
         let fresh = try Zoo.replacementHead(
             s.arch, classes: data.train.classes, input: inputShape, stem: s.stem, dropout: s.dropout,
@@ -87,6 +86,7 @@ public struct StageRunner {
         let augmentation = Augmentation(cropPadding: 4, horizontalFlip: true, cutMix: true, labelSmoothing: 0.1)
         return try fit(
             stage, grafted, spec: spec, data: data.holdout, augmentation: augmentation, s,
+            frozen: Set(stem.graph.parameters.map(\.name)),
             extra: [
                 "stem": .number(Double(s.stem)), "dropout": .number(s.dropout), "cutmix": true, "label_smoothing": 0.1
             ])
@@ -95,29 +95,36 @@ public struct StageRunner {
     var inputShape: [Int] { [data.train.channels, data.train.height, data.train.width] }
 
     /// A freshly initialised model with metadata and an init lineage step.
-    func initialModel(_ net: NetworkDefinition, _ s: StageSettings) -> Model {
+    func initialModel(_ net: NetworkDefinition, _ s: StageSettings) throws -> Model {
         let metadata = ModelMetadata(
             modelName: net.graph.name, labels: data.train.classNames,
             input: InputSpec(channels: inputShape[0], height: inputShape[1], width: inputShape[2]))
         let step = LineageStep(
             operation: LineageStep.initialize,
             details: ["arch": .string(s.arch.description), "seed": .number(Double(s.seed))])
-        return Model(
-            graph: net.graph, parameters: net.initialParameters(seed: s.seed), metadata: metadata,
-            provenance: Provenance(lineage: [step]))
+        return try Model(graph: net.graph, parameters: net.initialParameters(seed: s.seed), metadata: metadata)
+            .recording(step)
     }
 
-    /// Trains `model` and writes it to the run folder with a lineage step holding the settings,
-    /// the data's fingerprints and the final ACC/ASR. `schedulePart` given: the run is epochs
-    /// `start ..< start + s.epochs` of a schedule over `total` epochs (stage 3's rounds).
+    /// Trains `initial` (its parameters in `frozen` held fixed) and writes it to the run folder with
+    /// a lineage step holding the settings, the data's fingerprints and the final ACC/ASR; the
+    /// step's parent is `origin` (default: `initial`), the model the stage started from, so the
+    /// lineage stays a chain. `schedulePart` given: the run is epochs `start ..< start + s.epochs`
+    /// of a schedule over `total` epochs (stage 3's rounds).
     func fit(
-        _ stage: Stage, _ model: Model, spec: TrainingSpec, data trainingData: ImageSet, augmentation: Augmentation,
-        _ s: StageSettings, extra: [String: JSONValue] = [:], run: String? = nil,
-        schedulePart: (start: Int, total: Int)? = nil
+        _ stage: Stage, _ initial: Model, spec: TrainingSpec, data trainingData: ImageSet, augmentation: Augmentation,
+        _ s: StageSettings, frozen: Set<String> = [], origin: Model? = nil, extra: [String: JSONValue] = [:],
+        run: String? = nil, schedulePart: (start: Int, total: Int)? = nil
     ) throws -> Model {
         guard trainingData.count >= s.batchSize else {
             throw DefenseError.invalidSettings(
                 "the \(stage.rawValue) data has \(trainingData.count) images, fewer than the batch size \(s.batchSize)")
+        }
+        // Freezing is a setting of this training run, not a change to the model: the flags are set
+        // on a working copy only, so the recorded model is the one the previous step produced.
+        var model = initial
+        for i in model.graph.parameters.indices where frozen.contains(model.graph.parameters[i].name) {
+            model.graph.parameters[i].trainable = false
         }
         let trainable = model.graph.parameters.filter(\.trainable).map(\.name)
         let optimizer = Optimizer(
@@ -166,12 +173,11 @@ public struct StageRunner {
         details["seconds"] = .number(history.reduce(0) { $0 + $1.seconds })
         details["wall_seconds"] = .number(Date().timeIntervalSince(started))
         details["training_images"] = .number(Double(trainingData.count))
-        trained.provenance = trained.provenance.appending(
-            LineageStep(operation: stage.lineageOperation, parents: [try ContentHash.of(model)], details: details))
-        // Stage 2 froze the stem; the saved model is a standalone network with the usual flags.
-        for i in trained.graph.parameters.indices {
-            trained.graph.parameters[i].trainable = [.weight, .bias].contains(trained.graph.parameters[i].role)
-        }
+        // The flags as they came in (frozen ones were frozen for this run only).
+        trained.graph.parameters = initial.graph.parameters
+        trained = try trained.recording(
+            LineageStep(
+                operation: stage.lineageOperation, parents: [try ContentHash.of(origin ?? initial)], details: details))
         try ModelFile.write(trained, to: run.map { "\(folder)/\($0).h5" } ?? "\(folder)/\(stage.modelFile)")
         return trained
     }

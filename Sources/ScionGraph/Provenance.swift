@@ -18,6 +18,46 @@ public struct Provenance: Sendable, Equatable, Codable {
     public func appending(_ step: LineageStep) -> Provenance {
         Provenance(lineage: lineage + [step])
     }
+
+    /// Whether the lineage is the history of the model whose content hash is `contentHash`: each
+    /// step after the first continues from the previous step's result (its first parent), and the
+    /// last result is the model itself. A lineage copied from another file, steps edited or
+    /// dropped, or weights changed after the last step all break the chain. (Without a signature
+    /// anyone can still write a consistent chain; this catches copies and edits, not forgers.)
+    public func check(contentHash: String) -> LineageCheck {
+        guard let last = lineage.last else { return .unrecorded("the file has no lineage") }
+        guard lineage.allSatisfy({ $0.result != nil }) else {
+            return .unrecorded("its steps do not record their results (written before format 1.1)")
+        }
+        for (i, step) in lineage.enumerated().dropFirst() {
+            guard step.parents.first == lineage[i - 1].result else {
+                return .broken(
+                    "step \(i + 1) (\(step.operation)) does not continue from step \(i) (\(lineage[i - 1].operation))")
+            }
+        }
+        guard last.result == contentHash else {
+            return .broken(
+                "the model is not what its last step (\(last.operation)) produced: weights or graph changed since")
+        }
+        return .consistent
+    }
+}
+
+/// What `Provenance.check(contentHash:)` found.
+public enum LineageCheck: Equatable, Sendable, CustomStringConvertible {
+    case consistent
+    /// The lineage cannot be checked (an older file, or none).
+    case unrecorded(String)
+    /// The lineage is not this model's history.
+    case broken(String)
+
+    public var description: String {
+        switch self {
+        case .consistent: "consistent"
+        case .unrecorded(let why): "unchecked: \(why)"
+        case .broken(let why): "broken: \(why)"
+        }
+    }
 }
 
 /// One operation in a model's lineage.
@@ -37,18 +77,22 @@ public struct LineageStep: Sendable, Equatable, Codable {
     public var operation: String
     /// ISO 8601 UTC.
     public var time: String
-    /// Content hashes (`sha256:...`) of the models this step read.
+    /// Content hashes (`sha256:...`) of the models this step read; the first is the model it
+    /// continued (the previous step's result), others are inputs from elsewhere (a grafted head).
     public var parents: [String]
+    /// Content hash of the model this step produced (nil in files written before format 1.1).
+    public var result: String?
     /// Free-form facts: cut point, seed, data fingerprint, metrics.
     public var details: [String: JSONValue]
 
     public init(
         operation: String, parents: [String] = [], details: [String: JSONValue] = [:],
-        time: String = ScionVersion.timestamp()
+        time: String = ScionVersion.timestamp(), result: String? = nil
     ) {
         self.operation = operation
         self.time = time
         self.parents = parents
         self.details = details
+        self.result = result
     }
 }

@@ -37,6 +37,10 @@ public final class ScionServer: Sendable {
                 logger.warning(
                     "serving an unsanitized model: it may carry a backdoor",
                     metadata: ["model": "\(name)", "lineage": "\(model.lineage)"])
+            } else if case .unrecorded(let why) = model.lineageCheck {
+                logger.warning(
+                    "the model's sanitization is self-declared and its lineage cannot be checked",
+                    metadata: ["model": "\(name)", "why": "\(why)"])
             }
             loaded.append(model)
         }

@@ -11,6 +11,9 @@ public final class ServedModel: Sendable {
     public let path: String
     public let model: Model
     public let sanitized: Bool
+    /// Whether the lineage is the model's own history. A broken one is refused; an unchecked one
+    /// (a file from before format 1.1) is served on its self-declared claim, with a warning.
+    public let lineageCheck: LineageCheck
     public let contentHash: String
     let scheduler: BatchScheduler
 
@@ -36,14 +39,20 @@ public final class ServedModel: Sendable {
         self.version = version
         self.path = path
         self.model = model
-        sanitized = model.provenance.headReplaced
+        contentHash = try ContentHash.of(model)
+        let check = model.provenance.check(contentHash: contentHash)
+        lineageCheck = check
+        if case .broken = check { sanitized = false } else { sanitized = model.provenance.headReplaced }
         guard sanitized || settings.allowUnsanitized else {
             let lineage = model.provenance.lineage.map(\.operation).joined(separator: " -> ")
+            let reason =
+                model.provenance.headReplaced
+                ? "its lineage claims a new head but is \(check)"
+                : "its lineage (\(lineage.isEmpty ? "empty" : lineage)) shows no head replacement"
             throw ServeError.badRequest(
-                "\(path) was never sanitized: its lineage (\(lineage.isEmpty ? "empty" : lineage)) shows no head replacement; serve the model `scion replace` writes, or pass --allow-unsanitized"
+                "\(path) is not sanitized: \(reason); serve the model `scion defend` writes, or pass --allow-unsanitized"
             )
         }
-        contentHash = try ContentHash.of(model)
         scheduler = try BatchScheduler(
             model: model, maxBatch: settings.maxBatch, maxDelay: settings.maxDelay, threads: settings.threads,
             name: name)
@@ -59,7 +68,8 @@ public final class ServedModel: Sendable {
             ["name": out, "datatype": "FP32", "shape": [-1] + (model.graph.values[out]?.sampleShape ?? [])]
         }
         var parameters: [String: Any] = [
-            "sanitized": sanitized, "content_hash": contentHash, "labels": model.metadata.labels,
+            "sanitized": sanitized, "lineage_check": lineageCheck.description, "content_hash": contentHash,
+            "labels": model.metadata.labels,
             "lineage": model.provenance.lineage.map(\.operation),
             "producer": "\(model.metadata.producer) \(model.metadata.producerVersion)",
             "mean": model.metadata.input.mean.map(Double.init), "std": model.metadata.input.std.map(Double.init)

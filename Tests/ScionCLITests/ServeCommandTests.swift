@@ -9,13 +9,14 @@ import Testing
 @Suite struct ServeCommandTests {
     static func writeModel(_ path: String, sanitized: Bool) throws {
         let net = try Zoo.classifier(.cnnSmall, classes: 3, input: [1, 8, 8])
-        var lineage = [LineageStep(operation: LineageStep.initialize)]
-        if sanitized { lineage.append(LineageStep(operation: LineageStep.graft)) }
-        let model = Model(
+        var model = try Model(
             graph: net.graph, parameters: net.initialParameters(seed: 1),
             metadata: ModelMetadata(
-                modelName: "tiny", labels: ["a", "b", "c"], input: InputSpec(channels: 1, height: 8, width: 8)),
-            provenance: Provenance(lineage: lineage))
+                modelName: "tiny", labels: ["a", "b", "c"], input: InputSpec(channels: 1, height: 8, width: 8))
+        ).recording(LineageStep(operation: LineageStep.initialize))
+        if sanitized {
+            model = try model.recording(LineageStep(operation: LineageStep.graft, parents: [try ContentHash.of(model)]))
+        }
         try ModelFile.write(model, to: path)
     }
 
@@ -25,7 +26,7 @@ import Testing
         let result = try ScionBinary.run(["serve", dir.file("raw.h5"), "--port", "0"])
         #expect(result.exitedNormally && result.status != 0)
         #expect(
-            result.stderr.contains("never sanitized") && result.stderr.contains("--allow-unsanitized"),
+            result.stderr.contains("is not sanitized") && result.stderr.contains("--allow-unsanitized"),
             "\(result.stderr)")
     }
 

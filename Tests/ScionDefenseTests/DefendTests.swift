@@ -1,5 +1,6 @@
 import Foundation
 import ScionDefense
+import ScionFormat
 import ScionGraph
 import ScionTestSupport
 import ScionTraining
@@ -72,6 +73,14 @@ import Testing
         let untrapped = try runner.replaceUntrapped(undefended: undefended, settings(.replaceUntrapped, epochs: 2))
         let pruned = try runner.finePrune(undefended: undefended, settings(.finePrune, epochs: 2))
         #expect(!tuned.provenance.headReplaced && untrapped.provenance.headReplaced && !pruned.provenance.headReplaced)
+        // Every model the run wrote carries its own history (issue 17's lineage check).
+        for file in [
+            "undefended.h5", "trapped.h5", "sanitized.h5", "recovered.h5", "finetuned.h5", "replaced_untrapped.h5",
+            "pruned.h5"
+        ] {
+            let check = try ModelFile.read(dir.file(file)).lineageCheck()
+            #expect(check == .consistent, "\(file): \(check)")
+        }
         // The pruned channels' classifier columns are zero after fine-tuning too.
         let step = try #require(pruned.provenance.lineage.last)
         let count = Int(step.details["pruned_channels"]?.numberValue ?? 0),

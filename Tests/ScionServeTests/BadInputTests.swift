@@ -1,5 +1,8 @@
 import Foundation
+import ScionFormat
+import ScionGraph
 import ScionServe
+import ScionTestSupport
 import Testing
 
 /// Every kind of bad request gets a 4xx `{"error": ...}` naming the problem, and the server
@@ -112,7 +115,33 @@ import Testing
         #expect {
             _ = try ScionServer(models: [fixture.unsanitizedPath], settings: ServerSettings())
         } throws: { error in
-            "\(error)".contains("never sanitized") && "\(error)".contains("--allow-unsanitized")
+            "\(error)".contains("shows no head replacement") && "\(error)".contains("--allow-unsanitized")
+        }
+    }
+
+    /// An unsanitized model given a sanitized model's lineage (copied, as one line of h5py
+    /// would), and a sanitized model whose weights were edited afterwards (content hash
+    /// recomputed, so the file itself is valid): neither lineage is the model's own history.
+    /// (A lineage written from scratch without recorded results is only caught by a signature.)
+    @Test func copiedOrOutdatedLineageIsRefused() throws {
+        let fixture = try ServeFixture()
+        let dir = TemporaryDirectory()
+        var forged = try ModelFile.read(fixture.unsanitizedPath)
+        forged.provenance = try ModelFile.read(fixture.sanitizedPath).provenance
+        forged.parameters = forged.parameters.mapValues { Tensor(shape: $0.shape, values: $0.floats.map { $0 * 0.5 }) }
+        try ModelFile.write(forged, to: dir.file("forged.h5"))
+        var edited = try ModelFile.read(fixture.sanitizedPath)
+        let weight = try #require(edited.graph.parameters.first { $0.role == .weight })
+        edited.parameters[weight.name] = Tensor(
+            shape: weight.shape, values: Array(repeating: 0.5, count: weight.elementCount))
+        try ModelFile.write(edited, to: dir.file("edited.h5"))
+        for name in ["forged.h5", "edited.h5"] {
+            #expect {
+                _ = try ScionServer(models: [dir.file(name)], settings: ServerSettings())
+            } throws: { error in
+                "\(error)".contains(
+                    "claims a new head but is broken: the model is not what its last step (replace) produced")
+            }
         }
     }
 

@@ -27,14 +27,14 @@ final class ServeFixture: @unchecked Sendable {
                 input: InputSpec(
                     channels: input[0], height: input[1], width: input[2], mean: Array(repeating: 0.5, count: input[0]),
                     std: Array(repeating: 0.25, count: input[0]))))
-        model.provenance = Provenance(lineage: [LineageStep(operation: LineageStep.initialize)])
+        model = try model.recording(LineageStep(operation: LineageStep.initialize))
         unsanitizedPath = directory.file("raw.h5")
         try ModelFile.write(model, to: unsanitizedPath)
-        model.provenance = model.provenance
-            .appending(LineageStep(operation: LineageStep.graft))
-            .appending(
+        let hash = try ContentHash.of(model)
+        model = try model.recording(LineageStep(operation: LineageStep.graft, parents: [hash]))
+            .recording(
                 LineageStep(
-                    operation: LineageStep.replace,
+                    operation: LineageStep.replace, parents: [hash],
                     details: ["acc": .number(0.91), "asr": .number(0.012), "clean_to_target": .number(0.008)]))
         sanitizedPath = directory.file("clean.h5")
         try ModelFile.write(model, to: sanitizedPath)
