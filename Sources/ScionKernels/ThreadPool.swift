@@ -32,33 +32,23 @@ private final class ClosureTask: ParallelTask {
 /// per-thread scratch memory.
 public final class ThreadPool: @unchecked Sendable {
     public let threads: Int
-
-    /// The running loop.
-    private var task: (any ParallelTask)?
-    private var total = 0
-    private let generation = Atomic<Int>(0)
-    private let next = Atomic<Int>(0)
-    private let busy = Atomic<Int>(0)
-    private var mutex = pthread_mutex_t()
-    private var wake = pthread_cond_t()
-    private var stopping = false
+    /// The state the workers share. Workers retain it, not the pool: the pool's deinit is what
+    /// stops them, so a worker holding the pool kept every pool and its threads alive forever
+    /// (one leaked thread per dropped pool, that is per evaluation in a long run).
+    private let shared: Shared
     private var workers: [pthread_t] = []
-
-    /// Spins this many times waiting for work before sleeping (~tens of microseconds).
-    private static let spinLimit = 20_000
 
     public init(threads: Int) {
         self.threads = max(1, threads)
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&wake, nil)
+        shared = Shared(threads: self.threads)
         for worker in 1..<self.threads {
-            let context = Unmanaged.passRetained(WorkerContext(pool: self, id: worker)).toOpaque()
+            let context = Unmanaged.passRetained(WorkerContext(shared: shared, id: worker)).toOpaque()
             var thread = pthread_t()
             pthread_create(
                 &thread, nil,
                 { raw in
                     let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
-                    context.pool.workerLoop(id: context.id)
+                    context.shared.workerLoop(id: context.id)
                     return nil
                 }, context)
             workers.append(thread)
@@ -66,14 +56,8 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     deinit {
-        pthread_mutex_lock(&mutex)
-        stopping = true
-        generation.add(1, ordering: .releasing)
-        pthread_cond_broadcast(&wake)
-        pthread_mutex_unlock(&mutex)
+        shared.stop()
         for thread in workers { pthread_join(thread, nil) }
-        pthread_cond_destroy(&wake)
-        pthread_mutex_destroy(&mutex)
     }
 
     /// Calls `task.runChunk(index, worker:)` for every index in `0..<count`, spread over the
@@ -85,19 +69,7 @@ public final class ThreadPool: @unchecked Sendable {
             for i in 0..<count { task.runChunk(i, worker: 0) }
             return
         }
-        self.task = task
-        total = count
-        next.store(0, ordering: .relaxed)
-        busy.store(threads - 1, ordering: .relaxed)
-        generation.add(1, ordering: .releasing)
-        // Always under the mutex: a worker deciding to sleep re-checks the generation while
-        // holding it, so no wake-up can be lost.
-        pthread_mutex_lock(&mutex)
-        pthread_cond_broadcast(&wake)
-        pthread_mutex_unlock(&mutex)
-        drain(worker: 0)
-        while busy.load(ordering: .acquiring) > 0 { spinPause() }
-        self.task = nil
+        shared.run(count, task)
     }
 
     /// Calls `body(index, worker)` for every index in `0..<count`. Convenient, but converting
@@ -110,47 +82,99 @@ public final class ThreadPool: @unchecked Sendable {
         withoutActuallyEscaping(body) { parallelFor(count, ClosureTask($0)) }
     }
 
-    private func drain(worker: Int) {
-        guard let task else { return }
-        while true {
-            let i = next.add(1, ordering: .relaxed).oldValue
-            if i >= total { return }
-            task.runChunk(i, worker: worker)
-        }
-    }
-
-    private func workerLoop(id: Int) {
-        var seen = 0
-        while true {
-            var spins = 0
-            var current = generation.load(ordering: .acquiring)
-            while current == seen {
-                spins += 1
-                if spins < Self.spinLimit {
-                    spinPause()
-                } else {
-                    pthread_mutex_lock(&mutex)
-                    while generation.load(ordering: .acquiring) == seen && !stopping {
-                        pthread_cond_wait(&wake, &mutex)
-                    }
-                    pthread_mutex_unlock(&mutex)
-                    spins = 0
-                }
-                current = generation.load(ordering: .acquiring)
-            }
-            seen = current
-            if stopping { return }
-            drain(worker: id)
-            busy.subtract(1, ordering: .releasing)
-        }
-    }
-
     private final class WorkerContext {
-        let pool: ThreadPool
+        let shared: Shared
         let id: Int
-        init(pool: ThreadPool, id: Int) {
-            self.pool = pool
+        init(shared: Shared, id: Int) {
+            self.shared = shared
             self.id = id
+        }
+    }
+
+    /// The loop state, the generation counter the workers watch and the sleep/wake machinery.
+    private final class Shared: @unchecked Sendable {
+        let threads: Int
+        /// The running loop.
+        private var task: (any ParallelTask)?
+        private var total = 0
+        private let generation = Atomic<Int>(0)
+        private let next = Atomic<Int>(0)
+        private let busy = Atomic<Int>(0)
+        private var mutex = pthread_mutex_t()
+        private var wake = pthread_cond_t()
+        private var stopping = false
+
+        /// Spins this many times waiting for work before sleeping (~tens of microseconds).
+        private static let spinLimit = 20_000
+
+        init(threads: Int) {
+            self.threads = threads
+            pthread_mutex_init(&mutex, nil)
+            pthread_cond_init(&wake, nil)
+        }
+
+        deinit {
+            pthread_cond_destroy(&wake)
+            pthread_mutex_destroy(&mutex)
+        }
+
+        func stop() {
+            pthread_mutex_lock(&mutex)
+            stopping = true
+            generation.add(1, ordering: .releasing)
+            pthread_cond_broadcast(&wake)
+            pthread_mutex_unlock(&mutex)
+        }
+
+        func run(_ count: Int, _ task: any ParallelTask) {
+            self.task = task
+            total = count
+            next.store(0, ordering: .relaxed)
+            busy.store(threads - 1, ordering: .relaxed)
+            generation.add(1, ordering: .releasing)
+            // Always under the mutex: a worker deciding to sleep re-checks the generation while
+            // holding it, so no wake-up can be lost.
+            pthread_mutex_lock(&mutex)
+            pthread_cond_broadcast(&wake)
+            pthread_mutex_unlock(&mutex)
+            drain(worker: 0)
+            while busy.load(ordering: .acquiring) > 0 { spinPause() }
+            self.task = nil
+        }
+
+        private func drain(worker: Int) {
+            guard let task else { return }
+            while true {
+                let i = next.add(1, ordering: .relaxed).oldValue
+                if i >= total { return }
+                task.runChunk(i, worker: worker)
+            }
+        }
+
+        func workerLoop(id: Int) {
+            var seen = 0
+            while true {
+                var spins = 0
+                var current = generation.load(ordering: .acquiring)
+                while current == seen {
+                    spins += 1
+                    if spins < Self.spinLimit {
+                        spinPause()
+                    } else {
+                        pthread_mutex_lock(&mutex)
+                        while generation.load(ordering: .acquiring) == seen && !stopping {
+                            pthread_cond_wait(&wake, &mutex)
+                        }
+                        pthread_mutex_unlock(&mutex)
+                        spins = 0
+                    }
+                    current = generation.load(ordering: .acquiring)
+                }
+                seen = current
+                if stopping { return }
+                drain(worker: id)
+                busy.subtract(1, ordering: .releasing)
+            }
         }
     }
 }
