@@ -93,6 +93,9 @@ let package = Package(
         .target(
             name: "ScionDefense",
             dependencies: ["ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionRuntime", "ScionTraining", "ScionData", "ScionImage"]),
+        // Signatures over model files in OpenSSF model signing's format (Sigstore bundle, DSSE,
+        // in-toto), and the keys that make them.
+        .target(name: "ScionSigning", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // The HTTP inference server (Open Inference Protocol) for sanitized models.
         .target(
             name: "ScionServe",
@@ -110,7 +113,8 @@ let package = Package(
             name: "ScionCLI",
             dependencies: [
                 "ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionRuntime", "ScionImage", "ScionTraining",
-                "ScionData", "ScionDefense", "ScionServe", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ScionData", "ScionDefense", "ScionServe", "ScionSigning",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -148,6 +152,7 @@ let package = Package(
                 "ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionKernels", "ScionRuntime", "ScionTestSupport",
                 "AllocationCounter",
             ]),
+        .testTarget(name: "ScionSigningTests", dependencies: ["ScionSigning", "ScionTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ScionCLITests", dependencies: ["scion", "ScionGraph", "ScionFormat", "ScionZoo", "ScionTestSupport"]),
     ]
 )

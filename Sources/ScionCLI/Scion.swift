@@ -12,7 +12,9 @@ public struct Scion: AsyncParsableCommand {
             BenchCommand.self,
             DatasetsCommand.self, PoisonCommand.self, TrainCommand.self, TrapCommand.self, ReplaceCommand.self,
             RecoverCommand.self, DefendCommand.self,
-            EvalCommand.self, CutCommand.self, GraftCommand.self, ServeCommand.self, LoadCommand.self
+            EvalCommand.self, CutCommand.self, GraftCommand.self, KeygenCommand.self, SignCommand.self,
+            VerifyCommand.self,
+            ServeCommand.self, LoadCommand.self
         ])
 
     public init() {}

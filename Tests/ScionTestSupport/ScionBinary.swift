@@ -23,8 +23,19 @@ public enum ScionBinary {
         throws
         -> Result
     {
+        try launch(path, arguments, in: directory, environment: environment)
+    }
+
+    /// Runs another program (`arguments[0]`, found on the PATH: python3, say) and waits for it.
+    public static func runTool(_ arguments: [String]) throws -> Result {
+        try launch("/usr/bin/env", arguments, in: nil, environment: [:])
+    }
+
+    private static func launch(
+        _ executable: String, _ arguments: [String], in directory: String?, environment: [String: String]
+    ) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         var env = ProcessInfo.processInfo.environment
