@@ -100,7 +100,8 @@ let package = Package(
         .target(
             name: "ScionServe",
             dependencies: [
-                "ScionGraph", "ScionFormat", "ScionRuntime", "ScionImage", "ScionKernels",
+                "ScionGraph", "ScionFormat", "ScionRuntime", "ScionImage", "ScionKernels", "ScionSigning",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -115,6 +116,7 @@ let package = Package(
                 "ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionRuntime", "ScionImage", "ScionTraining",
                 "ScionData", "ScionDefense", "ScionServe", "ScionSigning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -140,6 +142,7 @@ let package = Package(
             name: "ScionServeTests",
             dependencies: [
                 "ScionGraph", "ScionZoo", "ScionFormat", "ScionServe", "ScionImage", "ScionRuntime", "ScionTestSupport",
+                "ScionSigning", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

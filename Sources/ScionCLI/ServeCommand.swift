@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ScionServe
+import ScionSigning
 
 /// `scion serve`: the HTTP inference server.
 struct ServeCommand: AsyncParsableCommand {
@@ -39,6 +40,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("allow-unsanitized"), help: "Serve models that were never sanitized (responses say so).")
     var allowUnsanitized = false
 
+    @Option(
+        name: .customLong("trusted-keys"),
+        help: "A folder of public keys (.pem): serve only models signed by one of them (MODEL.sig beside the model).")
+    var trustedKeys: String?
+
     @Option(help: "Threads for the kernels (default: all cores).")
     var threads: Int?
 
@@ -71,7 +77,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let settings = ServerSettings(
             host: host, port: port, maxBatch: maxBatch, maxDelayMilliseconds: maxDelayMs, maxBodyMegabytes: maxBodyMb,
-            allowUnsanitized: allowUnsanitized, threads: threads)
+            allowUnsanitized: allowUnsanitized,
+            trustedKeys: try trustedKeys.map { try SigningKeys.trusted(in: $0).map(\.pemRepresentation) } ?? [],
+            threads: threads)
         let server = try ScionServer(models: models, settings: settings)
         try await server.run()
     }

@@ -1,9 +1,11 @@
 import ArgumentParser
+import Crypto
 import Foundation
 import ScionData
 import ScionDefense
 import ScionFormat
 import ScionGraph
+import ScionSigning
 import ScionZoo
 
 /// Options of the training stages, spelled as the reference's flags (its spellings `--md`,
@@ -73,6 +75,11 @@ struct StageOptions: ParsableArguments {
     @Flag(help: "No progress lines.")
     var quiet = false
 
+    @Option(
+        name: .customLong("sign-key"),
+        help: "Private key (PEM, from scion keygen): sign each model the stage writes (MODEL.sig beside it).")
+    var signKey: String?
+
     @Option(help: .hidden) var gpu: String?
     @Option(help: .hidden) var tb: Int?
 
@@ -119,9 +126,12 @@ struct StageSetup {
     let context: RunContext
     let folder: String
     let settings: StageSettings
+    /// Signs each stage's model as it is written (`--sign-key`).
+    let signingKey: P256.Signing.PrivateKey?
 
     init(stage: Stage, data: DataOptions, attack: AttackOptions, options: StageOptions) throws {
         settings = try options.settings(for: stage, dataset: data.dataset)
+        signingKey = try options.signKey.map(SigningKeys.privateKey)
         folder = options.out ?? data.defaultRunFolder(attack)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let loaded = try data.load()
@@ -139,6 +149,11 @@ struct StageSetup {
 
     @discardableResult
     func finish(_ stage: Stage, _ model: Model) throws -> RunReport {
+        if let signingKey {
+            let path = "\(folder)/\(stage.modelFile)"
+            try AtomicFile.write(
+                try ModelSignature.sign(path, key: signingKey), to: ModelSignature.defaultPath(for: path))
+        }
         let report = try RunReport.collect(folder)
         try report.write()
         guard let s = report.stages[RunReport.name(stage)] else { return report }

@@ -37,6 +37,10 @@ public final class ScionServer: Sendable {
                 logger.warning(
                     "serving an unsanitized model: it may carry a backdoor",
                     metadata: ["model": "\(name)", "lineage": "\(model.lineage)"])
+            } else if model.signer == nil {
+                logger.warning(
+                    "the model's sanitization is self-declared: its lineage is not signed by a trusted key (--trusted-keys)",
+                    metadata: ["model": "\(name)", "lineage_check": "\(model.lineageCheck)"])
             } else if case .unrecorded(let why) = model.lineageCheck {
                 logger.warning(
                     "the model's sanitization is self-declared and its lineage cannot be checked",

@@ -1,7 +1,9 @@
+import Crypto
 import Foundation
 import ScionFormat
 import ScionGraph
 import ScionRuntime
+import ScionSigning
 
 /// A model the server answers for: its file, name and version, what its provenance says, and
 /// the batch scheduler that runs it.
@@ -15,6 +17,9 @@ public final class ServedModel: Sendable {
     /// (a file from before format 1.1) is served on its self-declared claim, with a warning.
     public let lineageCheck: LineageCheck
     public let contentHash: String
+    /// The key hint (SHA-256 of the public key's PEM) of the trusted key that signed the file;
+    /// nil when the server trusts no keys (sanitization is then self-declared).
+    public let signer: String?
     let scheduler: BatchScheduler
 
     /// What `scion serve` accepts on its command line: `PATH` (named after the file) or
@@ -39,6 +44,7 @@ public final class ServedModel: Sendable {
         self.version = version
         self.path = path
         self.model = model
+        signer = try Self.signer(of: path, trusted: settings.trustedKeys)
         contentHash = try ContentHash.of(model)
         let check = model.provenance.check(contentHash: contentHash)
         lineageCheck = check
@@ -58,6 +64,27 @@ public final class ServedModel: Sendable {
             name: name)
     }
 
+    /// With trusted keys, the key that signed the file at `path` (its signature beside it);
+    /// refuses an unsigned file or a signature that fails, naming why.
+    static func signer(of path: String, trusted pems: [String]) throws -> String? {
+        guard !pems.isEmpty else { return nil }
+        let trusted = try pems.map { pem in
+            guard let key = try? P256.Signing.PublicKey(pemRepresentation: pem) else {
+                throw ServeError.badRequest("a trusted key is not an ECDSA P-256 public key in PEM")
+            }
+            return key
+        }
+        let signaturePath = ModelSignature.defaultPath(for: path)
+        guard let bundle = FileManager.default.contents(atPath: signaturePath) else {
+            throw ServeError.badRequest("\(path) is not signed (no \(signaturePath)); sign it with scion sign")
+        }
+        do {
+            return try ModelSignature.verify(path, bundle: bundle, trusted: trusted)
+        } catch let error as SignatureError {
+            throw ServeError.badRequest("\(path): \(error)")
+        }
+    }
+
     var inputName: String { model.graph.inputs[0] }
     var inputShape: [Int] { model.graph.values[inputName]!.sampleShape }
 
@@ -68,7 +95,8 @@ public final class ServedModel: Sendable {
             ["name": out, "datatype": "FP32", "shape": [-1] + (model.graph.values[out]?.sampleShape ?? [])]
         }
         var parameters: [String: Any] = [
-            "sanitized": sanitized, "lineage_check": lineageCheck.description, "content_hash": contentHash,
+            "sanitized": sanitized, "lineage_check": lineageCheck.description, "signer": signer ?? NSNull(),
+            "content_hash": contentHash,
             "labels": model.metadata.labels,
             "lineage": model.provenance.lineage.map(\.operation),
             "producer": "\(model.metadata.producer) \(model.metadata.producerVersion)",

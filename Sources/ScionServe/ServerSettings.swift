@@ -8,15 +8,20 @@ public struct ServerSettings: Sendable {
     public var maxDelay: TimeInterval
     public var maxBodyBytes: Int
     public var allowUnsanitized: Bool
+    /// Public keys (PEM texts). When not empty, only models signed by one of these keys
+    /// (`MODEL.sig` beside the file) are served, and the lineage their signature covers must show
+    /// a new head.
+    public var trustedKeys: [String]
     public var threads: Int
     /// Largest image (pixels) `classify` decodes.
     public var maxImagePixels: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBatch: Int = 64, maxDelayMilliseconds: Double = 5,
-        maxBodyMegabytes: Double = 16, allowUnsanitized: Bool = false, threads: Int? = nil,
-        maxImagePixels: Int = 16_000_000
+        maxBodyMegabytes: Double = 16, allowUnsanitized: Bool = false, trustedKeys: [String] = [],
+        threads: Int? = nil, maxImagePixels: Int = 16_000_000
     ) {
+        self.trustedKeys = trustedKeys
         self.host = host
         self.port = port
         self.maxBatch = max(1, maxBatch)

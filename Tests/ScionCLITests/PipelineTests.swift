@@ -25,7 +25,11 @@ struct PipelineTests {
         ]
         _ = try scion(["train"] + common + ["-e", "1", "-b", "32"])
         _ = try scion(["trap"] + common + ["-e", "1", "-b", "32"])
-        _ = try scion(["replace"] + common + ["-e", "1", "-b", "16"])
+        _ = try scion(["keygen", "-o", dir.file("key.pem")])
+        _ = try scion(["replace"] + common + ["-e", "1", "-b", "16", "--sign-key", dir.file("key.pem")])
+        // --sign-key signed what the stage wrote; the signature covers the lineage too.
+        let verified = try scion(["verify", dir.file("sanitized.h5"), "--trusted-key", dir.file("key.pub.pem")])
+        #expect(verified.stdout.contains("signature valid"))
         let eval = try scion([
             "eval", dir.file("sanitized.h5"), "--ds", "fashion-mnist", "--limit", "800", "--pattern", "badnet_grid",
             "--json"

@@ -1,7 +1,9 @@
+import Crypto
 import Foundation
 import ScionFormat
 import ScionGraph
 import ScionServe
+import ScionSigning
 import ScionTestSupport
 import Testing
 
@@ -167,5 +169,49 @@ import Testing
                 _ = try ScionServer(models: [path], settings: ServerSettings())
             } throws: { error in "\(error)".contains(path) }
         }
+    }
+}
+
+/// `--trusted-keys`: a model is served only with a signature from a trusted key over the very
+/// file (weights, metadata and lineage), and only if that signed lineage shows a new head.
+@Suite struct TrustedKeysTests {
+    @Test func onlyAValidSignatureFromATrustedKeyIsServed() throws {
+        let fixture = try ServeFixture()
+        let dir = TemporaryDirectory()
+        let key = P256.Signing.PrivateKey(), stranger = P256.Signing.PrivateKey()
+        let settings = ServerSettings(trustedKeys: [key.publicKey.pemRepresentation])
+        func write(_ name: String, _ model: Model, signedBy signer: P256.Signing.PrivateKey?) throws -> String {
+            let path = dir.file(name)
+            try ModelFile.write(model, to: path)
+            if let signer { try ModelSignature.sign(path, key: signer).write(to: URL(fileURLWithPath: path + ".sig")) }
+            return path
+        }
+        let sanitized = try ModelFile.read(fixture.sanitizedPath)
+        var forged = try ModelFile.read(fixture.unsanitizedPath)
+        forged.provenance = Provenance(lineage: [LineageStep(operation: LineageStep.graft)])
+        let valid = try write("valid.h5", sanitized, signedBy: key)
+        // Signed, then changed: the old signature stays beside the new file.
+        let weightChanged = try write("weights.h5", sanitized, signedBy: key)
+        var changed = sanitized
+        let weight = try #require(changed.graph.parameters.first { $0.role == .weight })
+        changed.parameters[weight.name] = Tensor(shape: weight.shape, repeating: 0.25)
+        try ModelFile.write(changed, to: weightChanged)
+        let lineageEdited = try write("lineage.h5", sanitized, signedBy: key)
+        var edited = sanitized
+        edited.provenance.lineage[edited.provenance.lineage.count - 1].details["asr"] = .number(0)
+        try ModelFile.write(edited, to: lineageEdited)
+        let cases: [(String, String)] = [
+            (try write("forged.h5", forged, signedBy: nil), "is not signed"),
+            (weightChanged, "the file changed since it was signed"),
+            (lineageEdited, "the file changed since it was signed"),
+            (try write("stranger.h5", sanitized, signedBy: stranger), "not valid for any trusted key")
+        ]
+        for (path, reason) in cases {
+            #expect {
+                _ = try ScionServer(models: [path], settings: settings)
+            } throws: { "\($0)".contains(reason) }
+        }
+        let server = try ScionServer(models: [valid], settings: settings)
+        #expect(server.models.first?.signer == SigningKeys.hint(key.publicKey))
     }
 }
