@@ -6,10 +6,18 @@ extension NodeEvaluator {
     static func evaluateTraining(
         _ node: OpView, _ a: [[Float]], _ t: [TensorType], _ outs: [TensorType], batch: Int, seed: UInt64
     ) throws -> [[Float]] {
+        for family in [evaluateLayerGradients, evaluateElementwiseGradients, evaluateLosses] {
+            if let result = try family(node, a, t, outs, batch, seed) { return result }
+        }
+        throw EvaluationError.unsupported(node: node.name, op: node.op.rawValue)
+    }
+
+    /// Convolution and linear gradients, BatchNorm in training, channel sums.
+    static func evaluateLayerGradients(
+        _ node: OpView, _ a: [[Float]], _ t: [TensorType], _ outs: [TensorType], batch: Int, seed: UInt64
+    ) throws -> [[Float]]? {
         let xs = t[0].resolvedShape(batch: batch)
         let plane = { (s: [Int]) in s.dropFirst(2).reduce(1, *) }
-        // The loss gradients' `scale` (read only by the ops that declare it).
-        var scale: Float { Float(node.float("scale")) }
         switch node.op {
         case .batchNormTrain:
             let r = ReferenceKernels.batchNormTrain(
@@ -81,6 +89,18 @@ extension NodeEvaluator {
                 a[0], a[1], channels: xs[1], plane: plane(xs), scale: node.argument("scale", in: a),
                 epsilon: Float(node.float("epsilon")))
             return [r.dx, r.dscale, r.dbias]
+        default:
+            return nil
+        }
+    }
+
+    /// Activation, pooling and softmax gradients, slices.
+    static func evaluateElementwiseGradients(
+        _ node: OpView, _ a: [[Float]], _ t: [TensorType], _ outs: [TensorType], batch: Int, seed: UInt64
+    ) throws -> [[Float]]? {
+        let xs = t[0].resolvedShape(batch: batch)
+        let plane = { (s: [Int]) in s.dropFirst(2).reduce(1, *) }
+        switch node.op {
         case .reluGrad: return [zip(a[0], a[1]).map { $1 > 0 ? $0 : 0 }]
         case .leakyReluGrad:
             let slope = Float(node.float("slope"))
@@ -118,6 +138,19 @@ extension NodeEvaluator {
                 out += a[0][(o * extent + start) * inner..<(o * extent + start + length) * inner]
             }
             return [out]
+        default:
+            return nil
+        }
+    }
+
+    /// Losses and their gradients, the weighted sum of the loss terms.
+    static func evaluateLosses(
+        _ node: OpView, _ a: [[Float]], _ t: [TensorType], _ outs: [TensorType], batch: Int, seed: UInt64
+    ) throws -> [[Float]]? {
+        let xs = t[0].resolvedShape(batch: batch)
+        // The loss gradients' `scale` (read only by the ops that declare it).
+        var scale: Float { Float(node.float("scale")) }
+        switch node.op {
         case .crossEntropy: return [[ReferenceKernels.crossEntropy(a[0], a[1], classes: xs[1])]]
         case .crossEntropyGrad: return [ReferenceKernels.crossEntropyGrad(a[0], a[1], classes: xs[1], scale: scale)]
         case .mseLoss:
@@ -133,7 +166,7 @@ extension NodeEvaluator {
             let w = node.floats("weights")
             return [[zip(a, w).reduce(Float(0)) { $0 + $1.0[0] * Float($1.1) }]]
         default:
-            throw EvaluationError.unsupported(node: node.name, op: node.op.rawValue)
+            return nil
         }
     }
 

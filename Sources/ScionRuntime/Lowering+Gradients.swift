@@ -7,7 +7,6 @@ extension Lowering {
     func lowerConvWeightGradient(_ node: OpView) -> (Pending, Int)? {
         let i = nodeIndex, threads = threads
         let ins = node.node.inputs, outs = node.node.outputs
-        let x = node.node.inputs.first ?? ""
         // The first output is the weight's gradient: its type is the weight's.
         let xs = shape(ins[0]), dys = shape(ins[1])
         let kernel = ConvWeightGradient(geometry: Geometry.conv(node, xs, dys, type(outs[0])))
@@ -68,7 +67,6 @@ extension Lowering {
 
     func lowerPoolGradient(_ node: OpView) -> (Pending, Int)? {
         let ins = node.node.inputs, outs = node.node.outputs
-        let x = node.node.inputs.first ?? ""
         guard PhysicalLayout.isChannelsLast(type(outs[0])) else { return nil }
         let dxs = shape(outs[0]), dys = shape(ins[0])
         let g =
