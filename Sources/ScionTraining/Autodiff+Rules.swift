@@ -4,6 +4,13 @@ import ScionGraph
 /// output, emit the nodes computing the gradients of the inputs that need one.
 extension TrainingGraphBuilder {
     mutating func differentiate(_ node: Node, dy: String) throws {
+        if try differentiateLayer(node, dy: dy) { return }
+        if try differentiateElementwise(node, dy: dy) { return }
+        throw GraphError.shape(node: node.name, problem: "op '\(node.op)' has no gradient")
+    }
+
+    /// Convolutions, linear layers and normalisations: weight, bias and input gradients.
+    private mutating func differentiateLayer(_ node: Node, dy: String) throws -> Bool {
         let name = "grad:\(node.name)"
         let x = node.inputs.first ?? ""
         let windowAttributes = node.attributes.filter { ["stride", "padding", "dilation", "groups"].contains($0.key) }
@@ -42,7 +49,7 @@ extension TrainingGraphBuilder {
                     b.emit("\(name):w", .linearGradWeight, [x, dy])
                 })
         case .batchNormTrain:
-            guard [0, 1, 2].contains(where: { wants(node.inputs[$0]) }) else { return }
+            guard [0, 1, 2].contains(where: { wants(node.inputs[$0]) }) else { return true }
             let grads = emitMulti(
                 name, .batchNormTrainGrad, [dy, x, node.inputs[1], node.outputs[1], node.outputs[2]], outputs: 3)
             for (i, grad) in grads.enumerated() where wants(node.inputs[i]) { contribute(grad, to: node.inputs[i]) }
@@ -55,8 +62,19 @@ extension TrainingGraphBuilder {
             for (i, grad) in grads.enumerated() where i < node.inputs.count && wants(node.inputs[i]) {
                 contribute(grad, to: node.inputs[i])
             }
+        default:
+            return false
+        }
+        return true
+    }
+
+    /// Activations, arithmetic and the ops that only move or pool values.
+    private mutating func differentiateElementwise(_ node: Node, dy: String) throws -> Bool {
+        let name = "grad:\(node.name)"
+        let x = node.inputs.first ?? ""
+        switch node.op {
         case .relu, .sigmoid, .tanh, .leakyRelu:
-            guard wants(x) else { return }
+            guard wants(x) else { return true }
             let op: OpType = [
                 OpType.relu: .reluGrad, .sigmoid: .sigmoidGrad, .tanh: .tanhGrad, .leakyRelu: .leakyReluGrad
             ][node.op]!
@@ -82,7 +100,7 @@ extension TrainingGraphBuilder {
         case .maxPool2d:
             if wants(x) { contribute(emit("\(name):x", .maxPool2dGrad, [dy, x], attributes: node.attributes), to: x) }
         case .avgPool2d:
-            guard wants(x) else { return }
+            guard wants(x) else { return true }
             var attributes = node.attributes
             attributes["input_shape"] = .ints(sampleShape(x))
             contribute(emit("\(name):x", .avgPool2dGrad, [dy], attributes: attributes), to: x)
@@ -109,8 +127,9 @@ extension TrainingGraphBuilder {
                 contribute(emit("\(name):x", .softmaxGrad, [dy, node.output], attributes: node.attributes), to: x)
             }
         default:
-            throw GraphError.shape(node: node.name, problem: "op '\(node.op)' has no gradient")
+            return false
         }
+        return true
     }
 
     /// Weight gradient (from `weightGradient`) and bias gradient (channel sum of dy).
