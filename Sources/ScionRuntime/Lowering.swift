@@ -62,8 +62,13 @@ struct Lowering {
         if node.schema.trainingOnly, let lowered = try lowerTraining(node) {
             return lowered
         }
-        let x = plain.inputs.first ?? "", y = plain.output
-        let i = index
+        return lowerLayer(node) ?? lowerElementwise(node) ?? fallback(plain)
+    }
+
+    /// Convolutions, linear layers and normalisations, their weights packed here.
+    private func lowerLayer(_ node: OpView) -> (Pending, Int)? {
+        let plain = node.node, x = plain.inputs.first ?? "", y = plain.output
+        let i = index, threads = threads
         switch node.op {
         case .conv2d, .fusedConv2d:
             let residual = node.input("residual")
@@ -109,6 +114,26 @@ struct Lowering {
                         x: r[x], y: r[y], source: source, channels: channels, rowsPerSample: rows, activation: act)
                 }, 0
             )
+        case .instanceNorm:
+            let xs = shape(x)
+            let scale = parameter(node, "scale"), shift = parameter(node, "bias")
+            let eps = Float(node.float("epsilon"))
+            return (
+                { r in
+                    InstanceNormStep(
+                        x: r[x], y: r[y], plane: xs[2] * xs[3], channels: xs[1], epsilon: eps, scale: scale,
+                        shift: shift)
+                }, 0
+            )
+        default:
+            return nil
+        }
+    }
+
+    /// Activations, arithmetic, pooling and the ops that move values (nil: no fast kernel).
+    private mutating func lowerElementwise(_ node: OpView) -> (Pending, Int)? {
+        let plain = node.node, x = plain.inputs.first ?? "", y = plain.output
+        switch node.op {
         case .relu, .leakyRelu, .sigmoid, .tanh:
             return elementwise(.activation(kernelActivation(Activation(op: node.op) ?? .none, node)), plain)
         case .add: return elementwise(.add, plain)
@@ -123,17 +148,6 @@ struct Lowering {
             return ({ r in GlobalPoolStep(x: r[x], y: r[y], plane: xs[2] * xs[3], channels: xs[1]) }, 0)
         case .flatten, .reshape:
             return relayout(plain)
-        case .instanceNorm:
-            let xs = shape(x)
-            let scale = parameter(node, "scale"), shift = parameter(node, "bias")
-            let eps = Float(node.float("epsilon"))
-            return (
-                { r in
-                    InstanceNormStep(
-                        x: r[x], y: r[y], plane: xs[2] * xs[3], channels: xs[1], epsilon: eps, scale: scale,
-                        shift: shift)
-                }, 0
-            )
         case .softmax where lastPhysicalAxis(node.int("axis"), of: type(x)):
             let width = shape(x)[1]
             let rows = type(x).elementsPerSample / width
@@ -148,7 +162,7 @@ struct Lowering {
         case .pad:
             return lowerPad(node) ?? fallback(plain)
         default:
-            return fallback(plain)
+            return nil
         }
     }
 
