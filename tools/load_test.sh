@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Load test of `scion serve` with the sanitized WRN-16-1: throughput and p50/p99 latency at
+# Load test of `scion serve` with the defended WRN-16-1: throughput and p50/p99 latency at
 # concurrency 1, 16 and 64 (closed-loop clients, one FP32 sample per request, keep-alive).
 #   tools/load_test.sh [MODEL.h5] [extra `scion serve` flags]
-# MODEL defaults to the ready sanitized CIFAR-10 WRN-16-1 in Models/.
+# MODEL defaults to the ready defended CIFAR-10 WRN-16-1 in Models/.
 # Writes runs/load/load.json and runs/load/load.txt. The client runs on the same machine as
 # the server and takes CPU from it, so figures are a lower bound on a 2-core box.
 set -euo pipefail
 scion=${SCION:-.build/release/scion}
-model=${1:-Models/cifar10-wrn16-1-badnet_grid-sanitized.h5}
+model=${1:-Models/cifar10-wrn16-1-badnet_grid-defended.h5}
 shift || true
 port=${PORT:-18080}
 mkdir -p runs/load
