@@ -49,7 +49,7 @@ struct ModelReader {
 
     func read() throws -> Model {
         let minor = try checkFormat()
-        let graphText = try text("graph", in: root)
+        let graphText = try text("graph", in: root, object: "/graph")
         let graph: Graph
         do { graph = try Graph(json: Array(graphText.utf8)) } catch {
             throw ModelFileError.malformed(path: path, object: "/graph", problem: "not a valid graph JSON: \(error)")
@@ -179,7 +179,7 @@ struct ModelReader {
         guard root.contains("provenance") else { return Provenance() }
         let g = try root.openGroup("provenance")
         guard g.contains("lineage") else { return Provenance() }
-        let text = try self.text("lineage", in: g)
+        let text = try self.text("lineage", in: g, object: "/provenance/lineage")
         do {
             return Provenance(lineage: try JSONDecoder().decode([LineageStep].self, from: Data(text.utf8)))
         } catch {
@@ -188,36 +188,55 @@ struct ModelReader {
         }
     }
 
-    /// A scalar string dataset, bounded by the file size.
-    private func text(_ name: String, in group: HDF5Group) throws -> String {
+    /// The scalar string dataset `object` (its `name` in `group`), bounded by the file size.
+    private func text(_ name: String, in group: HDF5Group, object: String) throws -> String {
         guard group.contains(name) else {
-            throw ModelFileError.malformed(path: path, object: name, problem: "the dataset is missing")
+            throw ModelFileError.malformed(path: path, object: object, problem: "the dataset is missing")
         }
-        let strings = try group.openDataset(name).readStrings(maxBytes: min(ModelFile.maxTextBytes, fileSize))
+        let strings: [String]
+        do {
+            strings = try group.openDataset(name).readStrings(maxBytes: min(ModelFile.maxTextBytes, fileSize))
+        } catch let error as HDF5Error {
+            throw ModelFileError.malformed(path: path, object: object, problem: error.detail)
+        }
         guard strings.count == 1 else {
-            throw ModelFileError.malformed(path: path, object: name, problem: "expected one string")
+            throw ModelFileError.malformed(path: path, object: object, problem: "expected one string")
         }
         return strings[0]
     }
 
     private func string(_ key: String, on object: HDF5Object, object name: String) throws -> String {
-        guard case .string(let s)? = try HDF5Attributes.read(key, on: object) else {
-            throw ModelFileError.malformed(path: path, object: name, problem: "string attribute '\(key)' is missing")
-        }
+        guard case .string(let s) = try attribute(key, "a string", on: object, object: name) else { return "" }
         return s
     }
 
     private func ints(_ key: String, on object: HDF5Object, object name: String) throws -> [Int] {
-        guard case .ints(let v)? = try HDF5Attributes.read(key, on: object) else {
-            throw ModelFileError.malformed(path: path, object: name, problem: "integer attribute '\(key)' is missing")
-        }
+        guard case .ints(let v) = try attribute(key, "integers", on: object, object: name) else { return [] }
         return v.map { Int(clamping: $0) }
     }
 
     private func floats(_ key: String, on object: HDF5Object, object name: String) throws -> [Float] {
-        guard case .floats(let v)? = try HDF5Attributes.read(key, on: object) else {
-            throw ModelFileError.malformed(path: path, object: name, problem: "float attribute '\(key)' is missing")
-        }
+        guard case .floats(let v) = try attribute(key, "numbers", on: object, object: name) else { return [] }
         return v.map { Float($0) }
+    }
+
+    /// Attribute `key`, which must exist and be `expected` ("a string", "integers", "numbers").
+    private func attribute(_ key: String, _ expected: String, on object: HDF5Object, object name: String) throws
+        -> HDF5AttributeValue
+    {
+        guard let value = try HDF5Attributes.read(key, on: object) else {
+            throw ModelFileError.malformed(path: path, object: name, problem: "attribute '\(key)' is missing")
+        }
+        let found: String
+        switch value {
+        case .string: found = "a string"
+        case .ints: found = "integers"
+        case .floats: found = "numbers"
+        }
+        guard found == expected else {
+            throw ModelFileError.malformed(
+                path: path, object: name, problem: "attribute '\(key)' must be \(expected), found \(found)")
+        }
+        return value
     }
 }

@@ -118,6 +118,19 @@ import Testing
         }
     }
 
+    /// A metadata attribute of the wrong type (as an h5py edit makes it) is named with what was
+    /// expected, not reported as missing and not with HDF5's own words.
+    @Test func wronglyTypedAttributeIsNamed() throws {
+        var file = try HandWrittenFile(try Fixtures.tiny())
+        file.metadataOverrides = ["model_name": .ints([5])]
+        let path = dir.file("typed.h5")
+        try file.write(to: path)
+        #expect(
+            throws: ModelFileError.malformed(
+                path: path, object: "/metadata", problem: "attribute 'model_name' must be a string, found integers")
+        ) { try ModelFile.read(path) }
+    }
+
     @Test func unknownOpIsNamed() throws {
         var file = try HandWrittenFile(try Fixtures.tiny())
         file.graphJSON = file.graphJSON.replacingOccurrences(of: "\"op\":\"relu\"", with: "\"op\":\"gelu\"")

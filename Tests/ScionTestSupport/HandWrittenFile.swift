@@ -8,6 +8,8 @@ public struct HandWrittenFile {
     public var graphJSON: String
     public var skipParameter: String? = nil
     public var float64Parameter: String? = nil
+    /// Values written instead of the string metadata attributes (model_name, producer, ...).
+    public var metadataOverrides: [String: HDF5AttributeValue] = [:]
     public var hash: String
     public let model: Model
 
@@ -37,13 +39,14 @@ public struct HandWrittenFile {
             }
         }
         let meta = try root.createGroup("metadata")
-        for key in ["model_name", "producer", "producer_version", "created"] {
+        for key in ["model_name", "producer", "producer_version", "created"] where metadataOverrides[key] == nil {
             try meta.setAttribute(.string("x"), named: key)
         }
         let input = model.metadata.input
         try meta.setAttribute(.ints(input.shape.map { Int64($0) }), named: "input_shape")
         try meta.setAttribute(.floats(input.mean.map { Double($0) }), named: "mean")
         try meta.setAttribute(.floats(input.std.map { Double($0) }), named: "std")
+        for (key, value) in metadataOverrides { try meta.setAttribute(value, named: key) }
         try file.close()
         try FileSeal.seal(path)
     }
