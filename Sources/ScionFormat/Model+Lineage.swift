@@ -16,10 +16,8 @@ extension Model {
         provenance.check(contentHash: try ContentHash.of(self))
     }
 
-    /// True when the lineage records a new head *and* is this model's own history: what the
-    /// server takes as the (self-declared) sanitized claim.
+    /// The (self-declared) sanitized claim the server takes: `Provenance.claimsSanitized(given:)`.
     public func sanitizedByLineage() throws -> Bool {
-        let check = try lineageCheck()
-        return provenance.headReplaced && check == .consistent
+        provenance.claimsSanitized(given: try lineageCheck())
     }
 }

@@ -14,6 +14,14 @@ public struct Provenance: Sendable, Equatable, Codable {
         lineage.contains { $0.operation == LineageStep.graft && $0.details["reattached"] != .bool(true) }
     }
 
+    /// The self-declared sanitized claim, given the lineage's `check`: a new head was grafted and
+    /// the lineage is not broken. An unchecked lineage (written before format 1.1) keeps its claim;
+    /// the server warns about it. Only a signature makes the claim more than self-declared.
+    public func claimsSanitized(given check: LineageCheck) -> Bool {
+        if case .broken = check { return false }
+        return headReplaced
+    }
+
     /// The same provenance with `step` appended.
     public func appending(_ step: LineageStep) -> Provenance {
         Provenance(lineage: lineage + [step])

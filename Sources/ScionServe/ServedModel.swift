@@ -48,7 +48,7 @@ public final class ServedModel: Sendable {
         contentHash = try ContentHash.of(model)
         let check = model.provenance.check(contentHash: contentHash)
         lineageCheck = check
-        if case .broken = check { sanitized = false } else { sanitized = model.provenance.headReplaced }
+        sanitized = model.provenance.claimsSanitized(given: check)
         guard sanitized || settings.allowUnsanitized else {
             let lineage = model.provenance.lineage.map(\.operation).joined(separator: " -> ")
             let reason =

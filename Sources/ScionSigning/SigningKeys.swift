@@ -37,6 +37,6 @@ public enum SigningKeys {
 
     /// model_signing's key hint: SHA-256 of the public key's PEM, trailing newline included.
     public static func hint(_ key: P256.Signing.PublicKey) -> String {
-        SHA256.hash(data: Data((key.pemRepresentation + "\n").utf8)).map { String(format: "%02x", $0) }.joined()
+        ModelSignature.hex(Data(SHA256.hash(data: Data((key.pemRepresentation + "\n").utf8))))
     }
 }
