@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // System libraries, found through pkg-config; the providers name the Debian packages.
@@ -93,6 +94,11 @@ let package = Package(
         .target(
             name: "ScionDefense",
             dependencies: ["ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionRuntime", "ScionTraining", "ScionData", "ScionImage"]),
+        // ONNX export and import (opset 17 out; opsets 11 to 21 in). The protobuf code is generated
+        // once by tools/gen_onnx_proto.sh and committed (no build plugin).
+        .target(
+            name: "ScionONNX",
+            dependencies: ["ScionGraph", "ScionFormat", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // Signatures over model files in OpenSSF model signing's format (Sigstore bundle, DSSE,
         // in-toto), and the keys that make them.
         .target(name: "ScionSigning", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
@@ -114,7 +120,7 @@ let package = Package(
             name: "ScionCLI",
             dependencies: [
                 "ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionRuntime", "ScionImage", "ScionTraining",
-                "ScionData", "ScionDefense", "ScionServe", "ScionSigning",
+                "ScionData", "ScionDefense", "ScionServe", "ScionSigning", "ScionONNX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -155,6 +161,9 @@ let package = Package(
                 "ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionKernels", "ScionRuntime", "ScionTestSupport",
                 "AllocationCounter",
             ]),
+        .testTarget(
+            name: "ScionONNXTests",
+            dependencies: ["ScionONNX", "ScionGraph", "ScionZoo", "ScionFormat", "ScionRuntime", "ScionTestSupport"]),
         .testTarget(name: "ScionSigningTests", dependencies: ["ScionSigning", "ScionTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ScionCLITests", dependencies: ["scion", "ScionGraph", "ScionFormat", "ScionZoo", "ScionTestSupport"]),
     ]

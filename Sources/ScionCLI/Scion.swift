@@ -12,7 +12,8 @@ public struct Scion: AsyncParsableCommand {
             BenchCommand.self,
             DatasetsCommand.self, PoisonCommand.self, TrainCommand.self, TrapCommand.self, ReplaceCommand.self,
             RecoverCommand.self, DefendCommand.self,
-            EvalCommand.self, CutCommand.self, GraftCommand.self, KeygenCommand.self, SignCommand.self,
+            EvalCommand.self, CutCommand.self, GraftCommand.self, ExportCommand.self, ImportCommand.self,
+            KeygenCommand.self, SignCommand.self,
             VerifyCommand.self,
             ServeCommand.self, LoadCommand.self
         ])

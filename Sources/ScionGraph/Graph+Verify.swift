@@ -31,6 +31,21 @@ extension Graph {
         values = try copy.verify()
     }
 
+    /// Appends `node` after checking it against the values defined so far (op, arity,
+    /// attributes, shapes) and records its outputs' types: how an importer builds a graph one
+    /// node at a time. Inputs and parameters must already have their types in `values`.
+    @discardableResult
+    public mutating func append(_ node: Node) throws -> [TensorType] {
+        guard !nodes.contains(where: { $0.name == node.name }) else {
+            throw GraphError.duplicateName(node.name, kind: "node")
+        }
+        let inferred = try inferNode(node, types: values, laterDefined: [])
+        for name in node.outputs where values[name] != nil { throw GraphError.duplicateName(name, kind: "value") }
+        for (name, type) in zip(node.outputs, inferred) { values[name] = type }
+        nodes.append(node)
+        return inferred
+    }
+
     /// Types of graph inputs and parameters, after checking their names and shapes.
     private func declaredLeafTypes() throws -> [String: TensorType] {
         var types: [String: TensorType] = [:]

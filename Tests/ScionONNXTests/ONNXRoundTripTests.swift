@@ -1,0 +1,95 @@
+import Foundation
+import ScionFormat
+import ScionGraph
+import ScionZoo
+import Testing
+
+@testable import ScionONNX
+
+/// Scion → ONNX → Scion gives back the same model: content hash, metadata and cut points.
+@Suite struct ONNXRoundTripTests {
+    static func model(_ arch: String, decoder: Bool = false, classes: Int = 10) throws -> Model {
+        let a = try Architecture(parsing: arch)
+        let input = arch == "cnn-small" ? [1, 28, 28] : [3, 32, 32]
+        let net =
+            decoder
+            ? try Zoo.trapModel(a, classes: classes, input: input, stem: a.defaultStem)
+            : try Zoo.classifier(a, classes: classes, input: input)
+        return try Model(
+            graph: net.graph, parameters: net.initialParameters(seed: 5),
+            metadata: ModelMetadata(
+                modelName: arch, labels: (0..<classes).map { "c\($0)" },
+                input: InputSpec(
+                    channels: input[0], height: input[1], width: input[2], mean: Array(repeating: 0.5, count: input[0]),
+                    std: Array(repeating: 0.25, count: input[0])))
+        ).recording(LineageStep(operation: LineageStep.initialize))
+    }
+
+    @Test(arguments: [
+        ("cnn-small", false), ("wrn16-1", false), ("wrn16-1", true), ("resnet18", false), ("resnet18", true)
+    ])
+    func roundTripKeepsTheContentHash(arch: String, decoder: Bool) throws {
+        let original = try Self.model(arch, decoder: decoder)
+        let bytes = try ONNXExport.serialize(original)
+        let back = try ONNXImport.model(from: bytes, source: "m.onnx")
+        #expect(try ContentHash.of(back) == (try ContentHash.of(original)))
+        #expect(back.metadata.labels == original.metadata.labels)
+        #expect(back.metadata.input == original.metadata.input)
+        #expect(back.graph.cutPoints == original.graph.cutPoints)
+        let step = try #require(back.provenance.lineage.last)
+        #expect(step.operation == LineageStep.importWeights && back.provenance.lineage.count == 1)
+        #expect(step.parents == [Digest.sha256(Array(bytes))])
+        #expect(!back.provenance.headReplaced)
+    }
+
+    @Test func exportedFileDeclaresOpsetAndIRVersion() throws {
+        let onnx = try ONNXExport.proto(try Self.model("wrn16-1", decoder: true))
+        #expect(onnx.irVersion == 8)
+        #expect(onnx.opsetImport.map(\.version) == [17])
+        #expect(onnx.graph.output.map(\.name) == ["logits", "reconstruction"])
+        #expect(onnx.graph.input[0].type.tensorType.shape.dim[0].dimParam == "N")
+        let keys = Set(onnx.metadataProps.map(\.key))
+        #expect(keys.isSuperset(of: ["scion.labels", "scion.input", "scion.lineage", "scion.content_hash"]))
+        #expect(Set(onnx.graph.node.map(\.opType)).isSuperset(of: ["Conv", "ConvTranspose", "Sigmoid"]))
+    }
+
+    /// An edited ONNX file is imported as what it computes now, not as the graph it carried.
+    @Test func anEditedFileIsNotTakenForTheOriginal() throws {
+        let original = try Self.model("cnn-small")
+        var onnx = try ONNXExport.proto(original)
+        let relu = try #require(onnx.graph.node.firstIndex { $0.opType == "Relu" })
+        onnx.graph.node[relu].opType = "Sigmoid"
+        let back = try ONNXImport.model(from: try onnx.serializedData(), source: "edited.onnx")
+        #expect(back.graph.nodes.contains { $0.op == .sigmoid })
+        #expect(try ContentHash.of(back) != (try ContentHash.of(original)))
+    }
+
+    @Test func cutPointsCanBeDeclaredAtImport() throws {
+        var stripped = try ONNXExport.proto(try Self.model("wrn16-1"))
+        stripped.metadataProps = []
+        let value = try #require(stripped.graph.node.first { $0.opType == "Add" }?.output[0])
+        let back = try ONNXImport.model(
+            from: try stripped.serializedData(), source: "m.onnx",
+            options: .init(cutPoints: [CutPoint(name: "stem", value: value)]))
+        #expect(back.graph.cutPoint(named: "stem")?.value == value)
+        #expect(throws: ONNXError.invalid("cut point 'x': the graph computes no value named 'nowhere'")) {
+            try ONNXImport.model(
+                from: try stripped.serializedData(), source: "m.onnx",
+                options: .init(cutPoints: [CutPoint(name: "x", value: "nowhere")]))
+        }
+    }
+
+    @Test func badFilesGetClearErrors() throws {
+        #expect(throws: ONNXError.self) { try ONNXImport.model(from: Data("not a model".utf8), source: "junk.onnx") }
+        var onnx = try ONNXExport.proto(try Self.model("cnn-small"))
+        onnx.graph.node[1].opType = "Einsum"
+        let name = onnx.graph.node[1].name
+        #expect(throws: ONNXError.unsupported(node: name, op: "Einsum", direction: "import")) {
+            try ONNXImport.model(from: try onnx.serializedData(), source: "m.onnx")
+        }
+        onnx.opsetImport = [.with { $0.version = 9 }]
+        #expect(throws: ONNXError.invalid("opset 9 is not supported (Scion reads opsets 11 to 21)")) {
+            try ONNXImport.model(from: try onnx.serializedData(), source: "m.onnx")
+        }
+    }
+}
