@@ -79,6 +79,26 @@ import Testing
         }
     }
 
+    /// Older writers: initializers in typed fields (float_data, int64_data) instead of raw_data,
+    /// and listed among the graph inputs too (IR < 4).
+    @Test func typedFieldsAndInitializersAsInputsAreRead() throws {
+        let original = try Self.model("wrn16-1")
+        var onnx = try ONNXExport.proto(original)
+        for i in onnx.graph.initializer.indices {
+            let t = onnx.graph.initializer[i]
+            if t.dataType == ONNXTensor.float {
+                onnx.graph.initializer[i].floatData = try ONNXTensor.floats(t).floats
+            } else {
+                onnx.graph.initializer[i].int64Data = try ONNXTensor.integers(t).map(Int64.init)
+            }
+            onnx.graph.initializer[i].clearRawData()
+            onnx.graph.input.append(.with { $0.name = t.name })
+        }
+        onnx.irVersion = 3
+        let back = try ONNXImport.model(from: try onnx.serializedData(), source: "old.onnx")
+        #expect(try ContentHash.of(back) == (try ContentHash.of(original)))
+    }
+
     @Test func badFilesGetClearErrors() throws {
         #expect(throws: ONNXError.self) { try ONNXImport.model(from: Data("not a model".utf8), source: "junk.onnx") }
         var onnx = try ONNXExport.proto(try Self.model("cnn-small"))
