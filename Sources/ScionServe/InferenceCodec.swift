@@ -2,20 +2,24 @@ import Foundation
 import ScionGraph
 
 /// Open Inference Protocol (KServe v2) JSON: requests in, responses out. Tensors are row-major
-/// with a batch dimension; `data` may be flat or nested. FP32 data is fed as is; UINT8 data
-/// (pixel values) goes through the model's preprocessing, `(v / 255 - mean) / std`.
+/// with a batch dimension; `data` may be flat or nested, or raw bytes after the JSON header
+/// (`BinaryTensorExtension`). FP32 data is fed as is; UINT8 data (pixel values) goes through the
+/// model's preprocessing, `(v / 255 - mean) / std`.
 enum InferenceCodec {
     struct Request {
         var id: String?
         var input: [Float]
         var count: Int
         var outputs: [String]
+        /// Outputs to return as raw bytes (the binary extension), not JSON numbers.
+        var binaryOutputs: Set<String> = []
     }
 
     /// Largest batch one request may carry.
     static let maxRequestBatch = 4096
 
-    static func parse(_ body: Data, for model: ServedModel) throws -> Request {
+    /// Parses a request: `body` is the JSON (header), `binary` the bytes after it, if any.
+    static func parse(_ body: Data, binary: Data? = nil, for model: ServedModel) throws -> Request {
         let request: JSONNode
         do { request = try JSONReader.parse(body) } catch {
             throw ServeError.badRequest("malformed JSON: \(error)")
@@ -37,18 +41,45 @@ enum InferenceCodec {
             throw ServeError.badRequest("datatype '\(datatype)' is not supported; use FP32 or UINT8")
         }
         let shape = try self.shape(input["shape"], model: model)
-        let expected = shape.reduce(1, *)
-        guard let raw = input["data"] else { throw ServeError.badRequest("the input has no 'data'") }
-        var values: [Float] = []
-        values.reserveCapacity(expected)
-        try flatten(raw, into: &values, limit: expected, uint8: datatype == "UINT8")
-        guard values.count == expected else {
-            throw ServeError.badRequest("'data' has \(values.count) values, shape \(shape) needs \(expected)")
+        var binary = binary
+        var values = try data(of: input, count: shape.reduce(1, *), uint8: datatype == "UINT8", binary: &binary)
+        guard (binary?.count ?? 0) == 0 else {
+            throw ServeError.badRequest("\(binary?.count ?? 0) bytes of binary data are not claimed by any input")
         }
         if datatype == "UINT8" { normalize(&values, spec: model.model.metadata.input) }
+        let names = try outputs(request["outputs"], model: model)
         return Request(
-            id: request["id"]?.string, input: values, count: shape[0],
-            outputs: try outputs(request["outputs"], model: model))
+            id: request["id"]?.string, input: values, count: shape[0], outputs: names,
+            binaryOutputs: binaryOutputs(request, names: names))
+    }
+
+    /// The input's values: JSON `data`, or `binary_data_size` raw bytes of `binary`.
+    static func data(of input: JSONNode, count: Int, uint8: Bool, binary: inout Data?) throws -> [Float] {
+        if case .number(let size)? = input["parameters"]?["binary_data_size"] {
+            return try BinaryTensorExtension.values(
+                try BinaryTensorExtension.take(size, from: &binary), uint8: uint8, count: count)
+        }
+        guard let raw = input["data"] else { throw ServeError.badRequest("the input has no 'data'") }
+        var values: [Float] = []
+        values.reserveCapacity(count)
+        try flatten(raw, into: &values, limit: count, uint8: uint8)
+        guard values.count == count else {
+            throw ServeError.badRequest("'data' has \(values.count) values, the shape needs \(count)")
+        }
+        return values
+    }
+
+    /// Outputs asked for as binary: each output's `binary_data` parameter, else the request's
+    /// `binary_data_output`.
+    static func binaryOutputs(_ request: JSONNode, names: [String]) -> Set<String> {
+        let all = request["parameters"]?["binary_data_output"] == .bool(true)
+        var perOutput: [String: Bool] = [:]
+        for o in request["outputs"]?.elements ?? [] {
+            if let name = o["name"]?.string, case .bool(let b)? = o["parameters"]?["binary_data"] {
+                perOutput[name] = b
+            }
+        }
+        return Set(names.filter { perOutput[$0] ?? all })
     }
 
     /// `[N, C, H, W]` matching the model, with N within the request limit.
@@ -120,11 +151,14 @@ enum InferenceCodec {
         }
     }
 
-    /// The response body. Written by hand: `JSONSerialization` boxes every float and is the
-    /// slowest part of a request for models with large outputs.
-    static func response(_ model: ServedModel, id: String?, outputs: [String: [Float]], names: [String], count: Int)
-        throws -> Data
-    {
+    /// The response body and, when some outputs are binary, the length of its JSON header.
+    /// Written by hand: `JSONSerialization` boxes every float and is the slowest part of a request
+    /// for models with large outputs.
+    static func response(
+        _ model: ServedModel, id: String?, outputs: [String: [Float]], names: [String], count: Int,
+        binary: Set<String> = []
+    ) throws -> (body: Data, headerLength: Int?) {
+        var raw = Data()
         var text = "{"
         if let id { text += "\"id\":\(quoted(id))," }
         text += "\"model_name\":\(quoted(model.name)),\"model_version\":\(quoted(model.version)),\"outputs\":["
@@ -132,7 +166,14 @@ enum InferenceCodec {
             let shape = [count] + (model.model.graph.values[name]?.sampleShape ?? [])
             text += i == 0 ? "{" : ",{"
             text +=
-                "\"name\":\(quoted(name)),\"datatype\":\"FP32\",\"shape\":[\(shape.map(String.init).joined(separator: ","))],\"data\":["
+                "\"name\":\(quoted(name)),\"datatype\":\"FP32\",\"shape\":[\(shape.map(String.init).joined(separator: ","))],"
+            if binary.contains(name) {
+                let bytes = BinaryTensorExtension.bytes(outputs[name] ?? [])
+                text += "\"parameters\":{\"binary_data_size\":\(bytes.count)}}"
+                raw.append(bytes)
+                continue
+            }
+            text += "\"data\":["
             for (j, v) in (outputs[name] ?? []).enumerated() {
                 if j > 0 { text += "," }
                 text += v.isFinite ? v.description : "null"
@@ -140,7 +181,8 @@ enum InferenceCodec {
             text += "]}"
         }
         text += "]}"
-        return Data(text.utf8)
+        let json = Data(text.utf8)
+        return binary.isEmpty ? (json, nil) : (json + raw, json.count)
     }
 
     /// `s` as a JSON string literal.

@@ -17,7 +17,8 @@ struct Routes {
             JSONResponse.make([
                 "name": "scion", "version": ScionVersion.string,
                 "extensions": [
-                    "classify", "metrics", server.settings.allowUnsanitized ? "unsanitized_allowed" : "sanitized_only"
+                    "classify", "metrics", "binary_tensor_data",
+                    server.settings.allowUnsanitized ? "unsanitized_allowed" : "sanitized_only"
                 ]
             ])
         }
@@ -54,15 +55,21 @@ struct Routes {
     func infer(_ request: Request, model: ServedModel) async throws -> Response {
         model.scheduler.announce()
         let parsed: InferenceCodec.Request
-        do { parsed = try InferenceCodec.parse(try await body(request), for: model) } catch {
+        do {
+            let (json, binary) = try BinaryTensorExtension.split(
+                try await body(request), headerLength: request.headers[BinaryTensorExtension.headerField])
+            parsed = try InferenceCodec.parse(json, binary: binary, for: model)
+        } catch {
             model.scheduler.withdraw()
             throw error
         }
         let outputs = try await model.scheduler.submit(parsed.input, count: parsed.count)
-        let data = try InferenceCodec.response(
-            model, id: parsed.id, outputs: outputs, names: parsed.outputs, count: parsed.count)
-        return Response(
-            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        let (data, headerLength) = try InferenceCodec.response(
+            model, id: parsed.id, outputs: outputs, names: parsed.outputs, count: parsed.count,
+            binary: parsed.binaryOutputs)
+        var headers: HTTPFields = [.contentType: headerLength == nil ? "application/json" : "application/octet-stream"]
+        if let headerLength { headers[BinaryTensorExtension.headerField] = String(headerLength) }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     /// PNG, JPEG or PPM bytes in; the top-k labels with probabilities out (`?top=k`, default 3).

@@ -87,9 +87,13 @@ struct LiveServer {
         try await send("POST", path, body: try JSONSerialization.data(withJSONObject: json))
     }
 
-    func send(_ method: String, _ path: String, body: Data?, timeout: TimeAmount = .seconds(60)) async throws -> Reply {
+    func send(
+        _ method: String, _ path: String, body: Data?, headers: [String: String] = [:],
+        timeout: TimeAmount = .seconds(60)
+    ) async throws -> Reply {
         var request = HTTPClientRequest(url: base + path)
         request.method = .init(rawValue: method)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let response = try await client.execute(request, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 64 << 20)
