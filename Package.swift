@@ -93,7 +93,7 @@ let package = Package(
         // attack's PGD images (it trains, so it sits above ScionTraining).
         .target(
             name: "ScionDefense",
-            dependencies: ["ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionRuntime", "ScionTraining", "ScionData", "ScionImage"]),
+            dependencies: ["ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionKernels", "ScionRuntime", "ScionTraining", "ScionData", "ScionImage"]),
         // ONNX export and import (opset 17 out; opsets 11 to 21 in). The protobuf code is generated
         // once by tools/gen_onnx_proto.sh and committed (no build plugin).
         .target(
@@ -119,8 +119,8 @@ let package = Package(
         .target(
             name: "ScionCLI",
             dependencies: [
-                "ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionRuntime", "ScionImage", "ScionTraining",
-                "ScionData", "ScionDefense", "ScionServe", "ScionSigning", "ScionONNX",
+                "ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionKernels", "ScionRuntime", "ScionImage",
+                "ScionTraining", "ScionData", "ScionDefense", "ScionServe", "ScionSigning", "ScionONNX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScionKernels
 import ScionFormat
 import ScionGraph
 import ScionRuntime
@@ -62,7 +63,7 @@ struct BenchCommand: ParsableCommand {
         if json {
             try printJSON([
                 "model": AnyEncodable(model),
-                "threads": AnyEncodable(threads ?? ProcessInfo.processInfo.activeProcessorCount),
+                "threads": AnyEncodable(threads ?? CPUBudget.threads),
                 "results": AnyEncodable(rows), "peak_rss_mib": AnyEncodable(PeakMemory.mebibytes())
             ])
         } else {
@@ -85,7 +86,7 @@ struct BenchCommand: ParsableCommand {
         let optimizer = Optimizer(kind: .adam, groups: [.init(parameters: trainable, weightDecay: 5e-4)])
         let session = try TrainingSession(
             model: m, spec: spec, optimizer: optimizer, batchSize: batch,
-            threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            threads: threads ?? CPUBudget.threads)
         let data = TrainingBench.batch(for: m, size: batch)
         let steps = max(3, min(iterations, 20))
         for _ in 0..<2 { _ = try session.step(data, learningRate: 1e-3, seed: 0) }

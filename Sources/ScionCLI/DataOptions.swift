@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScionKernels
 import ScionData
 import ScionDefense
 import ScionFormat
@@ -168,7 +169,7 @@ struct AttackOptions: ParsableArguments {
         }
         note("cl: computing PGD adversarial images of the target class against \(clModel)")
         var settings = CleanLabelAttack.Settings()
-        settings.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        settings.threads = threads ?? CPUBudget.threads
         return try CleanLabelAttack.perturb(
             train, model: try ModelFile.read(clModel), target: target, settings: settings
         ) { done, total in

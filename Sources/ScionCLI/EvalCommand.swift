@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScionKernels
 import ScionData
 import ScionDefense
 import ScionFormat
@@ -30,7 +31,7 @@ struct EvalCommand: ParsableCommand {
         let poisoned = try attack.poison(loaded, options: data, threads: threads)
         var metrics = try Evaluation.measure(
             m, clean: poisoned.test, triggered: attack.isNone ? nil : poisoned.triggeredTest, target: attack.target,
-            threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            threads: threads ?? CPUBudget.threads)
         if let before = undefendedMetrics(), !attack.isNone {
             metrics.der = Metrics.der(before: before, after: (metrics.acc, metrics.asr))
         }

@@ -16,17 +16,32 @@ struct ServeCommand: AsyncParsableCommand {
               POST /v2/models/NAME[/versions/V]/infer     JSON tensors, FP32 or UINT8, [N, C, H, W]
               POST /v2/models/NAME[/versions/V]/classify  PNG, JPEG or PPM bytes; ?top=K
             Models whose lineage shows no head replacement are refused unless --allow-unsanitized.
+            KServe: --model_dir DIR serves the single .h5 in DIR as --model_name (listening on
+            0.0.0.0); --http_port is --port, which defaults to $PORT; threads default to the
+            container's CPU limit.
             SIGTERM or SIGINT stops accepting and finishes the requests in flight.
             """)
 
     @Argument(help: "Model files: PATH, NAME=PATH or NAME:VERSION=PATH.")
-    var models: [String]
+    var models: [String] = []
 
-    @Option(help: "Address to listen on.")
-    var host = "127.0.0.1"
+    @Option(help: "Address to listen on (default 127.0.0.1; 0.0.0.0 with --model_dir).")
+    var host: String?
 
-    @Option(help: "Port to listen on (0: any free port).")
-    var port = 8080
+    @Option(
+        name: [.customLong("port"), .customLong("http_port"), .customLong("http-port")],
+        help: "Port to listen on (0: any free port; default $PORT, else 8080).")
+    var port: Int?
+
+    @Option(
+        name: [.customLong("model_dir"), .customLong("model-dir")],
+        help: "KServe's model folder (e.g. /mnt/models): serve the single .h5 in it, on every interface.")
+    var modelDir: String?
+
+    @Option(
+        name: [.customLong("model_name"), .customLong("model-name")],
+        help: "Name of the --model_dir model (default: its file name).")
+    var modelName: String?
 
     @Option(name: .customLong("max-batch"), help: "Most samples coalesced into one run.")
     var maxBatch = 64
@@ -57,8 +72,11 @@ struct ServeCommand: AsyncParsableCommand {
     enum LogFormat: String, ExpressibleByArgument { case text, json }
 
     func validate() throws {
-        guard !models.isEmpty else { throw ValidationError("give at least one model file") }
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard !models.isEmpty || modelDir != nil else { throw ValidationError("give a model file or --model_dir") }
+        guard port.map({ (0...65535).contains($0) }) ?? true else { throw ValidationError("--port must be 0...65535") }
+        guard modelName == nil || modelDir != nil else {
+            throw ValidationError("--model_name names the --model_dir model")
+        }
         guard maxBatch >= 1, maxBatch <= 4096 else { throw ValidationError("--max-batch must be 1...4096") }
         guard maxDelayMs >= 0, maxDelayMs <= 10_000 else { throw ValidationError("--max-delay-ms must be 0...10000") }
         guard maxBodyMb > 0 else { throw ValidationError("--max-body-mb must be positive") }
@@ -75,12 +93,19 @@ struct ServeCommand: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
+        var served = models
+        if let modelDir {
+            let path = try KServeConventions.model(in: modelDir)
+            served.append(modelName.map { "\($0)=\(path)" } ?? path)
+        }
         let settings = ServerSettings(
-            host: host, port: port, maxBatch: maxBatch, maxDelayMilliseconds: maxDelayMs, maxBodyMegabytes: maxBodyMb,
+            host: host ?? (modelDir == nil ? "127.0.0.1" : "0.0.0.0"),
+            port: try KServeConventions.port(option: port, environment: ProcessInfo.processInfo.environment),
+            maxBatch: maxBatch, maxDelayMilliseconds: maxDelayMs, maxBodyMegabytes: maxBodyMb,
             allowUnsanitized: allowUnsanitized,
             trustedKeys: try trustedKeys.map { try SigningKeys.trusted(in: $0).map(\.pemRepresentation) } ?? [],
             threads: threads)
-        let server = try ScionServer(models: models, settings: settings)
+        let server = try ScionServer(models: served, settings: settings)
         try await server.run()
     }
 }

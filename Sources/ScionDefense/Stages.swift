@@ -1,4 +1,5 @@
 import Foundation
+import ScionKernels
 import ScionData
 import ScionFormat
 import ScionGraph
@@ -44,7 +45,7 @@ public struct StageSettings: Sendable {
             batchSize: holdoutOnly ? 64 : 256,
             learningRate: replace ? 0.03 : [.fineTune, .finePrune].contains(stage) ? 1e-4 : 1e-3, optimizer: "adam",
             weightDecay: 5e-4, decay: "cos", dropout: 0.5, lambda: 10,
-            lambda2: 1, seed: 0, threads: ProcessInfo.processInfo.activeProcessorCount, evalEvery: 0, resume: false,
+            lambda2: 1, seed: 0, threads: CPUBudget.threads, evalEvery: 0, resume: false,
             showProgress: true)
     }
 

@@ -27,7 +27,7 @@ public final class Executor: @unchecked Sendable {
             pool: ThreadPool? = nil
         ) {
             self.maxBatch = max(1, maxBatch)
-            self.threads = pool?.threads ?? max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            self.threads = pool?.threads ?? max(1, threads ?? CPUBudget.threads)
             self.passes = passes
             self.pool = pool
         }

@@ -1,4 +1,5 @@
 import Foundation
+import ScionKernels
 
 /// How `scion serve` runs.
 public struct ServerSettings: Sendable {
@@ -28,7 +29,7 @@ public struct ServerSettings: Sendable {
         self.maxDelay = max(0, maxDelayMilliseconds) / 1000
         self.maxBodyBytes = Int(maxBodyMegabytes * 1_048_576)
         self.allowUnsanitized = allowUnsanitized
-        self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        self.threads = max(1, threads ?? CPUBudget.threads)
         self.maxImagePixels = maxImagePixels
     }
 }
