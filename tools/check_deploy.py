@@ -26,8 +26,8 @@ def main():
     problems = []
     if [c["name"] for c in spec["containers"]] != ["kserve-container"]:
         problems.append("the runtime must have one container named kserve-container")
-    if "v2" not in spec["protocolVersions"]:
-        problems.append("protocolVersions must include v2")
+    if not {"v2", "grpc-v2"} <= set(spec["protocolVersions"]):
+        problems.append("protocolVersions must include v2 and grpc-v2")
     if [m["name"] for m in spec["supportedModelFormats"]] != ["scion"]:
         problems.append("the model format must be scion")
     container = dict(spec["containers"][0])
@@ -41,7 +41,7 @@ def main():
     os.unlink(f.name)
     if result.returncode != 0:
         problems.append("kubernetes-validate: " + (result.stdout + result.stderr).strip())
-    for name in ("inferenceservice-rest.yaml",):
+    for name in ("inferenceservice-rest.yaml", "inferenceservice-grpc.yaml"):
         with open(os.path.join(DEPLOY, name)) as f:
             service = yaml.safe_load(f)
         model = service["spec"]["predictor"]["model"]

@@ -34,6 +34,11 @@ struct ServeCommand: AsyncParsableCommand {
     var port: Int?
 
     @Option(
+        name: [.customLong("grpc-port"), .customLong("grpc_port")],
+        help: "Also serve the Open Inference Protocol over gRPC on this port.")
+    var grpcPort: Int?
+
+    @Option(
         name: [.customLong("model_dir"), .customLong("model-dir")],
         help: "KServe's model folder (e.g. /mnt/models): serve the single .h5 in it, on every interface.")
     var modelDir: String?
@@ -74,6 +79,9 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard !models.isEmpty || modelDir != nil else { throw ValidationError("give a model file or --model_dir") }
         guard port.map({ (0...65535).contains($0) }) ?? true else { throw ValidationError("--port must be 0...65535") }
+        guard grpcPort.map({ (1...65535).contains($0) }) ?? true else {
+            throw ValidationError("--grpc-port must be 1...65535")
+        }
         guard modelName == nil || modelDir != nil else {
             throw ValidationError("--model_name names the --model_dir model")
         }
@@ -101,6 +109,7 @@ struct ServeCommand: AsyncParsableCommand {
         let settings = ServerSettings(
             host: host ?? (modelDir == nil ? "127.0.0.1" : "0.0.0.0"),
             port: try KServeConventions.port(option: port, environment: ProcessInfo.processInfo.environment),
+            grpcPort: grpcPort,
             maxBatch: maxBatch, maxDelayMilliseconds: maxDelayMs, maxBodyMegabytes: maxBodyMb,
             allowUnsanitized: allowUnsanitized,
             trustedKeys: try trustedKeys.map { try SigningKeys.trusted(in: $0).map(\.pemRepresentation) } ?? [],

@@ -61,25 +61,37 @@ public final class ScionServer: Sendable {
     /// Names of the loaded models that were never sanitized.
     var unsanitized: [String] { models.filter { !$0.sanitized }.map(\.name) }
 
-    /// Serves until SIGTERM or SIGINT, then stops accepting and finishes what is in flight.
+    /// Serves REST (and gRPC with `settings.grpcPort`) until SIGTERM or SIGINT, then stops
+    /// accepting and finishes what is in flight on both.
     public func run() async throws {
         let app = makeApplication(port: settings.port) { [logger, settings] port in
-            logger.info("listening", metadata: ["host": "\(settings.host)", "port": "\(port)"])
+            logger.info("listening", metadata: ["host": "\(settings.host)", "port": "\(port)", "protocol": "http"])
         }
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        var services: [any Service] = [app]
+        if let grpcPort = settings.grpcPort {
+            services.append(GRPCEndpoint(self, host: settings.host, port: grpcPort))
+            logger.info("listening", metadata: ["host": "\(settings.host)", "port": "\(grpcPort)", "protocol": "grpc"])
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
         shutdown()
         logger.info("stopped")
     }
 
-    /// Starts serving on `port` (0: any free port) without signal handling; for tests and embedding.
-    public func start(port: Int = 0) async throws -> RunningServer {
+    /// Starts serving REST on `port` and gRPC on `grpcPort` (0: any free port; nil: no gRPC)
+    /// without signal handling; for tests and embedding.
+    public func start(port: Int = 0, grpcPort: Int? = nil) async throws -> RunningServer {
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         let app = makeApplication(port: port) { continuation.yield($0) }
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let grpc = grpcPort.map { GRPCEndpoint(self, host: settings.host, port: $0) }
+        let services: [any Service] = [app] + (grpc.map { [$0] } ?? [])
+        let group = ServiceGroup(configuration: .init(services: services, logger: logger))
         let task = Task { try await group.run() }
         var iterator = stream.makeAsyncIterator()
         guard let bound = await iterator.next() else { throw ServeError.unavailable("the server did not start") }
-        return RunningServer(port: bound, group: group, task: task, server: self)
+        let grpcBound = try await grpc?.port
+        return RunningServer(port: bound, grpcPort: grpcBound, group: group, task: task, server: self)
     }
 
     func shutdown() {
@@ -113,6 +125,7 @@ public final class ScionServer: Sendable {
 /// A server started with `ScionServer.start`.
 public struct RunningServer: Sendable {
     public let port: Int
+    public let grpcPort: Int?
     let group: ServiceGroup
     let task: Task<Void, any Error>
     let server: ScionServer

@@ -5,6 +5,8 @@ import ScionKernels
 public struct ServerSettings: Sendable {
     public var host: String
     public var port: Int
+    /// The gRPC port (Open Inference Protocol over gRPC), nil for REST only.
+    public var grpcPort: Int?
     public var maxBatch: Int
     public var maxDelay: TimeInterval
     public var maxBodyBytes: Int
@@ -18,13 +20,15 @@ public struct ServerSettings: Sendable {
     public var maxImagePixels: Int
 
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, maxBatch: Int = 64, maxDelayMilliseconds: Double = 5,
+        host: String = "127.0.0.1", port: Int = 8080, grpcPort: Int? = nil, maxBatch: Int = 64,
+        maxDelayMilliseconds: Double = 5,
         maxBodyMegabytes: Double = 16, allowUnsanitized: Bool = false, trustedKeys: [String] = [],
         threads: Int? = nil, maxImagePixels: Int = 16_000_000
     ) {
         self.trustedKeys = trustedKeys
         self.host = host
         self.port = port
+        self.grpcPort = grpcPort
         self.maxBatch = max(1, maxBatch)
         self.maxDelay = max(0, maxDelayMilliseconds) / 1000
         self.maxBodyBytes = Int(maxBodyMegabytes * 1_048_576)

@@ -1,4 +1,6 @@
 import Foundation
+import ScionFormat
+import ScionGraph
 import ScionTestSupport
 import Testing
 
@@ -40,13 +42,14 @@ import Testing
         let dir = TemporaryDirectory()
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.path)
         let models = try Self.modelFolder(in: dir)
-        let port = 18_000 + Int(getpid() % 2000)
-        let args = try Self.runtimeArgs().map {
-            $0.replacingOccurrences(of: "{{.Name}}", with: "cifar").replacingOccurrences(
-                of: "/mnt/models", with: models
-            )
-            .replacingOccurrences(of: "--http_port=8080", with: "--http_port=\(port)")
+        let port = 18_000 + Int(getpid() % 2000), grpcPort = port + 2000
+        let args = try Self.runtimeArgs().map { arg in
+            [
+                ("{{.Name}}", "cifar"), ("/mnt/models", models), ("--http_port=8080", "--http_port=\(port)"),
+                ("--grpc_port=8081", "--grpc_port=\(grpcPort)")
+            ].reduce(arg) { $0.replacingOccurrences(of: $1.0, with: $1.1) }
         }
+        #expect(args.contains("--grpc_port=\(grpcPort)"))
         #expect(args.contains("--model_dir=\(models)") && args.contains("--model_name=cifar"))
         // The binary copied where an unprivileged user can run it.
         let binary = dir.file("scion")
@@ -78,10 +81,24 @@ import Testing
             #"{"inputs":[{"name":"image","shape":[1,3,32,32],"datatype":"UINT8","data":[\#(Array(repeating: "7", count: 3072).joined(separator: ","))]}]}"#
         let infer = try ScionBinary.runTool(["curl", "-sf", "-d", body, base + "/v2/models/cifar/infer"])
         #expect(infer.status == 0 && infer.stdout.contains("\"outputs\""), "\(infer.stdout)")
+        if let python = Self.tritonPython {
+            try NPY.write(Tensor(shape: [2, 3, 32, 32], repeating: 0.5), to: dir.file("x.npy"))
+            let grpc = try ScionBinary.runTool([
+                python, SharedData.packageRoot + "/tools/triton_grpc_check.py", "127.0.0.1:\(grpcPort)", "cifar",
+                dir.file("x.npy"), dir.file("y.npy")
+            ])
+            #expect(grpc.status == 0, "\(grpc.stdout)\(grpc.stderr)")
+        }
         process.terminate()  // SIGTERM, as the kubelet sends
         process.waitUntilExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
     }
+
+    /// tritonclient's gRPC client, where .ci/run installed it.
+    static let tritonPython: String? = {
+        let path = SharedData.packageRoot + "/.build/triton-venv/bin/python"
+        return (try? ScionBinary.runTool([path, "-c", "import tritonclient.grpc"]))?.status == 0 ? path : nil
+    }()
 
     @Test func modelDirMustHoldOneModel() throws {
         let dir = TemporaryDirectory()

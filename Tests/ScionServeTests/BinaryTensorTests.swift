@@ -82,6 +82,11 @@ enum TritonClient {
             (try? ScionBinary.runTool([path, "-c", "import tritonclient.http, numpy"]))?.status == 0
         }
     }()
+
+    /// The same venv with tritonclient's gRPC client.
+    static let grpcPython: String? = python.flatMap { path in
+        (try? ScionBinary.runTool([path, "-c", "import tritonclient.grpc"]))?.status == 0 ? path : nil
+    }
 }
 
 @Suite(.enabled(if: TritonClient.python != nil, "tritonclient is not installed (see .ci/run): skipping"))

@@ -65,12 +65,14 @@ struct LiveServer {
     var base: String { "http://127.0.0.1:\(running.port)" }
 
     static func start(
-        _ models: [String], _ settings: ServerSettings = ServerSettings(maxBatch: 8, maxDelayMilliseconds: 2)
+        _ models: [String], _ settings: ServerSettings = ServerSettings(maxBatch: 8, maxDelayMilliseconds: 2),
+        grpc: Bool = false
     ) async throws -> LiveServer {
         var logger = Logger(label: "scion.serve.test")
         logger.logLevel = .error
         let server = try ScionServer(models: models, settings: settings, logger: logger)
-        return LiveServer(running: try await server.start(port: 0), client: HTTPClient.shared)
+        return LiveServer(
+            running: try await server.start(port: 0, grpcPort: grpc ? 0 : nil), client: HTTPClient.shared)
     }
 
     struct Reply {
