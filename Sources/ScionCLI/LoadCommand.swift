@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import ScionServe
 
 /// `scion load`: a load generator for a running `scion serve` (or any Open Inference Protocol
 /// server): closed-loop clients at each concurrency, reporting throughput and latency percentiles.
@@ -30,6 +31,9 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Samples per request.")
     var samples = 1
 
+    @Option(help: "Send the infer requests over gRPC to HOST:PORT (raw tensors) instead of REST JSON.")
+    var grpc: String?
+
     @Option(help: "Write the results as JSON here.")
     var json: String?
 
@@ -54,29 +58,33 @@ struct LoadCommand: AsyncParsableCommand {
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: levels.max() ?? 1)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
-            let body = try await requestBody(client)
-            var results: [Level] = []
-            print("concurrency  requests/s  p50 ms  p99 ms  errors")
-            for level in levels {
-                _ = try await measure(client, body: body, clients: level, seconds: 1)
-                let result = try await measure(client, body: body, clients: level, seconds: seconds)
-                results.append(result)
-                print(
-                    String(
-                        format: "%11d  %10.1f  %6.2f  %6.2f  %6d", level, result.requestsPerSecond,
-                        result.p50Milliseconds, result.p99Milliseconds, result.errors))
+            let sample = try await sampleRequest(client)
+            let results: [Level]
+            if let grpc {
+                let parts = grpc.split(separator: ":")
+                guard parts.count == 2, let port = Int(parts[1]) else {
+                    throw ValidationError("--grpc takes HOST:PORT")
+                }
+                let model = self.model
+                results = try await OIPGRPCClient.with(host: String(parts[0]), port: port) { g in
+                    try await self.measureLevels(levels) {
+                        try await g.infer(model: model, input: sample.input, shape: sample.shape, values: sample.raw)
+                        return true
+                    }
+                }
+            } else {
+                let target = "\(url)/v2/models/\(model)/infer"
+                results = try await measureLevels(levels) {
+                    var request = HTTPClientRequest(url: target)
+                    request.method = .POST
+                    request.headers.add(name: "Content-Type", value: "application/json")
+                    request.body = .bytes(sample.json)
+                    let response = try await client.execute(request, timeout: .seconds(60))
+                    _ = try await response.body.collect(upTo: 64 << 20)
+                    return response.status == .ok
+                }
             }
-            if let json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                encoder.keyEncodingStrategy = .convertToSnakeCase
-                let record = [
-                    "url": url, "model": model, "samples_per_request": String(samples),
-                    "date": ISO8601DateFormatter().string(from: Date())
-                ]
-                try encoder.encode(Report(settings: record, levels: results)).write(
-                    to: URL(fileURLWithPath: json), options: .atomic)
-            }
+            if let json { try write(results, to: json) }
             try await client.shutdown()
         } catch {
             try? await client.shutdown()
@@ -84,13 +92,50 @@ struct LoadCommand: AsyncParsableCommand {
         }
     }
 
+    /// Each level after a second of warm-up, printed as it finishes.
+    func measureLevels(_ levels: [Int], send: @escaping @Sendable () async throws -> Bool) async throws -> [Level] {
+        var results: [Level] = []
+        print("concurrency  requests/s  p50 ms  p99 ms  errors")
+        for level in levels {
+            _ = await measure(clients: level, seconds: 1, send: send)
+            let result = await measure(clients: level, seconds: seconds, send: send)
+            results.append(result)
+            print(
+                String(
+                    format: "%11d  %10.1f  %6.2f  %6.2f  %6d", level, result.requestsPerSecond,
+                    result.p50Milliseconds, result.p99Milliseconds, result.errors))
+        }
+        return results
+    }
+
+    func write(_ results: [Level], to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let record = [
+            "url": url, "model": model, "samples_per_request": String(samples),
+            "protocol": grpc == nil ? "rest-json" : "grpc-raw",
+            "date": ISO8601DateFormatter().string(from: Date())
+        ]
+        try encoder.encode(Report(settings: record, levels: results)).write(
+            to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
     struct Report: Codable {
         let settings: [String: String]
         let levels: [Level]
     }
 
-    /// A request for `samples` random samples, shaped from the model's metadata.
-    func requestBody(_ client: HTTPClient) async throws -> ByteBuffer {
+    /// One request's content: `samples` random samples shaped from the model's metadata, as
+    /// REST JSON and as raw bytes for gRPC.
+    struct SampleRequest: Sendable {
+        let json: ByteBuffer
+        let input: String
+        let shape: [Int]
+        let raw: Data
+    }
+
+    func sampleRequest(_ client: HTTPClient) async throws -> SampleRequest {
         let response = try await client.execute(
             HTTPClientRequest(url: "\(url)/v2/models/\(model)"), timeout: .seconds(10))
         let data = Data(try await response.body.collect(upTo: 16 << 20).readableBytesView)
@@ -104,37 +149,30 @@ struct LoadCommand: AsyncParsableCommand {
         let perSample = shape.dropFirst().reduce(1, *)
         var rng = SystemRandomNumberGenerator()
         let values = (0..<(samples * perSample)).map { _ in Float.random(in: -1...1, using: &rng) }
-        let tensor: [String: Any] = [
-            "name": name, "shape": [samples] + shape.dropFirst(), "datatype": "FP32", "data": values.map(Double.init)
-        ]
-        return ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: ["inputs": [tensor]]))
+        let full = [samples] + shape.dropFirst()
+        let tensor: [String: Any] = ["name": name, "shape": full, "datatype": "FP32", "data": values.map(Double.init)]
+        return SampleRequest(
+            json: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: ["inputs": [tensor]])), input: name,
+            shape: full, raw: OIPGRPCClient.rawBytes(values))
     }
 
-    /// `clients` closed-loop clients for `seconds`; latencies of the requests that finished in time.
-    func measure(_ client: HTTPClient, body: ByteBuffer, clients: Int, seconds: Double) async throws -> Level {
+    /// `clients` closed-loop clients calling `send` for `seconds`; latencies of the requests that
+    /// finished in time (`send` returns false or throws for a failed one).
+    func measure(clients: Int, seconds: Double, send: @escaping @Sendable () async throws -> Bool) async -> Level {
         let start = ContinuousClock.now
         let deadline = start + .milliseconds(Int64(seconds * 1000))
-        let target = "\(url)/v2/models/\(model)/infer"
         let (latencies, errors) = await withTaskGroup(of: ([Double], Int).self) { group in
             for _ in 0..<clients {
                 group.addTask {
                     var latencies: [Double] = []
                     var errors = 0
                     while ContinuousClock.now < deadline {
-                        var request = HTTPClientRequest(url: target)
-                        request.method = .POST
-                        request.headers.add(name: "Content-Type", value: "application/json")
-                        request.body = .bytes(body)
                         let sent = ContinuousClock.now
-                        do {
-                            let response = try await client.execute(request, timeout: .seconds(60))
-                            _ = try await response.body.collect(upTo: 64 << 20)
-                            if response.status == .ok {
-                                latencies.append(Self.milliseconds(ContinuousClock.now - sent))
-                            } else {
-                                errors += 1
-                            }
-                        } catch { errors += 1 }
+                        if (try? await send()) == true {
+                            latencies.append(Self.milliseconds(ContinuousClock.now - sent))
+                        } else {
+                            errors += 1
+                        }
                     }
                     return (latencies, errors)
                 }
