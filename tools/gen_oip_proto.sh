@@ -49,7 +49,7 @@ s.ParseFromString(open('$work/oip.pb', 'rb').read()); print(s.file[0].name)")
 "$work/venv/bin/python" -m grpc_tools.protoc --descriptor_set_in="$work/oip.pb" \
     --plugin=protoc-gen-swift="$work/swift-protobuf/.build/release/protoc-gen-swift" \
     --plugin=protoc-gen-grpc-swift="$work/grpc-swift-protobuf/.build/release/protoc-gen-grpc-swift-2" \
-    --swift_out="$out" --swift_opt=Visibility=Internal \
-    --grpc-swift_out="$out" --grpc-swift_opt=Visibility=Internal,Client=true,Server=true \
+    --swift_out="$out" --swift_opt=Visibility=Public \
+    --grpc-swift_out="$out" --grpc-swift_opt=Visibility=Public,Client=true,Server=true \
     "$name"
 ls -la "$out"

@@ -25,5 +25,5 @@ plugin="$work/swift-protobuf/.build/release/protoc-gen-swift"
 out="$root/Sources/ScionONNX/Generated"
 mkdir -p "$out"
 "$work/venv/bin/python" -m grpc_tools.protoc --plugin=protoc-gen-swift="$plugin" \
-    -I "$work/unpacked/onnx" --swift_out="$out" --swift_opt=Visibility=Internal onnx.proto
+    -I "$work/unpacked/onnx" --swift_out="$out" --swift_opt=Visibility=Public onnx.proto
 echo "wrote $out/onnx.pb.swift (onnx $ONNX_VERSION, swift-protobuf $PROTOBUF_VERSION)"

@@ -13,7 +13,8 @@ import tritonclient.http as http
 
 def main():
     url, model, input_path, output_path = sys.argv[1:5]
-    client = http.InferenceServerClient(url=url)
+    # Generous timeouts: a loaded CI machine may run the server slowly; no test bounds wall time.
+    client = http.InferenceServerClient(url=url, connection_timeout=600.0, network_timeout=600.0)
     assert client.is_server_live() and client.is_server_ready() and client.is_model_ready(model)
     meta = client.get_model_metadata(model)
     name = meta["inputs"][0]["name"]

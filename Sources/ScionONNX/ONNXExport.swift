@@ -17,7 +17,8 @@ public enum ONNXExport {
         try proto(model).serializedData()
     }
 
-    static func proto(_ model: Model) throws -> Onnx_ModelProto {
+    /// The ONNX model as a protobuf message (to inspect or edit before serializing).
+    public static func proto(_ model: Model) throws -> Onnx_ModelProto {
         try model.validateParameters()
         var onnx = Onnx_ModelProto()
         onnx.irVersion = irVersion

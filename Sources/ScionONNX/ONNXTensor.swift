@@ -4,11 +4,11 @@ import ScionGraph
 /// Conversions between ONNX's TensorProto and Scion tensors. Floats are written as little-endian
 /// `raw_data`; reading accepts `raw_data` or the typed fields (`float_data`, `int64_data`,
 /// `int32_data`, `double_data`), as exporters use either.
-enum ONNXTensor {
-    static let float = Int32(Onnx_TensorProto.DataType.float.rawValue)
-    static let int64 = Int32(Onnx_TensorProto.DataType.int64.rawValue)
-    static let int32 = Int32(Onnx_TensorProto.DataType.int32.rawValue)
-    static let double = Int32(Onnx_TensorProto.DataType.double.rawValue)
+public enum ONNXTensor {
+    public static let float = Int32(Onnx_TensorProto.DataType.float.rawValue)
+    public static let int64 = Int32(Onnx_TensorProto.DataType.int64.rawValue)
+    public static let int32 = Int32(Onnx_TensorProto.DataType.int32.rawValue)
+    public static let double = Int32(Onnx_TensorProto.DataType.double.rawValue)
 
     static func elementType(_ dtype: DType) throws -> Int32 {
         switch dtype {
@@ -25,7 +25,7 @@ enum ONNXTensor {
         return floatProto(tensor.floats, dims: tensor.shape, name: name)
     }
 
-    static func floatProto(_ values: [Float], dims: [Int], name: String) -> Onnx_TensorProto {
+    public static func floatProto(_ values: [Float], dims: [Int], name: String) -> Onnx_TensorProto {
         .with {
             $0.name = name
             $0.dataType = float
@@ -34,7 +34,7 @@ enum ONNXTensor {
         }
     }
 
-    static func int64Proto(_ values: [Int], dims: [Int], name: String) -> Onnx_TensorProto {
+    public static func int64Proto(_ values: [Int], dims: [Int], name: String) -> Onnx_TensorProto {
         .with {
             $0.name = name
             $0.dataType = int64
@@ -44,7 +44,7 @@ enum ONNXTensor {
     }
 
     /// The tensor's extents, checked: non-negative and a count that fits in memory.
-    static func dims(_ proto: Onnx_TensorProto) throws -> [Int] {
+    public static func dims(_ proto: Onnx_TensorProto) throws -> [Int] {
         let dims = proto.dims.map { Int(clamping: $0) }
         guard dims.allSatisfy({ $0 >= 0 }), ShapeRules.elementCount(dims) != nil else {
             throw ONNXError.invalid("tensor '\(proto.name)' has invalid dims \(proto.dims)")
@@ -53,7 +53,7 @@ enum ONNXTensor {
     }
 
     /// A floating-point tensor as float32.
-    static func floats(_ proto: Onnx_TensorProto) throws -> Tensor {
+    public static func floats(_ proto: Onnx_TensorProto) throws -> Tensor {
         let dims = try dims(proto)
         let count = ShapeRules.elementCount(dims) ?? 0
         let values: [Float]
@@ -72,7 +72,7 @@ enum ONNXTensor {
     }
 
     /// An integer (or float, truncated) tensor's values, as constants such as shapes and pads are.
-    static func integers(_ proto: Onnx_TensorProto) throws -> [Int] {
+    public static func integers(_ proto: Onnx_TensorProto) throws -> [Int] {
         let count = ShapeRules.elementCount(try dims(proto)) ?? 0
         let values: [Int]
         switch proto.dataType {

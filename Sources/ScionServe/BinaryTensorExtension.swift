@@ -5,8 +5,8 @@ import HTTPTypes
 /// response) body is a JSON header of `Inference-Header-Content-Length` bytes followed by raw
 /// tensors, little-endian and row-major, in the order of the tensors whose `parameters` give a
 /// `binary_data_size`. `tritonclient.http` sends and asks for tensors this way by default.
-enum BinaryTensorExtension {
-    static let header = "Inference-Header-Content-Length"
+public enum BinaryTensorExtension {
+    public static let header = "Inference-Header-Content-Length"
     static let headerField = HTTPField.Name(header)!  // a valid token, checked by the tests
 
     /// The JSON header and the binary part of a body whose header is `length` bytes long.
@@ -33,7 +33,7 @@ enum BinaryTensorExtension {
     }
 
     /// FP32 values from little-endian bytes, or UINT8 pixel values; checked like JSON data.
-    static func values(_ bytes: Data, uint8: Bool, count: Int) throws -> [Float] {
+    public static func values(_ bytes: Data, uint8: Bool, count: Int) throws -> [Float] {
         let size = uint8 ? 1 : 4
         guard bytes.count == count * size else {
             throw ServeError.badRequest("binary data has \(bytes.count) bytes, the shape needs \(count * size)")
@@ -51,7 +51,7 @@ enum BinaryTensorExtension {
     }
 
     /// The little-endian bytes of `values`.
-    static func bytes(_ values: [Float]) -> Data {
+    public static func bytes(_ values: [Float]) -> Data {
         var data = Data(capacity: values.count * 4)
         for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
         return data

@@ -5,7 +5,7 @@ import ScionRuntime
 import ScionTestSupport
 import Testing
 
-@testable import ScionONNX
+import ScionONNX
 
 /// Scion's outputs against ONNX Runtime's, the oracle for both directions.
 enum ONNXOracle {

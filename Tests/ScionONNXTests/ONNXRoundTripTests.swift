@@ -1,10 +1,11 @@
 import Foundation
 import ScionFormat
 import ScionGraph
+import ScionRuntime
 import ScionZoo
 import Testing
 
-@testable import ScionONNX
+import ScionONNX
 
 /// Scion → ONNX → Scion gives back the same model: content hash, metadata and cut points.
 @Suite struct ONNXRoundTripTests {
@@ -97,6 +98,45 @@ import Testing
         onnx.irVersion = 3
         let back = try ONNXImport.model(from: try onnx.serializedData(), source: "old.onnx")
         #expect(try ContentHash.of(back) == (try ContentHash.of(original)))
+    }
+
+    /// A dense layer written as MatMul by a [in, out] matrix plus an Add of the bias (what some
+    /// exporters write instead of Gemm) imports as the same linear layer.
+    @Test func matMulPlusAddIsALinearLayer() throws {
+        let original = try Self.model("cnn-small")
+        var onnx = try ONNXExport.proto(original)
+        let gemm = try #require(onnx.graph.node.firstIndex { $0.opType == "Gemm" })
+        let node = onnx.graph.node[gemm]
+        let weight = try #require(onnx.graph.initializer.firstIndex { $0.name == node.input[1] })
+        let w = try ONNXTensor.floats(onnx.graph.initializer[weight])
+        let (rows, cols) = (w.shape[0], w.shape[1])
+        let transposed = (0..<(rows * cols)).map { w.floats[($0 % rows) * cols + $0 / rows] }
+        onnx.graph.initializer[weight] = ONNXTensor.floatProto(transposed, dims: [cols, rows], name: node.input[1])
+        let product = node.output[0] + ".matmul"
+        onnx.graph.node[gemm] = .with {
+            $0.name = node.name + ".matmul"
+            $0.opType = "MatMul"
+            $0.input = [node.input[0], node.input[1]]
+            $0.output = [product]
+        }
+        onnx.graph.node.insert(
+            .with {
+                $0.name = node.name
+                $0.opType = "Add"
+                $0.input = [product, node.input[2]]
+                $0.output = node.output
+            }, at: gemm + 1)
+        onnx.metadataProps = []
+        let back = try ONNXImport.model(from: try onnx.serializedData(), source: "matmul.onnx")
+        let linear = try #require(back.graph.nodes.first { $0.op == .linear })
+        #expect(linear.inputs.count == 3, "the Add became the bias")
+        #expect(!back.graph.nodes.contains { $0.op == .add })
+        let input = Tensor(shape: [2, 1, 28, 28], values: (0..<1568).map { Float($0 % 17) / 17 })
+        let want = try ReferenceInterpreter(model: original).run([original.graph.inputs[0]: input])
+        let got = try ReferenceInterpreter(model: back).run([back.graph.inputs[0]: input])
+        let name = original.graph.outputs[0]
+        let a = try #require(want[name]), b = try #require(got[name])
+        #expect(zip(a.floats, b.floats).allSatisfy { abs($0 - $1) <= 1e-5 })
     }
 
     @Test func badFilesGetClearErrors() throws {

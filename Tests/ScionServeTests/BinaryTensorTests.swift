@@ -4,7 +4,7 @@ import ScionGraph
 import ScionTestSupport
 import Testing
 
-@testable import ScionServe
+import ScionServe
 
 /// The REST binary tensor extension: raw FP32 after a JSON header of
 /// `Inference-Header-Content-Length` bytes, in requests and (when asked) in responses.
@@ -97,7 +97,7 @@ struct TritonClientTests {
         let dir = TemporaryDirectory()
         let samples = [fixture.sample(seed: 7), fixture.sample(seed: 8), fixture.sample(seed: 9)]
         try NPY.write(Tensor(shape: [3, 3, 16, 16], values: samples.flatMap { $0 }), to: dir.file("x.npy"))
-        let result = try ScionBinary.runTool([
+        let result = try await ScionBinary.runToolOffPool([
             try #require(TritonClient.python), SharedData.packageRoot + "/tools/triton_client_check.py",
             "127.0.0.1:\(server.running.port)", "clean", dir.file("x.npy"), dir.file("y.npy")
         ])

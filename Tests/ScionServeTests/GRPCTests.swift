@@ -6,7 +6,7 @@ import ScionGraph
 import ScionTestSupport
 import Testing
 
-@testable import ScionServe
+import ScionServe
 
 /// The Open Inference Protocol over gRPC: a Swift client and NVIDIA's tritonclient against the
 /// live server, raw and typed tensors, errors as status codes.
@@ -72,7 +72,7 @@ struct TritonGRPCTests {
         let dir = TemporaryDirectory()
         let samples = [fixture.sample(seed: 13), fixture.sample(seed: 14)]
         try NPY.write(Tensor(shape: [2, 3, 16, 16], values: samples.flatMap { $0 }), to: dir.file("x.npy"))
-        let result = try ScionBinary.runTool([
+        let result = try await ScionBinary.runToolOffPool([
             try #require(TritonClient.grpcPython), SharedData.packageRoot + "/tools/triton_grpc_check.py",
             "127.0.0.1:\(try #require(server.running.grpcPort))", "clean", dir.file("x.npy"), dir.file("y.npy")
         ])

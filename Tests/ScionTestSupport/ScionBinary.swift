@@ -31,6 +31,17 @@ public enum ScionBinary {
         try launch("/usr/bin/env", arguments, in: nil, environment: [:])
     }
 
+    /// `runTool` on a Dispatch thread: an async test whose server lives in the same process must
+    /// not block one of the few cooperative threads the server's handlers need (on two cores,
+    /// two such tests blocking at once deadlock the server).
+    public static func runToolOffPool(_ arguments: [String]) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Swift.Result(catching: { try runTool(arguments) }))
+            }
+        }
+    }
+
     private static func launch(
         _ executable: String, _ arguments: [String], in directory: String?, environment: [String: String]
     ) throws -> Result {

@@ -15,117 +15,117 @@ import GRPCProtobuf
 
 /// Namespace containing generated types for the "inference.GRPCInferenceService" service.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-internal enum Inference_GRPCInferenceService: Sendable {
+public enum Inference_GRPCInferenceService: Sendable {
     /// Service descriptor for the "inference.GRPCInferenceService" service.
-    internal static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "inference.GRPCInferenceService")
+    public static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "inference.GRPCInferenceService")
     /// Namespace for method metadata.
-    internal enum Method: Sendable {
+    public enum Method: Sendable {
         /// Namespace for "ServerLive" metadata.
-        internal enum ServerLive: Sendable {
+        public enum ServerLive: Sendable {
             /// Request type for "ServerLive".
-            internal typealias Input = Inference_ServerLiveRequest
+            public typealias Input = Inference_ServerLiveRequest
             /// Response type for "ServerLive".
-            internal typealias Output = Inference_ServerLiveResponse
+            public typealias Output = Inference_ServerLiveResponse
             /// Descriptor for "ServerLive".
-            internal static let descriptor = GRPCCore.MethodDescriptor(
+            public static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inference.GRPCInferenceService"),
                 method: "ServerLive",
                 type: .unary
             )
         }
         /// Namespace for "ServerReady" metadata.
-        internal enum ServerReady: Sendable {
+        public enum ServerReady: Sendable {
             /// Request type for "ServerReady".
-            internal typealias Input = Inference_ServerReadyRequest
+            public typealias Input = Inference_ServerReadyRequest
             /// Response type for "ServerReady".
-            internal typealias Output = Inference_ServerReadyResponse
+            public typealias Output = Inference_ServerReadyResponse
             /// Descriptor for "ServerReady".
-            internal static let descriptor = GRPCCore.MethodDescriptor(
+            public static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inference.GRPCInferenceService"),
                 method: "ServerReady",
                 type: .unary
             )
         }
         /// Namespace for "ModelReady" metadata.
-        internal enum ModelReady: Sendable {
+        public enum ModelReady: Sendable {
             /// Request type for "ModelReady".
-            internal typealias Input = Inference_ModelReadyRequest
+            public typealias Input = Inference_ModelReadyRequest
             /// Response type for "ModelReady".
-            internal typealias Output = Inference_ModelReadyResponse
+            public typealias Output = Inference_ModelReadyResponse
             /// Descriptor for "ModelReady".
-            internal static let descriptor = GRPCCore.MethodDescriptor(
+            public static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inference.GRPCInferenceService"),
                 method: "ModelReady",
                 type: .unary
             )
         }
         /// Namespace for "ServerMetadata" metadata.
-        internal enum ServerMetadata: Sendable {
+        public enum ServerMetadata: Sendable {
             /// Request type for "ServerMetadata".
-            internal typealias Input = Inference_ServerMetadataRequest
+            public typealias Input = Inference_ServerMetadataRequest
             /// Response type for "ServerMetadata".
-            internal typealias Output = Inference_ServerMetadataResponse
+            public typealias Output = Inference_ServerMetadataResponse
             /// Descriptor for "ServerMetadata".
-            internal static let descriptor = GRPCCore.MethodDescriptor(
+            public static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inference.GRPCInferenceService"),
                 method: "ServerMetadata",
                 type: .unary
             )
         }
         /// Namespace for "ModelMetadata" metadata.
-        internal enum ModelMetadata: Sendable {
+        public enum ModelMetadata: Sendable {
             /// Request type for "ModelMetadata".
-            internal typealias Input = Inference_ModelMetadataRequest
+            public typealias Input = Inference_ModelMetadataRequest
             /// Response type for "ModelMetadata".
-            internal typealias Output = Inference_ModelMetadataResponse
+            public typealias Output = Inference_ModelMetadataResponse
             /// Descriptor for "ModelMetadata".
-            internal static let descriptor = GRPCCore.MethodDescriptor(
+            public static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inference.GRPCInferenceService"),
                 method: "ModelMetadata",
                 type: .unary
             )
         }
         /// Namespace for "ModelInfer" metadata.
-        internal enum ModelInfer: Sendable {
+        public enum ModelInfer: Sendable {
             /// Request type for "ModelInfer".
-            internal typealias Input = Inference_ModelInferRequest
+            public typealias Input = Inference_ModelInferRequest
             /// Response type for "ModelInfer".
-            internal typealias Output = Inference_ModelInferResponse
+            public typealias Output = Inference_ModelInferResponse
             /// Descriptor for "ModelInfer".
-            internal static let descriptor = GRPCCore.MethodDescriptor(
+            public static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inference.GRPCInferenceService"),
                 method: "ModelInfer",
                 type: .unary
             )
         }
         /// Namespace for "RepositoryModelLoad" metadata.
-        internal enum RepositoryModelLoad: Sendable {
+        public enum RepositoryModelLoad: Sendable {
             /// Request type for "RepositoryModelLoad".
-            internal typealias Input = Inference_RepositoryModelLoadRequest
+            public typealias Input = Inference_RepositoryModelLoadRequest
             /// Response type for "RepositoryModelLoad".
-            internal typealias Output = Inference_RepositoryModelLoadResponse
+            public typealias Output = Inference_RepositoryModelLoadResponse
             /// Descriptor for "RepositoryModelLoad".
-            internal static let descriptor = GRPCCore.MethodDescriptor(
+            public static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inference.GRPCInferenceService"),
                 method: "RepositoryModelLoad",
                 type: .unary
             )
         }
         /// Namespace for "RepositoryModelUnload" metadata.
-        internal enum RepositoryModelUnload: Sendable {
+        public enum RepositoryModelUnload: Sendable {
             /// Request type for "RepositoryModelUnload".
-            internal typealias Input = Inference_RepositoryModelUnloadRequest
+            public typealias Input = Inference_RepositoryModelUnloadRequest
             /// Response type for "RepositoryModelUnload".
-            internal typealias Output = Inference_RepositoryModelUnloadResponse
+            public typealias Output = Inference_RepositoryModelUnloadResponse
             /// Descriptor for "RepositoryModelUnload".
-            internal static let descriptor = GRPCCore.MethodDescriptor(
+            public static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inference.GRPCInferenceService"),
                 method: "RepositoryModelUnload",
                 type: .unary
             )
         }
         /// Descriptors for all methods in the "inference.GRPCInferenceService" service.
-        internal static let descriptors: [GRPCCore.MethodDescriptor] = [
+        public static let descriptors: [GRPCCore.MethodDescriptor] = [
             ServerLive.descriptor,
             ServerReady.descriptor,
             ModelReady.descriptor,
@@ -141,7 +141,7 @@ internal enum Inference_GRPCInferenceService: Sendable {
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension GRPCCore.ServiceDescriptor {
     /// Service descriptor for the "inference.GRPCInferenceService" service.
-    internal static let inference_GRPCInferenceService = GRPCCore.ServiceDescriptor(fullyQualifiedService: "inference.GRPCInferenceService")
+    public static let inference_GRPCInferenceService = GRPCCore.ServiceDescriptor(fullyQualifiedService: "inference.GRPCInferenceService")
 }
 
 // MARK: inference.GRPCInferenceService (server)
@@ -159,7 +159,7 @@ extension Inference_GRPCInferenceService {
     ///
     /// Where possible, prefer using the stricter, less-verbose ``ServiceProtocol``
     /// or ``SimpleServiceProtocol`` instead.
-    internal protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
+    public protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
         /// Handle the "ServerLive" method.
         ///
         /// - Parameters:
@@ -280,7 +280,7 @@ extension Inference_GRPCInferenceService {
     /// trailing response metadata. If you don't need these then consider using
     /// the ``SimpleServiceProtocol``. If you need fine grained control over your RPCs then
     /// use ``StreamingServiceProtocol``.
-    internal protocol ServiceProtocol: Inference_GRPCInferenceService.StreamingServiceProtocol {
+    public protocol ServiceProtocol: Inference_GRPCInferenceService.StreamingServiceProtocol {
         /// Handle the "ServerLive" method.
         ///
         /// - Parameters:
@@ -399,7 +399,7 @@ extension Inference_GRPCInferenceService {
     /// This is the highest level protocol for the service. The API is the easiest to use but
     /// doesn't provide access to request or response metadata. If you need access to these
     /// then use ``ServiceProtocol`` instead.
-    internal protocol SimpleServiceProtocol: Inference_GRPCInferenceService.ServiceProtocol {
+    public protocol SimpleServiceProtocol: Inference_GRPCInferenceService.ServiceProtocol {
         /// Handle the "ServerLive" method.
         ///
         /// - Parameters:
@@ -517,7 +517,7 @@ extension Inference_GRPCInferenceService {
 // Default implementation of 'registerMethods(with:)'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Inference_GRPCInferenceService.StreamingServiceProtocol {
-    internal func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
+    public func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
         router.registerHandler(
             forMethod: Inference_GRPCInferenceService.Method.ServerLive.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_ServerLiveRequest>(),
@@ -612,7 +612,7 @@ extension Inference_GRPCInferenceService.StreamingServiceProtocol {
 // Default implementation of streaming methods from 'StreamingServiceProtocol'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Inference_GRPCInferenceService.ServiceProtocol {
-    internal func serverLive(
+    public func serverLive(
         request: GRPCCore.StreamingServerRequest<Inference_ServerLiveRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Inference_ServerLiveResponse> {
@@ -623,7 +623,7 @@ extension Inference_GRPCInferenceService.ServiceProtocol {
         return GRPCCore.StreamingServerResponse(single: response)
     }
 
-    internal func serverReady(
+    public func serverReady(
         request: GRPCCore.StreamingServerRequest<Inference_ServerReadyRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Inference_ServerReadyResponse> {
@@ -634,7 +634,7 @@ extension Inference_GRPCInferenceService.ServiceProtocol {
         return GRPCCore.StreamingServerResponse(single: response)
     }
 
-    internal func modelReady(
+    public func modelReady(
         request: GRPCCore.StreamingServerRequest<Inference_ModelReadyRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Inference_ModelReadyResponse> {
@@ -645,7 +645,7 @@ extension Inference_GRPCInferenceService.ServiceProtocol {
         return GRPCCore.StreamingServerResponse(single: response)
     }
 
-    internal func serverMetadata(
+    public func serverMetadata(
         request: GRPCCore.StreamingServerRequest<Inference_ServerMetadataRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Inference_ServerMetadataResponse> {
@@ -656,7 +656,7 @@ extension Inference_GRPCInferenceService.ServiceProtocol {
         return GRPCCore.StreamingServerResponse(single: response)
     }
 
-    internal func modelMetadata(
+    public func modelMetadata(
         request: GRPCCore.StreamingServerRequest<Inference_ModelMetadataRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Inference_ModelMetadataResponse> {
@@ -667,7 +667,7 @@ extension Inference_GRPCInferenceService.ServiceProtocol {
         return GRPCCore.StreamingServerResponse(single: response)
     }
 
-    internal func modelInfer(
+    public func modelInfer(
         request: GRPCCore.StreamingServerRequest<Inference_ModelInferRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Inference_ModelInferResponse> {
@@ -678,7 +678,7 @@ extension Inference_GRPCInferenceService.ServiceProtocol {
         return GRPCCore.StreamingServerResponse(single: response)
     }
 
-    internal func repositoryModelLoad(
+    public func repositoryModelLoad(
         request: GRPCCore.StreamingServerRequest<Inference_RepositoryModelLoadRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Inference_RepositoryModelLoadResponse> {
@@ -689,7 +689,7 @@ extension Inference_GRPCInferenceService.ServiceProtocol {
         return GRPCCore.StreamingServerResponse(single: response)
     }
 
-    internal func repositoryModelUnload(
+    public func repositoryModelUnload(
         request: GRPCCore.StreamingServerRequest<Inference_RepositoryModelUnloadRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Inference_RepositoryModelUnloadResponse> {
@@ -704,7 +704,7 @@ extension Inference_GRPCInferenceService.ServiceProtocol {
 // Default implementation of methods from 'ServiceProtocol'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Inference_GRPCInferenceService.SimpleServiceProtocol {
-    internal func serverLive(
+    public func serverLive(
         request: GRPCCore.ServerRequest<Inference_ServerLiveRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.ServerResponse<Inference_ServerLiveResponse> {
@@ -717,7 +717,7 @@ extension Inference_GRPCInferenceService.SimpleServiceProtocol {
         )
     }
 
-    internal func serverReady(
+    public func serverReady(
         request: GRPCCore.ServerRequest<Inference_ServerReadyRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.ServerResponse<Inference_ServerReadyResponse> {
@@ -730,7 +730,7 @@ extension Inference_GRPCInferenceService.SimpleServiceProtocol {
         )
     }
 
-    internal func modelReady(
+    public func modelReady(
         request: GRPCCore.ServerRequest<Inference_ModelReadyRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.ServerResponse<Inference_ModelReadyResponse> {
@@ -743,7 +743,7 @@ extension Inference_GRPCInferenceService.SimpleServiceProtocol {
         )
     }
 
-    internal func serverMetadata(
+    public func serverMetadata(
         request: GRPCCore.ServerRequest<Inference_ServerMetadataRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.ServerResponse<Inference_ServerMetadataResponse> {
@@ -756,7 +756,7 @@ extension Inference_GRPCInferenceService.SimpleServiceProtocol {
         )
     }
 
-    internal func modelMetadata(
+    public func modelMetadata(
         request: GRPCCore.ServerRequest<Inference_ModelMetadataRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.ServerResponse<Inference_ModelMetadataResponse> {
@@ -769,7 +769,7 @@ extension Inference_GRPCInferenceService.SimpleServiceProtocol {
         )
     }
 
-    internal func modelInfer(
+    public func modelInfer(
         request: GRPCCore.ServerRequest<Inference_ModelInferRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.ServerResponse<Inference_ModelInferResponse> {
@@ -782,7 +782,7 @@ extension Inference_GRPCInferenceService.SimpleServiceProtocol {
         )
     }
 
-    internal func repositoryModelLoad(
+    public func repositoryModelLoad(
         request: GRPCCore.ServerRequest<Inference_RepositoryModelLoadRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.ServerResponse<Inference_RepositoryModelLoadResponse> {
@@ -795,7 +795,7 @@ extension Inference_GRPCInferenceService.SimpleServiceProtocol {
         )
     }
 
-    internal func repositoryModelUnload(
+    public func repositoryModelUnload(
         request: GRPCCore.ServerRequest<Inference_RepositoryModelUnloadRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.ServerResponse<Inference_RepositoryModelUnloadResponse> {
@@ -817,7 +817,7 @@ extension Inference_GRPCInferenceService {
     ///
     /// You don't need to implement this protocol directly, use the generated
     /// implementation, ``Client``.
-    internal protocol ClientProtocol: Sendable {
+    public protocol ClientProtocol: Sendable {
         /// Call the "ServerLive" method.
         ///
         /// - Parameters:
@@ -976,14 +976,14 @@ extension Inference_GRPCInferenceService {
     /// The ``Client`` provides an implementation of ``ClientProtocol`` which wraps
     /// a `GRPCCore.GRPCCClient`. The underlying `GRPCClient` provides the long-lived
     /// means of communication with the remote peer.
-    internal struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
+    public struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
         private let client: GRPCCore.GRPCClient<Transport>
 
         /// Creates a new client wrapping the provided `GRPCCore.GRPCClient`.
         ///
         /// - Parameters:
         ///   - client: A `GRPCCore.GRPCClient` providing a communication channel to the service.
-        internal init(wrapping client: GRPCCore.GRPCClient<Transport>) {
+        public init(wrapping client: GRPCCore.GRPCClient<Transport>) {
             self.client = client
         }
 
@@ -998,7 +998,7 @@ extension Inference_GRPCInferenceService {
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        internal func serverLive<Result>(
+        public func serverLive<Result>(
             request: GRPCCore.ClientRequest<Inference_ServerLiveRequest>,
             serializer: some GRPCCore.MessageSerializer<Inference_ServerLiveRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Inference_ServerLiveResponse>,
@@ -1028,7 +1028,7 @@ extension Inference_GRPCInferenceService {
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        internal func serverReady<Result>(
+        public func serverReady<Result>(
             request: GRPCCore.ClientRequest<Inference_ServerReadyRequest>,
             serializer: some GRPCCore.MessageSerializer<Inference_ServerReadyRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Inference_ServerReadyResponse>,
@@ -1058,7 +1058,7 @@ extension Inference_GRPCInferenceService {
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        internal func modelReady<Result>(
+        public func modelReady<Result>(
             request: GRPCCore.ClientRequest<Inference_ModelReadyRequest>,
             serializer: some GRPCCore.MessageSerializer<Inference_ModelReadyRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Inference_ModelReadyResponse>,
@@ -1088,7 +1088,7 @@ extension Inference_GRPCInferenceService {
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        internal func serverMetadata<Result>(
+        public func serverMetadata<Result>(
             request: GRPCCore.ClientRequest<Inference_ServerMetadataRequest>,
             serializer: some GRPCCore.MessageSerializer<Inference_ServerMetadataRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Inference_ServerMetadataResponse>,
@@ -1118,7 +1118,7 @@ extension Inference_GRPCInferenceService {
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        internal func modelMetadata<Result>(
+        public func modelMetadata<Result>(
             request: GRPCCore.ClientRequest<Inference_ModelMetadataRequest>,
             serializer: some GRPCCore.MessageSerializer<Inference_ModelMetadataRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Inference_ModelMetadataResponse>,
@@ -1148,7 +1148,7 @@ extension Inference_GRPCInferenceService {
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        internal func modelInfer<Result>(
+        public func modelInfer<Result>(
             request: GRPCCore.ClientRequest<Inference_ModelInferRequest>,
             serializer: some GRPCCore.MessageSerializer<Inference_ModelInferRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Inference_ModelInferResponse>,
@@ -1178,7 +1178,7 @@ extension Inference_GRPCInferenceService {
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        internal func repositoryModelLoad<Result>(
+        public func repositoryModelLoad<Result>(
             request: GRPCCore.ClientRequest<Inference_RepositoryModelLoadRequest>,
             serializer: some GRPCCore.MessageSerializer<Inference_RepositoryModelLoadRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Inference_RepositoryModelLoadResponse>,
@@ -1208,7 +1208,7 @@ extension Inference_GRPCInferenceService {
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        internal func repositoryModelUnload<Result>(
+        public func repositoryModelUnload<Result>(
             request: GRPCCore.ClientRequest<Inference_RepositoryModelUnloadRequest>,
             serializer: some GRPCCore.MessageSerializer<Inference_RepositoryModelUnloadRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Inference_RepositoryModelUnloadResponse>,
@@ -1241,7 +1241,7 @@ extension Inference_GRPCInferenceService.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func serverLive<Result>(
+    public func serverLive<Result>(
         request: GRPCCore.ClientRequest<Inference_ServerLiveRequest>,
         options: GRPCCore.CallOptions = .defaults,
         onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_ServerLiveResponse>) async throws -> Result = { response in
@@ -1266,7 +1266,7 @@ extension Inference_GRPCInferenceService.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func serverReady<Result>(
+    public func serverReady<Result>(
         request: GRPCCore.ClientRequest<Inference_ServerReadyRequest>,
         options: GRPCCore.CallOptions = .defaults,
         onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_ServerReadyResponse>) async throws -> Result = { response in
@@ -1291,7 +1291,7 @@ extension Inference_GRPCInferenceService.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func modelReady<Result>(
+    public func modelReady<Result>(
         request: GRPCCore.ClientRequest<Inference_ModelReadyRequest>,
         options: GRPCCore.CallOptions = .defaults,
         onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_ModelReadyResponse>) async throws -> Result = { response in
@@ -1316,7 +1316,7 @@ extension Inference_GRPCInferenceService.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func serverMetadata<Result>(
+    public func serverMetadata<Result>(
         request: GRPCCore.ClientRequest<Inference_ServerMetadataRequest>,
         options: GRPCCore.CallOptions = .defaults,
         onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_ServerMetadataResponse>) async throws -> Result = { response in
@@ -1341,7 +1341,7 @@ extension Inference_GRPCInferenceService.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func modelMetadata<Result>(
+    public func modelMetadata<Result>(
         request: GRPCCore.ClientRequest<Inference_ModelMetadataRequest>,
         options: GRPCCore.CallOptions = .defaults,
         onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_ModelMetadataResponse>) async throws -> Result = { response in
@@ -1366,7 +1366,7 @@ extension Inference_GRPCInferenceService.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func modelInfer<Result>(
+    public func modelInfer<Result>(
         request: GRPCCore.ClientRequest<Inference_ModelInferRequest>,
         options: GRPCCore.CallOptions = .defaults,
         onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_ModelInferResponse>) async throws -> Result = { response in
@@ -1391,7 +1391,7 @@ extension Inference_GRPCInferenceService.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func repositoryModelLoad<Result>(
+    public func repositoryModelLoad<Result>(
         request: GRPCCore.ClientRequest<Inference_RepositoryModelLoadRequest>,
         options: GRPCCore.CallOptions = .defaults,
         onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_RepositoryModelLoadResponse>) async throws -> Result = { response in
@@ -1416,7 +1416,7 @@ extension Inference_GRPCInferenceService.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func repositoryModelUnload<Result>(
+    public func repositoryModelUnload<Result>(
         request: GRPCCore.ClientRequest<Inference_RepositoryModelUnloadRequest>,
         options: GRPCCore.CallOptions = .defaults,
         onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Inference_RepositoryModelUnloadResponse>) async throws -> Result = { response in
@@ -1446,7 +1446,7 @@ extension Inference_GRPCInferenceService.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func serverLive<Result>(
+    public func serverLive<Result>(
         _ message: Inference_ServerLiveRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
@@ -1475,7 +1475,7 @@ extension Inference_GRPCInferenceService.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func serverReady<Result>(
+    public func serverReady<Result>(
         _ message: Inference_ServerReadyRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
@@ -1504,7 +1504,7 @@ extension Inference_GRPCInferenceService.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func modelReady<Result>(
+    public func modelReady<Result>(
         _ message: Inference_ModelReadyRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
@@ -1533,7 +1533,7 @@ extension Inference_GRPCInferenceService.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func serverMetadata<Result>(
+    public func serverMetadata<Result>(
         _ message: Inference_ServerMetadataRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
@@ -1562,7 +1562,7 @@ extension Inference_GRPCInferenceService.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func modelMetadata<Result>(
+    public func modelMetadata<Result>(
         _ message: Inference_ModelMetadataRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
@@ -1591,7 +1591,7 @@ extension Inference_GRPCInferenceService.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func modelInfer<Result>(
+    public func modelInfer<Result>(
         _ message: Inference_ModelInferRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
@@ -1620,7 +1620,7 @@ extension Inference_GRPCInferenceService.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func repositoryModelLoad<Result>(
+    public func repositoryModelLoad<Result>(
         _ message: Inference_RepositoryModelLoadRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
@@ -1649,7 +1649,7 @@ extension Inference_GRPCInferenceService.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    internal func repositoryModelUnload<Result>(
+    public func repositoryModelUnload<Result>(
         _ message: Inference_RepositoryModelUnloadRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,

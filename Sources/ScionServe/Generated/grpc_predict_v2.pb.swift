@@ -25,278 +25,278 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-nonisolated struct Inference_ServerLiveRequest: Sendable {
+public nonisolated struct Inference_ServerLiveRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Inference_ServerLiveResponse: Sendable {
+public nonisolated struct Inference_ServerLiveResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var live: Bool = false
+  public var live: Bool = false
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Inference_ServerReadyRequest: Sendable {
+public nonisolated struct Inference_ServerReadyRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Inference_ServerReadyResponse: Sendable {
+public nonisolated struct Inference_ServerReadyResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var ready: Bool = false
+  public var ready: Bool = false
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Inference_ModelReadyRequest: Sendable {
+public nonisolated struct Inference_ModelReadyRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var name: String = String()
+  public var name: String = String()
 
-  var version: String = String()
+  public var version: String = String()
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Inference_ModelReadyResponse: Sendable {
+public nonisolated struct Inference_ModelReadyResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var ready: Bool = false
+  public var ready: Bool = false
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Inference_ServerMetadataRequest: Sendable {
+public nonisolated struct Inference_ServerMetadataRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Inference_ServerMetadataResponse: Sendable {
+public nonisolated struct Inference_ServerMetadataResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var name: String = String()
+  public var name: String = String()
 
-  var version: String = String()
+  public var version: String = String()
 
-  var extensions: [String] = []
+  public var extensions: [String] = []
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Inference_ModelMetadataRequest: Sendable {
+public nonisolated struct Inference_ModelMetadataRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var name: String = String()
+  public var name: String = String()
 
-  var version: String = String()
+  public var version: String = String()
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Inference_ModelMetadataResponse: Sendable {
+public nonisolated struct Inference_ModelMetadataResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var name: String = String()
+  public var name: String = String()
 
-  var versions: [String] = []
+  public var versions: [String] = []
 
-  var platform: String = String()
+  public var platform: String = String()
 
-  var inputs: [Inference_ModelMetadataResponse.TensorMetadata] = []
+  public var inputs: [Inference_ModelMetadataResponse.TensorMetadata] = []
 
-  var outputs: [Inference_ModelMetadataResponse.TensorMetadata] = []
+  public var outputs: [Inference_ModelMetadataResponse.TensorMetadata] = []
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  nonisolated struct TensorMetadata: Sendable {
+  public nonisolated struct TensorMetadata: Sendable {
     // SwiftProtobuf.Message conformance is added in an extension below. See the
     // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
     // methods supported on all messages.
 
-    var name: String = String()
+    public var name: String = String()
 
-    var datatype: String = String()
+    public var datatype: String = String()
 
-    var shape: [Int64] = []
+    public var shape: [Int64] = []
 
-    var unknownFields = SwiftProtobuf.UnknownStorage()
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-    init() {}
+    public init() {}
   }
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Inference_ModelInferRequest: Sendable {
+public nonisolated struct Inference_ModelInferRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var modelName: String = String()
+  public var modelName: String = String()
 
-  var modelVersion: String = String()
+  public var modelVersion: String = String()
 
-  var id: String = String()
+  public var id: String = String()
 
-  var parameters: Dictionary<String,Inference_InferParameter> = [:]
+  public var parameters: Dictionary<String,Inference_InferParameter> = [:]
 
-  var inputs: [Inference_ModelInferRequest.InferInputTensor] = []
+  public var inputs: [Inference_ModelInferRequest.InferInputTensor] = []
 
-  var outputs: [Inference_ModelInferRequest.InferRequestedOutputTensor] = []
+  public var outputs: [Inference_ModelInferRequest.InferRequestedOutputTensor] = []
 
-  var rawInputContents: [Data] = []
+  public var rawInputContents: [Data] = []
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  nonisolated struct InferInputTensor: Sendable {
+  public nonisolated struct InferInputTensor: Sendable {
     // SwiftProtobuf.Message conformance is added in an extension below. See the
     // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
     // methods supported on all messages.
 
-    var name: String = String()
+    public var name: String = String()
 
-    var datatype: String = String()
+    public var datatype: String = String()
 
-    var shape: [Int64] = []
+    public var shape: [Int64] = []
 
-    var parameters: Dictionary<String,Inference_InferParameter> = [:]
+    public var parameters: Dictionary<String,Inference_InferParameter> = [:]
 
-    var contents: Inference_InferTensorContents {
+    public var contents: Inference_InferTensorContents {
       get {_contents ?? Inference_InferTensorContents()}
       set {_contents = newValue}
     }
     /// Returns true if `contents` has been explicitly set.
-    var hasContents: Bool {self._contents != nil}
+    public var hasContents: Bool {self._contents != nil}
     /// Clears the value of `contents`. Subsequent reads from it will return its default value.
-    mutating func clearContents() {self._contents = nil}
+    public mutating func clearContents() {self._contents = nil}
 
-    var unknownFields = SwiftProtobuf.UnknownStorage()
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-    init() {}
+    public init() {}
 
     fileprivate var _contents: Inference_InferTensorContents? = nil
   }
 
-  nonisolated struct InferRequestedOutputTensor: Sendable {
+  public nonisolated struct InferRequestedOutputTensor: Sendable {
     // SwiftProtobuf.Message conformance is added in an extension below. See the
     // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
     // methods supported on all messages.
 
-    var name: String = String()
+    public var name: String = String()
 
-    var parameters: Dictionary<String,Inference_InferParameter> = [:]
+    public var parameters: Dictionary<String,Inference_InferParameter> = [:]
 
-    var unknownFields = SwiftProtobuf.UnknownStorage()
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-    init() {}
+    public init() {}
   }
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Inference_ModelInferResponse: Sendable {
+public nonisolated struct Inference_ModelInferResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var modelName: String = String()
+  public var modelName: String = String()
 
-  var modelVersion: String = String()
+  public var modelVersion: String = String()
 
-  var id: String = String()
+  public var id: String = String()
 
-  var parameters: Dictionary<String,Inference_InferParameter> = [:]
+  public var parameters: Dictionary<String,Inference_InferParameter> = [:]
 
-  var outputs: [Inference_ModelInferResponse.InferOutputTensor] = []
+  public var outputs: [Inference_ModelInferResponse.InferOutputTensor] = []
 
-  var rawOutputContents: [Data] = []
+  public var rawOutputContents: [Data] = []
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  nonisolated struct InferOutputTensor: Sendable {
+  public nonisolated struct InferOutputTensor: Sendable {
     // SwiftProtobuf.Message conformance is added in an extension below. See the
     // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
     // methods supported on all messages.
 
-    var name: String = String()
+    public var name: String = String()
 
-    var datatype: String = String()
+    public var datatype: String = String()
 
-    var shape: [Int64] = []
+    public var shape: [Int64] = []
 
-    var parameters: Dictionary<String,Inference_InferParameter> = [:]
+    public var parameters: Dictionary<String,Inference_InferParameter> = [:]
 
-    var contents: Inference_InferTensorContents {
+    public var contents: Inference_InferTensorContents {
       get {_contents ?? Inference_InferTensorContents()}
       set {_contents = newValue}
     }
     /// Returns true if `contents` has been explicitly set.
-    var hasContents: Bool {self._contents != nil}
+    public var hasContents: Bool {self._contents != nil}
     /// Clears the value of `contents`. Subsequent reads from it will return its default value.
-    mutating func clearContents() {self._contents = nil}
+    public mutating func clearContents() {self._contents = nil}
 
-    var unknownFields = SwiftProtobuf.UnknownStorage()
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-    init() {}
+    public init() {}
 
     fileprivate var _contents: Inference_InferTensorContents? = nil
   }
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Inference_InferParameter: Sendable {
+public nonisolated struct Inference_InferParameter: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var parameterChoice: Inference_InferParameter.OneOf_ParameterChoice? = nil
+  public var parameterChoice: Inference_InferParameter.OneOf_ParameterChoice? = nil
 
-  var boolParam: Bool {
+  public var boolParam: Bool {
     get {
       if case .boolParam(let v)? = parameterChoice {return v}
       return false
@@ -304,7 +304,7 @@ nonisolated struct Inference_InferParameter: Sendable {
     set {parameterChoice = .boolParam(newValue)}
   }
 
-  var int64Param: Int64 {
+  public var int64Param: Int64 {
     get {
       if case .int64Param(let v)? = parameterChoice {return v}
       return 0
@@ -312,7 +312,7 @@ nonisolated struct Inference_InferParameter: Sendable {
     set {parameterChoice = .int64Param(newValue)}
   }
 
-  var stringParam: String {
+  public var stringParam: String {
     get {
       if case .stringParam(let v)? = parameterChoice {return v}
       return String()
@@ -320,94 +320,94 @@ nonisolated struct Inference_InferParameter: Sendable {
     set {parameterChoice = .stringParam(newValue)}
   }
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  nonisolated enum OneOf_ParameterChoice: Equatable, Sendable {
+  public nonisolated enum OneOf_ParameterChoice: Equatable, Sendable {
     case boolParam(Bool)
     case int64Param(Int64)
     case stringParam(String)
 
   }
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Inference_InferTensorContents: Sendable {
+public nonisolated struct Inference_InferTensorContents: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var boolContents: [Bool] = []
+  public var boolContents: [Bool] = []
 
-  var intContents: [Int32] = []
+  public var intContents: [Int32] = []
 
-  var int64Contents: [Int64] = []
+  public var int64Contents: [Int64] = []
 
-  var uintContents: [UInt32] = []
+  public var uintContents: [UInt32] = []
 
-  var uint64Contents: [UInt64] = []
+  public var uint64Contents: [UInt64] = []
 
-  var fp32Contents: [Float] = []
+  public var fp32Contents: [Float] = []
 
-  var fp64Contents: [Double] = []
+  public var fp64Contents: [Double] = []
 
-  var bytesContents: [Data] = []
+  public var bytesContents: [Data] = []
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Inference_RepositoryModelLoadRequest: Sendable {
+public nonisolated struct Inference_RepositoryModelLoadRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var modelName: String = String()
+  public var modelName: String = String()
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Inference_RepositoryModelLoadResponse: Sendable {
+public nonisolated struct Inference_RepositoryModelLoadResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var modelName: String = String()
+  public var modelName: String = String()
 
-  var isLoaded: Bool = false
+  public var isLoaded: Bool = false
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Inference_RepositoryModelUnloadRequest: Sendable {
+public nonisolated struct Inference_RepositoryModelUnloadRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var modelName: String = String()
+  public var modelName: String = String()
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
-nonisolated struct Inference_RepositoryModelUnloadResponse: Sendable {
+public nonisolated struct Inference_RepositoryModelUnloadResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  var modelName: String = String()
+  public var modelName: String = String()
 
-  var isUnloaded: Bool = false
+  public var isUnloaded: Bool = false
 
-  var unknownFields = SwiftProtobuf.UnknownStorage()
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  init() {}
+  public init() {}
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -415,29 +415,29 @@ nonisolated struct Inference_RepositoryModelUnloadResponse: Sendable {
 fileprivate nonisolated let _protobuf_package = "inference"
 
 nonisolated extension Inference_ServerLiveRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".ServerLiveRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+  public static let protoMessageName: String = _protobuf_package + ".ServerLiveRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     // Load everything into unknown fields
     while try decoder.nextFieldNumber() != nil {}
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Inference_ServerLiveRequest, rhs: Inference_ServerLiveRequest) -> Bool {
+  public static func ==(lhs: Inference_ServerLiveRequest, rhs: Inference_ServerLiveRequest) -> Bool {
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
 nonisolated extension Inference_ServerLiveResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".ServerLiveResponse"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}live\0")
+  public static let protoMessageName: String = _protobuf_package + ".ServerLiveResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}live\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -449,14 +449,14 @@ nonisolated extension Inference_ServerLiveResponse: SwiftProtobuf.Message, Swift
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if self.live != false {
       try visitor.visitSingularBoolField(value: self.live, fieldNumber: 1)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Inference_ServerLiveResponse, rhs: Inference_ServerLiveResponse) -> Bool {
+  public static func ==(lhs: Inference_ServerLiveResponse, rhs: Inference_ServerLiveResponse) -> Bool {
     if lhs.live != rhs.live {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -464,29 +464,29 @@ nonisolated extension Inference_ServerLiveResponse: SwiftProtobuf.Message, Swift
 }
 
 nonisolated extension Inference_ServerReadyRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".ServerReadyRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+  public static let protoMessageName: String = _protobuf_package + ".ServerReadyRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     // Load everything into unknown fields
     while try decoder.nextFieldNumber() != nil {}
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Inference_ServerReadyRequest, rhs: Inference_ServerReadyRequest) -> Bool {
+  public static func ==(lhs: Inference_ServerReadyRequest, rhs: Inference_ServerReadyRequest) -> Bool {
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
 nonisolated extension Inference_ServerReadyResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".ServerReadyResponse"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ready\0")
+  public static let protoMessageName: String = _protobuf_package + ".ServerReadyResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ready\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -498,14 +498,14 @@ nonisolated extension Inference_ServerReadyResponse: SwiftProtobuf.Message, Swif
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if self.ready != false {
       try visitor.visitSingularBoolField(value: self.ready, fieldNumber: 1)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Inference_ServerReadyResponse, rhs: Inference_ServerReadyResponse) -> Bool {
+  public static func ==(lhs: Inference_ServerReadyResponse, rhs: Inference_ServerReadyResponse) -> Bool {
     if lhs.ready != rhs.ready {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -513,10 +513,10 @@ nonisolated extension Inference_ServerReadyResponse: SwiftProtobuf.Message, Swif
 }
 
 nonisolated extension Inference_ModelReadyRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".ModelReadyRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}version\0")
+  public static let protoMessageName: String = _protobuf_package + ".ModelReadyRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}version\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -529,7 +529,7 @@ nonisolated extension Inference_ModelReadyRequest: SwiftProtobuf.Message, SwiftP
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
     }
@@ -539,7 +539,7 @@ nonisolated extension Inference_ModelReadyRequest: SwiftProtobuf.Message, SwiftP
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Inference_ModelReadyRequest, rhs: Inference_ModelReadyRequest) -> Bool {
+  public static func ==(lhs: Inference_ModelReadyRequest, rhs: Inference_ModelReadyRequest) -> Bool {
     if lhs.name != rhs.name {return false}
     if lhs.version != rhs.version {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -548,10 +548,10 @@ nonisolated extension Inference_ModelReadyRequest: SwiftProtobuf.Message, SwiftP
 }
 
 nonisolated extension Inference_ModelReadyResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".ModelReadyResponse"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ready\0")
+  public static let protoMessageName: String = _protobuf_package + ".ModelReadyResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ready\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -563,14 +563,14 @@ nonisolated extension Inference_ModelReadyResponse: SwiftProtobuf.Message, Swift
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if self.ready != false {
       try visitor.visitSingularBoolField(value: self.ready, fieldNumber: 1)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Inference_ModelReadyResponse, rhs: Inference_ModelReadyResponse) -> Bool {
+  public static func ==(lhs: Inference_ModelReadyResponse, rhs: Inference_ModelReadyResponse) -> Bool {
     if lhs.ready != rhs.ready {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -578,29 +578,29 @@ nonisolated extension Inference_ModelReadyResponse: SwiftProtobuf.Message, Swift
 }
 
 nonisolated extension Inference_ServerMetadataRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".ServerMetadataRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+  public static let protoMessageName: String = _protobuf_package + ".ServerMetadataRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     // Load everything into unknown fields
     while try decoder.nextFieldNumber() != nil {}
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Inference_ServerMetadataRequest, rhs: Inference_ServerMetadataRequest) -> Bool {
+  public static func ==(lhs: Inference_ServerMetadataRequest, rhs: Inference_ServerMetadataRequest) -> Bool {
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
 nonisolated extension Inference_ServerMetadataResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".ServerMetadataResponse"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}version\0\u{1}extensions\0")
+  public static let protoMessageName: String = _protobuf_package + ".ServerMetadataResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}version\0\u{1}extensions\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -614,7 +614,7 @@ nonisolated extension Inference_ServerMetadataResponse: SwiftProtobuf.Message, S
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
     }
@@ -627,7 +627,7 @@ nonisolated extension Inference_ServerMetadataResponse: SwiftProtobuf.Message, S
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Inference_ServerMetadataResponse, rhs: Inference_ServerMetadataResponse) -> Bool {
+  public static func ==(lhs: Inference_ServerMetadataResponse, rhs: Inference_ServerMetadataResponse) -> Bool {
     if lhs.name != rhs.name {return false}
     if lhs.version != rhs.version {return false}
     if lhs.extensions != rhs.extensions {return false}
@@ -637,10 +637,10 @@ nonisolated extension Inference_ServerMetadataResponse: SwiftProtobuf.Message, S
 }
 
 nonisolated extension Inference_ModelMetadataRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".ModelMetadataRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}version\0")
+  public static let protoMessageName: String = _protobuf_package + ".ModelMetadataRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}version\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -653,7 +653,7 @@ nonisolated extension Inference_ModelMetadataRequest: SwiftProtobuf.Message, Swi
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
     }
@@ -663,7 +663,7 @@ nonisolated extension Inference_ModelMetadataRequest: SwiftProtobuf.Message, Swi
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Inference_ModelMetadataRequest, rhs: Inference_ModelMetadataRequest) -> Bool {
+  public static func ==(lhs: Inference_ModelMetadataRequest, rhs: Inference_ModelMetadataRequest) -> Bool {
     if lhs.name != rhs.name {return false}
     if lhs.version != rhs.version {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -672,10 +672,10 @@ nonisolated extension Inference_ModelMetadataRequest: SwiftProtobuf.Message, Swi
 }
 
 nonisolated extension Inference_ModelMetadataResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".ModelMetadataResponse"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}versions\0\u{1}platform\0\u{1}inputs\0\u{1}outputs\0")
+  public static let protoMessageName: String = _protobuf_package + ".ModelMetadataResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}versions\0\u{1}platform\0\u{1}inputs\0\u{1}outputs\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -691,7 +691,7 @@ nonisolated extension Inference_ModelMetadataResponse: SwiftProtobuf.Message, Sw
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
     }
@@ -710,7 +710,7 @@ nonisolated extension Inference_ModelMetadataResponse: SwiftProtobuf.Message, Sw
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Inference_ModelMetadataResponse, rhs: Inference_ModelMetadataResponse) -> Bool {
+  public static func ==(lhs: Inference_ModelMetadataResponse, rhs: Inference_ModelMetadataResponse) -> Bool {
     if lhs.name != rhs.name {return false}
     if lhs.versions != rhs.versions {return false}
     if lhs.platform != rhs.platform {return false}
@@ -722,10 +722,10 @@ nonisolated extension Inference_ModelMetadataResponse: SwiftProtobuf.Message, Sw
 }
 
 nonisolated extension Inference_ModelMetadataResponse.TensorMetadata: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = Inference_ModelMetadataResponse.protoMessageName + ".TensorMetadata"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}datatype\0\u{1}shape\0")
+  public static let protoMessageName: String = Inference_ModelMetadataResponse.protoMessageName + ".TensorMetadata"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}datatype\0\u{1}shape\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -739,7 +739,7 @@ nonisolated extension Inference_ModelMetadataResponse.TensorMetadata: SwiftProto
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
     }
@@ -752,7 +752,7 @@ nonisolated extension Inference_ModelMetadataResponse.TensorMetadata: SwiftProto
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Inference_ModelMetadataResponse.TensorMetadata, rhs: Inference_ModelMetadataResponse.TensorMetadata) -> Bool {
+  public static func ==(lhs: Inference_ModelMetadataResponse.TensorMetadata, rhs: Inference_ModelMetadataResponse.TensorMetadata) -> Bool {
     if lhs.name != rhs.name {return false}
     if lhs.datatype != rhs.datatype {return false}
     if lhs.shape != rhs.shape {return false}
@@ -762,10 +762,10 @@ nonisolated extension Inference_ModelMetadataResponse.TensorMetadata: SwiftProto
 }
 
 nonisolated extension Inference_ModelInferRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".ModelInferRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}model_name\0\u{3}model_version\0\u{1}id\0\u{1}parameters\0\u{1}inputs\0\u{1}outputs\0\u{3}raw_input_contents\0")
+  public static let protoMessageName: String = _protobuf_package + ".ModelInferRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}model_name\0\u{3}model_version\0\u{1}id\0\u{1}parameters\0\u{1}inputs\0\u{1}outputs\0\u{3}raw_input_contents\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -783,7 +783,7 @@ nonisolated extension Inference_ModelInferRequest: SwiftProtobuf.Message, SwiftP
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.modelName.isEmpty {
       try visitor.visitSingularStringField(value: self.modelName, fieldNumber: 1)
     }
@@ -808,7 +808,7 @@ nonisolated extension Inference_ModelInferRequest: SwiftProtobuf.Message, SwiftP
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Inference_ModelInferRequest, rhs: Inference_ModelInferRequest) -> Bool {
+  public static func ==(lhs: Inference_ModelInferRequest, rhs: Inference_ModelInferRequest) -> Bool {
     if lhs.modelName != rhs.modelName {return false}
     if lhs.modelVersion != rhs.modelVersion {return false}
     if lhs.id != rhs.id {return false}
@@ -822,10 +822,10 @@ nonisolated extension Inference_ModelInferRequest: SwiftProtobuf.Message, SwiftP
 }
 
 nonisolated extension Inference_ModelInferRequest.InferInputTensor: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = Inference_ModelInferRequest.protoMessageName + ".InferInputTensor"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}datatype\0\u{1}shape\0\u{1}parameters\0\u{1}contents\0")
+  public static let protoMessageName: String = Inference_ModelInferRequest.protoMessageName + ".InferInputTensor"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}datatype\0\u{1}shape\0\u{1}parameters\0\u{1}contents\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -841,7 +841,7 @@ nonisolated extension Inference_ModelInferRequest.InferInputTensor: SwiftProtobu
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -864,7 +864,7 @@ nonisolated extension Inference_ModelInferRequest.InferInputTensor: SwiftProtobu
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Inference_ModelInferRequest.InferInputTensor, rhs: Inference_ModelInferRequest.InferInputTensor) -> Bool {
+  public static func ==(lhs: Inference_ModelInferRequest.InferInputTensor, rhs: Inference_ModelInferRequest.InferInputTensor) -> Bool {
     if lhs.name != rhs.name {return false}
     if lhs.datatype != rhs.datatype {return false}
     if lhs.shape != rhs.shape {return false}
@@ -876,10 +876,10 @@ nonisolated extension Inference_ModelInferRequest.InferInputTensor: SwiftProtobu
 }
 
 nonisolated extension Inference_ModelInferRequest.InferRequestedOutputTensor: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = Inference_ModelInferRequest.protoMessageName + ".InferRequestedOutputTensor"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}parameters\0")
+  public static let protoMessageName: String = Inference_ModelInferRequest.protoMessageName + ".InferRequestedOutputTensor"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}parameters\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -892,7 +892,7 @@ nonisolated extension Inference_ModelInferRequest.InferRequestedOutputTensor: Sw
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
     }
@@ -902,7 +902,7 @@ nonisolated extension Inference_ModelInferRequest.InferRequestedOutputTensor: Sw
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Inference_ModelInferRequest.InferRequestedOutputTensor, rhs: Inference_ModelInferRequest.InferRequestedOutputTensor) -> Bool {
+  public static func ==(lhs: Inference_ModelInferRequest.InferRequestedOutputTensor, rhs: Inference_ModelInferRequest.InferRequestedOutputTensor) -> Bool {
     if lhs.name != rhs.name {return false}
     if lhs.parameters != rhs.parameters {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -911,10 +911,10 @@ nonisolated extension Inference_ModelInferRequest.InferRequestedOutputTensor: Sw
 }
 
 nonisolated extension Inference_ModelInferResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".ModelInferResponse"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}model_name\0\u{3}model_version\0\u{1}id\0\u{1}parameters\0\u{1}outputs\0\u{3}raw_output_contents\0")
+  public static let protoMessageName: String = _protobuf_package + ".ModelInferResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}model_name\0\u{3}model_version\0\u{1}id\0\u{1}parameters\0\u{1}outputs\0\u{3}raw_output_contents\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -931,7 +931,7 @@ nonisolated extension Inference_ModelInferResponse: SwiftProtobuf.Message, Swift
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.modelName.isEmpty {
       try visitor.visitSingularStringField(value: self.modelName, fieldNumber: 1)
     }
@@ -953,7 +953,7 @@ nonisolated extension Inference_ModelInferResponse: SwiftProtobuf.Message, Swift
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Inference_ModelInferResponse, rhs: Inference_ModelInferResponse) -> Bool {
+  public static func ==(lhs: Inference_ModelInferResponse, rhs: Inference_ModelInferResponse) -> Bool {
     if lhs.modelName != rhs.modelName {return false}
     if lhs.modelVersion != rhs.modelVersion {return false}
     if lhs.id != rhs.id {return false}
@@ -966,10 +966,10 @@ nonisolated extension Inference_ModelInferResponse: SwiftProtobuf.Message, Swift
 }
 
 nonisolated extension Inference_ModelInferResponse.InferOutputTensor: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = Inference_ModelInferResponse.protoMessageName + ".InferOutputTensor"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}datatype\0\u{1}shape\0\u{1}parameters\0\u{1}contents\0")
+  public static let protoMessageName: String = Inference_ModelInferResponse.protoMessageName + ".InferOutputTensor"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}datatype\0\u{1}shape\0\u{1}parameters\0\u{1}contents\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -985,7 +985,7 @@ nonisolated extension Inference_ModelInferResponse.InferOutputTensor: SwiftProto
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -1008,7 +1008,7 @@ nonisolated extension Inference_ModelInferResponse.InferOutputTensor: SwiftProto
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Inference_ModelInferResponse.InferOutputTensor, rhs: Inference_ModelInferResponse.InferOutputTensor) -> Bool {
+  public static func ==(lhs: Inference_ModelInferResponse.InferOutputTensor, rhs: Inference_ModelInferResponse.InferOutputTensor) -> Bool {
     if lhs.name != rhs.name {return false}
     if lhs.datatype != rhs.datatype {return false}
     if lhs.shape != rhs.shape {return false}
@@ -1020,10 +1020,10 @@ nonisolated extension Inference_ModelInferResponse.InferOutputTensor: SwiftProto
 }
 
 nonisolated extension Inference_InferParameter: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".InferParameter"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}bool_param\0\u{3}int64_param\0\u{3}string_param\0")
+  public static let protoMessageName: String = _protobuf_package + ".InferParameter"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}bool_param\0\u{3}int64_param\0\u{3}string_param\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -1058,7 +1058,7 @@ nonisolated extension Inference_InferParameter: SwiftProtobuf.Message, SwiftProt
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -1081,7 +1081,7 @@ nonisolated extension Inference_InferParameter: SwiftProtobuf.Message, SwiftProt
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Inference_InferParameter, rhs: Inference_InferParameter) -> Bool {
+  public static func ==(lhs: Inference_InferParameter, rhs: Inference_InferParameter) -> Bool {
     if lhs.parameterChoice != rhs.parameterChoice {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -1089,10 +1089,10 @@ nonisolated extension Inference_InferParameter: SwiftProtobuf.Message, SwiftProt
 }
 
 nonisolated extension Inference_InferTensorContents: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".InferTensorContents"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}bool_contents\0\u{3}int_contents\0\u{3}int64_contents\0\u{3}uint_contents\0\u{3}uint64_contents\0\u{3}fp32_contents\0\u{3}fp64_contents\0\u{3}bytes_contents\0")
+  public static let protoMessageName: String = _protobuf_package + ".InferTensorContents"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}bool_contents\0\u{3}int_contents\0\u{3}int64_contents\0\u{3}uint_contents\0\u{3}uint64_contents\0\u{3}fp32_contents\0\u{3}fp64_contents\0\u{3}bytes_contents\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -1111,7 +1111,7 @@ nonisolated extension Inference_InferTensorContents: SwiftProtobuf.Message, Swif
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.boolContents.isEmpty {
       try visitor.visitPackedBoolField(value: self.boolContents, fieldNumber: 1)
     }
@@ -1139,7 +1139,7 @@ nonisolated extension Inference_InferTensorContents: SwiftProtobuf.Message, Swif
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Inference_InferTensorContents, rhs: Inference_InferTensorContents) -> Bool {
+  public static func ==(lhs: Inference_InferTensorContents, rhs: Inference_InferTensorContents) -> Bool {
     if lhs.boolContents != rhs.boolContents {return false}
     if lhs.intContents != rhs.intContents {return false}
     if lhs.int64Contents != rhs.int64Contents {return false}
@@ -1154,10 +1154,10 @@ nonisolated extension Inference_InferTensorContents: SwiftProtobuf.Message, Swif
 }
 
 nonisolated extension Inference_RepositoryModelLoadRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".RepositoryModelLoadRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}model_name\0")
+  public static let protoMessageName: String = _protobuf_package + ".RepositoryModelLoadRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}model_name\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -1169,14 +1169,14 @@ nonisolated extension Inference_RepositoryModelLoadRequest: SwiftProtobuf.Messag
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.modelName.isEmpty {
       try visitor.visitSingularStringField(value: self.modelName, fieldNumber: 1)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Inference_RepositoryModelLoadRequest, rhs: Inference_RepositoryModelLoadRequest) -> Bool {
+  public static func ==(lhs: Inference_RepositoryModelLoadRequest, rhs: Inference_RepositoryModelLoadRequest) -> Bool {
     if lhs.modelName != rhs.modelName {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -1184,10 +1184,10 @@ nonisolated extension Inference_RepositoryModelLoadRequest: SwiftProtobuf.Messag
 }
 
 nonisolated extension Inference_RepositoryModelLoadResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".RepositoryModelLoadResponse"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}model_name\0\u{1}isLoaded\0")
+  public static let protoMessageName: String = _protobuf_package + ".RepositoryModelLoadResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}model_name\0\u{1}isLoaded\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -1200,7 +1200,7 @@ nonisolated extension Inference_RepositoryModelLoadResponse: SwiftProtobuf.Messa
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.modelName.isEmpty {
       try visitor.visitSingularStringField(value: self.modelName, fieldNumber: 1)
     }
@@ -1210,7 +1210,7 @@ nonisolated extension Inference_RepositoryModelLoadResponse: SwiftProtobuf.Messa
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Inference_RepositoryModelLoadResponse, rhs: Inference_RepositoryModelLoadResponse) -> Bool {
+  public static func ==(lhs: Inference_RepositoryModelLoadResponse, rhs: Inference_RepositoryModelLoadResponse) -> Bool {
     if lhs.modelName != rhs.modelName {return false}
     if lhs.isLoaded != rhs.isLoaded {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -1219,10 +1219,10 @@ nonisolated extension Inference_RepositoryModelLoadResponse: SwiftProtobuf.Messa
 }
 
 nonisolated extension Inference_RepositoryModelUnloadRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".RepositoryModelUnloadRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}model_name\0")
+  public static let protoMessageName: String = _protobuf_package + ".RepositoryModelUnloadRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}model_name\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -1234,14 +1234,14 @@ nonisolated extension Inference_RepositoryModelUnloadRequest: SwiftProtobuf.Mess
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.modelName.isEmpty {
       try visitor.visitSingularStringField(value: self.modelName, fieldNumber: 1)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Inference_RepositoryModelUnloadRequest, rhs: Inference_RepositoryModelUnloadRequest) -> Bool {
+  public static func ==(lhs: Inference_RepositoryModelUnloadRequest, rhs: Inference_RepositoryModelUnloadRequest) -> Bool {
     if lhs.modelName != rhs.modelName {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -1249,10 +1249,10 @@ nonisolated extension Inference_RepositoryModelUnloadRequest: SwiftProtobuf.Mess
 }
 
 nonisolated extension Inference_RepositoryModelUnloadResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  static let protoMessageName: String = _protobuf_package + ".RepositoryModelUnloadResponse"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}model_name\0\u{1}isUnloaded\0")
+  public static let protoMessageName: String = _protobuf_package + ".RepositoryModelUnloadResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}model_name\0\u{1}isUnloaded\0")
 
-  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -1265,7 +1265,7 @@ nonisolated extension Inference_RepositoryModelUnloadResponse: SwiftProtobuf.Mes
     }
   }
 
-  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.modelName.isEmpty {
       try visitor.visitSingularStringField(value: self.modelName, fieldNumber: 1)
     }
@@ -1275,7 +1275,7 @@ nonisolated extension Inference_RepositoryModelUnloadResponse: SwiftProtobuf.Mes
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  static func ==(lhs: Inference_RepositoryModelUnloadResponse, rhs: Inference_RepositoryModelUnloadResponse) -> Bool {
+  public static func ==(lhs: Inference_RepositoryModelUnloadResponse, rhs: Inference_RepositoryModelUnloadResponse) -> Bool {
     if lhs.modelName != rhs.modelName {return false}
     if lhs.isUnloaded != rhs.isUnloaded {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
