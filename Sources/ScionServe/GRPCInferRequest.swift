@@ -2,8 +2,7 @@ import Foundation
 import ScionGraph
 
 /// A ModelInfer request checked against its model: the input values (preprocessed when UINT8),
-/// the batch, and the outputs asked for. The checks are the REST codec's, so both protocols
-/// refuse the same requests with the same messages.
+/// the batch, and the outputs asked for, passed through `RequestChecks` like REST's.
 struct GRPCInferRequest {
     var input: [Float]
     var count: Int
@@ -12,18 +11,11 @@ struct GRPCInferRequest {
     var raw: Bool
 
     init(_ request: Inference_ModelInferRequest, model: ServedModel) throws {
-        guard request.inputs.count == 1, let tensor = request.inputs.first else {
-            throw ServeError.badRequest(
-                "the model takes one input ('\(model.inputName)'), the request has \(request.inputs.count)")
-        }
-        guard tensor.name == model.inputName else {
-            throw ServeError.badRequest("unknown input '\(tensor.name)'; the model's input is '\(model.inputName)'")
-        }
-        guard tensor.datatype == "FP32" || tensor.datatype == "UINT8" else {
-            throw ServeError.badRequest("datatype '\(tensor.datatype)' is not supported; use FP32 or UINT8")
-        }
-        let shape = try InferenceCodec.shape(.numbers(tensor.shape.map(Double.init)), model: model)
-        let expected = shape.reduce(1, *), uint8 = tensor.datatype == "UINT8"
+        let tensor = request.inputs.first ?? Inference_ModelInferRequest.InferInputTensor()
+        let uint8 = try RequestChecks.input(
+            count: request.inputs.count, name: tensor.name, datatype: tensor.datatype, model: model)
+        let shape = try RequestChecks.shape(tensor.shape.map(Double.init), model: model)
+        let expected = shape.reduce(1, *)
         raw = !request.rawInputContents.isEmpty
         if raw {
             guard request.rawInputContents.count == 1 else {
@@ -37,19 +29,9 @@ struct GRPCInferRequest {
                 throw ServeError.badRequest("the contents have \(input.count) values, the shape needs \(expected)")
             }
         }
-        if uint8 { InferenceCodec.normalize(&input, spec: model.model.metadata.input) }
+        if uint8 { RequestChecks.normalize(&input, spec: model.model.metadata.input) }
         count = shape[0]
-        let known = model.model.graph.outputs
-        outputs =
-            request.outputs.isEmpty
-            ? known
-            : try request.outputs.map { o in
-                guard known.contains(o.name) else {
-                    throw ServeError.badRequest(
-                        "unknown output '\(o.name)'; the model's outputs are \(known.joined(separator: ", "))")
-                }
-                return o.name
-            }
+        outputs = try RequestChecks.outputs(request.outputs.isEmpty ? nil : request.outputs.map(\.name), model: model)
     }
 
     /// FP32 from `fp32_contents`; UINT8 pixel values from `uint_contents`, each within 0...255.

@@ -15,9 +15,6 @@ enum InferenceCodec {
         var binaryOutputs: Set<String> = []
     }
 
-    /// Largest batch one request may carry.
-    static let maxRequestBatch = 4096
-
     /// Parses a request: `body` is the JSON (header), `binary` the bytes after it, if any.
     static func parse(_ body: Data, binary: Data? = nil, for model: ServedModel) throws -> Request {
         let request: JSONNode
@@ -28,25 +25,16 @@ enum InferenceCodec {
         guard let inputs = request["inputs"]?.elements, !inputs.isEmpty else {
             throw ServeError.badRequest("'inputs' must be a non-empty array of tensors")
         }
-        guard inputs.count == 1, let input = inputs.first else {
-            throw ServeError.badRequest(
-                "the model takes one input ('\(model.inputName)'), the request has \(inputs.count)")
-        }
-        guard let name = input["name"]?.string, name == model.inputName else {
-            throw ServeError.badRequest(
-                "unknown input '\(input["name"]?.string ?? "")'; the model's input is '\(model.inputName)'")
-        }
-        let datatype = input["datatype"]?.string ?? ""
-        guard datatype == "FP32" || datatype == "UINT8" else {
-            throw ServeError.badRequest("datatype '\(datatype)' is not supported; use FP32 or UINT8")
-        }
-        let shape = try self.shape(input["shape"], model: model)
+        let input = inputs[0]
+        let uint8 = try RequestChecks.input(
+            count: inputs.count, name: input["name"]?.string, datatype: input["datatype"]?.string ?? "", model: model)
+        let shape = try RequestChecks.shape(input["shape"]?.numbers, model: model)
         var binary = binary
-        var values = try data(of: input, count: shape.reduce(1, *), uint8: datatype == "UINT8", binary: &binary)
+        var values = try data(of: input, count: shape.reduce(1, *), uint8: uint8, binary: &binary)
         guard (binary?.count ?? 0) == 0 else {
             throw ServeError.badRequest("\(binary?.count ?? 0) bytes of binary data are not claimed by any input")
         }
-        if datatype == "UINT8" { normalize(&values, spec: model.model.metadata.input) }
+        if uint8 { RequestChecks.normalize(&values, spec: model.model.metadata.input) }
         let names = try outputs(request["outputs"], model: model)
         return Request(
             id: request["id"]?.string, input: values, count: shape[0], outputs: names,
@@ -82,37 +70,11 @@ enum InferenceCodec {
         return Set(names.filter { perOutput[$0] ?? all })
     }
 
-    /// `[N, C, H, W]` matching the model, with N within the request limit.
-    static func shape(_ node: JSONNode?, model: ServedModel) throws -> [Int] {
-        guard case .numbers(let numbers) = node, numbers.count == 4,
-            numbers.allSatisfy({ $0 >= 1 && $0 == $0.rounded() })
-        else {
-            throw ServeError.badRequest("'shape' must be [N, C, H, W] with positive integer extents")
-        }
-        guard numbers[0] <= Double(maxRequestBatch) else {
-            throw ServeError.tooLarge("a request may carry at most \(maxRequestBatch) samples, got \(numbers[0])")
-        }
-        guard numbers.dropFirst().elementsEqual(model.inputShape.map(Double.init)) else {
-            let got = numbers.map { $0 < 1e15 ? String(Int($0)) : String($0) }.joined(separator: ", ")
-            throw ServeError.badRequest(
-                "shape [\(got)] does not match the model's input [N, \(model.inputShape.map(String.init).joined(separator: ", "))]"
-            )
-        }
-        return numbers.map { Int($0) }
-    }
-
     /// The outputs a request asks for (default: all of the model's).
     static func outputs(_ node: JSONNode?, model: ServedModel) throws -> [String] {
-        guard let node else { return model.model.graph.outputs }
+        guard let node else { return try RequestChecks.outputs(nil, model: model) }
         guard let wanted = node.elements else { throw ServeError.badRequest("'outputs' must be an array") }
-        return try wanted.map { o in
-            guard let n = o["name"]?.string, model.model.graph.outputs.contains(n) else {
-                throw ServeError.badRequest(
-                    "unknown output '\(o["name"]?.string ?? "")'; the model's outputs are \(model.model.graph.outputs.joined(separator: ", "))"
-                )
-            }
-            return n
-        }
+        return try RequestChecks.outputs(wanted.map { $0["name"]?.string }, model: model)
     }
 
     /// Appends the numbers of a (possibly nested) JSON array, checking each one.
@@ -140,14 +102,6 @@ enum InferenceCodec {
             for item in items { try flatten(item, into: &out, limit: limit, uint8: uint8) }
         default:
             throw ServeError.badRequest("'data' must hold only numbers")
-        }
-    }
-
-    static func normalize(_ values: inout [Float], spec: InputSpec) {
-        let plane = spec.height * spec.width
-        for i in values.indices {
-            let c = (i / plane) % spec.channels
-            values[i] = (values[i] / 255 - spec.mean[c]) / spec.std[c]
         }
     }
 

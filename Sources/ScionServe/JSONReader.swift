@@ -21,6 +21,12 @@ public enum JSONNode: Equatable, Sendable {
         return nil
     }
 
+    /// The values of an array of numbers only (an empty array included).
+    public var numbers: [Double]? {
+        if case .numbers(let values) = self { return values }
+        return nil
+    }
+
     /// The elements of an array, numbers or not.
     public var elements: [JSONNode]? {
         switch self {
