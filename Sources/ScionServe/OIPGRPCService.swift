@@ -31,7 +31,7 @@ struct OIPGRPCService: Inference_GRPCInferenceService.SimpleServiceProtocol {
         .with {
             $0.name = "scion"
             $0.version = ScionVersion.string
-            $0.extensions = ["classify", "metrics", "binary_tensor_data"]
+            $0.extensions = server.extensions
         }
     }
 
@@ -39,22 +39,21 @@ struct OIPGRPCService: Inference_GRPCInferenceService.SimpleServiceProtocol {
         -> Inference_ModelMetadataResponse
     {
         let m = try model(request.name, request.version)
+        let tensors = { (list: [ServedModel.TensorMetadata]) in
+            list.map { d in
+                Inference_ModelMetadataResponse.TensorMetadata.with {
+                    $0.name = d.name
+                    $0.datatype = d.datatype
+                    $0.shape = d.shape.map(Int64.init)
+                }
+            }
+        }
         return .with {
             $0.name = m.name
             $0.versions = [m.version]
-            $0.platform = "scion_h5"
-            $0.inputs = [
-                .with { t in
-                    t.name = m.inputName; t.datatype = "FP32"; t.shape = ([-1] + m.inputShape).map(Int64.init)
-                }
-            ]
-            $0.outputs = m.model.graph.outputs.map { out in
-                .with { t in
-                    t.name = out
-                    t.datatype = "FP32"
-                    t.shape = ([-1] + (m.model.graph.values[out]?.sampleShape ?? [])).map(Int64.init)
-                }
-            }
+            $0.platform = ServedModel.platform
+            $0.inputs = tensors(m.inputMetadata)
+            $0.outputs = tensors(m.outputMetadata)
         }
     }
 

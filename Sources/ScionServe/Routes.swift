@@ -14,13 +14,7 @@ struct Routes {
         router.get("/v2/health/live") { _, _ in JSONResponse.make(["live": true]) }
         router.get("/v2/health/ready") { _, _ in JSONResponse.make(["ready": true]) }
         router.get("/v2") { _, _ in
-            JSONResponse.make([
-                "name": "scion", "version": ScionVersion.string,
-                "extensions": [
-                    "classify", "metrics", "binary_tensor_data",
-                    server.settings.allowUnsanitized ? "unsanitized_allowed" : "sanitized_only"
-                ]
-            ])
+            JSONResponse.make(["name": "scion", "version": ScionVersion.string, "extensions": server.extensions])
         }
         for prefix in ["/v2/models/:name", "/v2/models/:name/versions/:version"] {
             router.get(RouterPath(prefix)) { _, context in

@@ -20,6 +20,14 @@ public final class ScionServer: Sendable {
     let metrics: ServerMetrics
     let logger: Logger
 
+    /// The protocol extensions `/v2` and gRPC's ServerMetadata name.
+    var extensions: [String] {
+        [
+            "classify", "metrics", "binary_tensor_data",
+            settings.allowUnsanitized ? "unsanitized_allowed" : "sanitized_only"
+        ]
+    }
+
     /// Loads `arguments` (`PATH`, `NAME=PATH` or `NAME:VERSION=PATH`). A model whose lineage
     /// shows no head replacement is refused unless `settings.allowUnsanitized`.
     public init(models arguments: [String], settings: ServerSettings, logger: Logger = Logger(label: "scion.serve"))

@@ -88,11 +88,24 @@ public final class ServedModel: Sendable {
     var inputName: String { model.graph.inputs[0] }
     var inputShape: [Int] { model.graph.values[inputName]!.sampleShape }
 
+    /// A tensor as the Open Inference Protocol's metadata describes it (batch extent -1).
+    struct TensorMetadata {
+        let name: String
+        let datatype = "FP32"
+        let shape: [Int]
+    }
+
+    static let platform = "scion_h5"
+    var inputMetadata: [TensorMetadata] { [TensorMetadata(name: inputName, shape: [-1] + inputShape)] }
+    var outputMetadata: [TensorMetadata] {
+        model.graph.outputs.map { TensorMetadata(name: $0, shape: [-1] + (model.graph.values[$0]?.sampleShape ?? [])) }
+    }
+
     /// Model metadata as the Open Inference Protocol describes it, with the provenance in
     /// `parameters`: sanitized or not, the lineage, the reported ACC, ASR and clean-to-target rate.
     var metadata: [String: Any] {
-        let outputs: [[String: Any]] = model.graph.outputs.map { out in
-            ["name": out, "datatype": "FP32", "shape": [-1] + (model.graph.values[out]?.sampleShape ?? [])]
+        let tensors = { (list: [TensorMetadata]) in
+            list.map { ["name": $0.name, "datatype": $0.datatype, "shape": $0.shape] as [String: Any] }
         }
         var parameters: [String: Any] = [
             "sanitized": sanitized, "lineage_check": lineageCheck.description, "signer": signer ?? NSNull(),
@@ -109,9 +122,8 @@ public final class ServedModel: Sendable {
             parameters["measured_by"] = step.operation
         }
         return [
-            "name": name, "versions": [version], "platform": "scion_h5",
-            "inputs": [["name": inputName, "datatype": "FP32", "shape": [-1] + inputShape]],
-            "outputs": outputs, "parameters": parameters
+            "name": name, "versions": [version], "platform": Self.platform,
+            "inputs": tensors(inputMetadata), "outputs": tensors(outputMetadata), "parameters": parameters
         ]
     }
 
