@@ -11,15 +11,6 @@ extension Graph {
         for i in cutPoints.indices where cutPoints[i].value == old { cutPoints[i].value = new }
     }
 
-    /// Renames value `old` (a node output) to `new` everywhere, including its definition.
-    mutating func renameValue(_ old: String, to new: String) {
-        for i in nodes.indices {
-            nodes[i].outputs = nodes[i].outputs.map { $0 == old ? new : $0 }
-        }
-        replaceUses(of: old, with: new)
-        if let type = values.removeValue(forKey: old) { values[new] = type }
-    }
-
     /// Indices of the nodes reading `value`.
     func readers(of value: String) -> [Int] {
         nodes.indices.filter { nodes[$0].inputs.contains(value) }

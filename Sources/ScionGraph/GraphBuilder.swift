@@ -43,8 +43,12 @@ public struct GraphBuilder {
     public mutating func output(_ value: Value, as name: String? = nil) {
         var outputName = value.name
         if let name, name != value.name {
-            rename(value.name, to: name)
-            outputName = name
+            do {
+                try graph.renameValue(value.name, to: name)
+                outputName = name
+            } catch {
+                record(error)
+            }
         }
         graph.outputs.append(outputName)
     }
@@ -148,22 +152,6 @@ public struct GraphBuilder {
 
     private mutating func record(_ error: GraphError) {
         if firstError == nil { firstError = error }
-    }
-
-    private mutating func rename(_ old: String, to new: String) {
-        guard graph.values[new] == nil, let type = graph.values.removeValue(forKey: old) else {
-            record(.duplicateName(new, kind: "value"))
-            return
-        }
-        graph.values[new] = type
-        for i in graph.nodes.indices {
-            graph.nodes[i].inputs = graph.nodes[i].inputs.map { $0 == old ? new : $0 }
-            graph.nodes[i].outputs = graph.nodes[i].outputs.map { $0 == old ? new : $0 }
-        }
-        for i in graph.cutPoints.indices where graph.cutPoints[i].value == old {
-            graph.cutPoints[i].value = new
-        }
-        graph.outputs = graph.outputs.map { $0 == old ? new : $0 }
     }
 }
 

@@ -177,13 +177,10 @@ struct GraphImporter {
         return s.isEmpty ? "param" : String(s)
     }
 
+    /// Renames a node's output to an ONNX graph output's name (an input or initializer cannot be).
     private mutating func rename(_ old: String, to new: String) throws {
-        guard graph.values[new] == nil, let type = graph.values.removeValue(forKey: old), !graph.inputs.contains(old)
-        else { throw ONNXError.invalid("output '\(new)' cannot be named: it is the input or already defined") }
-        graph.values[new] = type
-        for i in graph.nodes.indices {
-            graph.nodes[i].inputs = graph.nodes[i].inputs.map { $0 == old ? new : $0 }
-            graph.nodes[i].outputs = graph.nodes[i].outputs.map { $0 == old ? new : $0 }
+        do { try graph.renameValue(old, to: new) } catch {
+            throw ONNXError.invalid("output '\(new)' cannot be named: it is the input or already defined")
         }
         for (k, v) in aliases where v == old { aliases[k] = new }
     }

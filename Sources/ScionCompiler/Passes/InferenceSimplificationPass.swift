@@ -43,7 +43,8 @@ public struct InferenceSimplificationPass: CompilerPass {
         let producedByNode = g.nodes.contains { $0.outputs.contains(input) }
         guard producedByNode, !g.isObservable(input), g.readers(of: input) == [i] else { return false }
         g.removeNode(at: i)
-        g.renameValue(input, to: output)
+        // Cannot fail: `output` was just removed and `input` is a node's output.
+        do { try g.renameValue(input, to: output) } catch { preconditionFailure("\(error)") }
         return true
     }
 
