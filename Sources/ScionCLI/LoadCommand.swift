@@ -11,9 +11,10 @@ struct LoadCommand: AsyncParsableCommand {
         commandName: "load",
         abstract: "Load-test an inference server: throughput, p50 and p99 latency at each concurrency.",
         discussion: """
-            Each of C clients sends one infer request, waits for the answer, and sends the next
-            (keep-alive connections). Requests carry --samples random FP32 samples shaped as the
-            model's metadata says. Prints a table; --json writes the figures.
+            Each of C clients sends one infer request, waits for the answer, and sends
+            the next (keep-alive connections). Requests carry --samples random FP32
+            samples shaped as the model's metadata says: REST JSON, or raw tensors
+            over gRPC with --grpc. Prints a table; --json writes the figures.
             """)
 
     @Option(help: "Server address.")

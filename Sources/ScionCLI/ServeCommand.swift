@@ -4,21 +4,25 @@ import Logging
 import ScionServe
 import ScionSigning
 
-/// `scion serve`: the HTTP inference server.
+/// `scion serve`: the inference server (REST, and gRPC with `--grpc-port`).
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve sanitized models over HTTP (Open Inference Protocol, KServe v2 REST).",
+        abstract: "Serve sanitized models over the Open Inference Protocol (KServe v2): REST and gRPC.",
         discussion: """
-            Each model is PATH (named after the file), NAME=PATH, or NAME:VERSION=PATH. Endpoints:
+            Each model is PATH (named after the file), NAME=PATH, or NAME:VERSION=PATH.
+            REST endpoints:
               GET  /v2/health/live, /v2/health/ready, /v2, /metrics
               GET  /v2/models/NAME[/versions/V], /v2/models/NAME[/versions/V]/ready
-              POST /v2/models/NAME[/versions/V]/infer     JSON tensors, FP32 or UINT8, [N, C, H, W]
-              POST /v2/models/NAME[/versions/V]/classify  PNG, JPEG or PPM bytes; ?top=K
-            Models whose lineage shows no head replacement are refused unless --allow-unsanitized.
-            KServe: --model_dir DIR serves the single .h5 in DIR as --model_name (listening on
-            0.0.0.0); --http_port is --port, which defaults to $PORT; threads default to the
-            container's CPU limit.
+              POST /v2/models/NAME[/versions/V]/infer     FP32 or UINT8 [N, C, H, W]
+                   tensors as JSON, or raw bytes (binary tensor extension)
+              POST /v2/models/NAME[/versions/V]/classify  PNG, JPEG or PPM; ?top=K
+            With --grpc-port, inference.GRPCInferenceService on that port too.
+            Models whose lineage shows no head replacement are refused unless
+            --allow-unsanitized.
+            KServe: --model_dir DIR serves the single .h5 in DIR as --model_name
+            (listening on 0.0.0.0); --http_port is --port, which defaults to $PORT;
+            threads default to the container's CPU limit.
             SIGTERM or SIGINT stops accepting and finishes the requests in flight.
             """)
 
