@@ -10,15 +10,11 @@ set -euo pipefail
 KSERVE_VERSION=${KSERVE_VERSION:-0.21.0}
 PROTOBUF_VERSION=${PROTOBUF_VERSION:-1.39.0}
 GRPC_PROTOBUF_VERSION=${GRPC_PROTOBUF_VERSION:-2.4.1}
-root=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+source "$(dirname "$0")/proto_common.sh"
 
 echo "protoc from grpcio-tools, the OIP descriptor from kserve $KSERVE_VERSION"
-python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install --quiet --disable-pip-version-check grpcio-tools
-"$work/venv/bin/pip" download --quiet --disable-pip-version-check --no-deps -d "$work/wheel" "kserve==$KSERVE_VERSION"
-(cd "$work" && python3 -m zipfile -e wheel/kserve-*.whl unpacked)
+proto_setup
+proto_wheel "kserve==$KSERVE_VERSION"
 # Load grpc_predict_v2_pb2.py on its own (not the kserve package, whose imports are heavy) and
 # write its file descriptor as a FileDescriptorSet.
 "$work/venv/bin/python" - "$work" <<'PY'
@@ -36,19 +32,16 @@ print("descriptor:", files.file[0].name, "package", files.file[0].package)
 PY
 
 echo "protoc-gen-swift $PROTOBUF_VERSION and protoc-gen-grpc-swift-2 $GRPC_PROTOBUF_VERSION"
-git clone --quiet --branch "$PROTOBUF_VERSION" https://github.com/apple/swift-protobuf "$work/swift-protobuf"
-swift build --package-path "$work/swift-protobuf" -c release --product protoc-gen-swift
-git clone --quiet --branch "$GRPC_PROTOBUF_VERSION" https://github.com/grpc/grpc-swift-protobuf "$work/grpc-swift-protobuf"
-swift build --package-path "$work/grpc-swift-protobuf" -c release --product protoc-gen-grpc-swift-2
+swift_plugin=$(proto_plugin apple/swift-protobuf "$PROTOBUF_VERSION" protoc-gen-swift)
+grpc_plugin=$(proto_plugin grpc/grpc-swift-protobuf "$GRPC_PROTOBUF_VERSION" protoc-gen-grpc-swift-2)
 
 out="$root/Sources/ScionServe/Generated"
 mkdir -p "$out"
 name=$("$work/venv/bin/python" -c "
 from google.protobuf import descriptor_pb2; s = descriptor_pb2.FileDescriptorSet()
 s.ParseFromString(open('$work/oip.pb', 'rb').read()); print(s.file[0].name)")
-"$work/venv/bin/python" -m grpc_tools.protoc --descriptor_set_in="$work/oip.pb" \
-    --plugin=protoc-gen-swift="$work/swift-protobuf/.build/release/protoc-gen-swift" \
-    --plugin=protoc-gen-grpc-swift="$work/grpc-swift-protobuf/.build/release/protoc-gen-grpc-swift-2" \
+proto_protoc --descriptor_set_in="$work/oip.pb" \
+    --plugin=protoc-gen-swift="$swift_plugin" --plugin=protoc-gen-grpc-swift="$grpc_plugin" \
     --swift_out="$out" --swift_opt=Visibility=Public \
     --grpc-swift_out="$out" --grpc-swift_opt=Visibility=Public,Client=true,Server=true \
     "$name"
