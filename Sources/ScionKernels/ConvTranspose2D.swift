@@ -14,10 +14,16 @@ public final class ConvTranspose2D: @unchecked Sendable {
     let packed: UnsafeMutablePointer<Float>
     let bias: UnsafeMutablePointer<Float>?
     let taps: Int
-    /// Set when the layer runs on the direct microkernels, phase by phase.
-    public let phased: PhasedTransposedConvPlan?
-    /// Set when the layer runs phase by phase along rows of output pixels (few output channels).
-    public let planar: PlanarTransposedConvPlan?
+    /// How the layer is computed.
+    public enum Method: Sendable {
+        /// On the direct microkernels, one output phase at a time.
+        case phased(PhasedTransposedConvPlan)
+        /// Phase by phase along rows of output pixels (fewer than 16 output channels).
+        case planar(PlanarTransposedConvPlan)
+        /// A GEMM of every input pixel's tap contributions, then a gather.
+        case gemm
+    }
+    public let method: Method
 
     /// `weight` is PyTorch's `[C, O/groups, kh, kw]`. `allowDirect: false` forces the GEMM and
     /// gather (tests compare the two).
@@ -28,10 +34,18 @@ public final class ConvTranspose2D: @unchecked Sendable {
         geometry = g
         self.activation = activation
         taps = g.kernelHeight * g.kernelWidth
-        phased = allowDirect ? PhasedTransposedConvPlan(g) : nil
-        planar = allowDirect && phased == nil ? PlanarTransposedConvPlan(g) : nil
-        packed = .allocate(
-            capacity: phased?.packedCount ?? planar?.packedCount ?? g.inChannels * taps * g.outChannelsPerGroup)
+        if allowDirect, let plan = PhasedTransposedConvPlan(g) {
+            method = .phased(plan)
+        } else if allowDirect, let plan = PlanarTransposedConvPlan(g) {
+            method = .planar(plan)
+        } else {
+            method = .gemm
+        }
+        switch method {
+        case .phased(let plan): packed = .allocate(capacity: plan.packedCount)
+        case .planar(let plan): packed = .allocate(capacity: plan.packedCount)
+        case .gemm: packed = .allocate(capacity: g.inChannels * taps * g.outChannelsPerGroup)
+        }
         if let bias {
             self.bias = .allocate(capacity: g.outChannels)
             self.bias!.update(from: bias, count: g.outChannels)
@@ -47,12 +61,10 @@ public final class ConvTranspose2D: @unchecked Sendable {
     }
 
     private func pack(_ weight: UnsafePointer<Float>) {
-        if let phased {
-            phased.pack(weight, into: packed)
-        } else if let planar {
-            planar.pack(weight, into: packed)
-        } else {
-            ConvTranspose2D.pack(weight, into: packed, geometry)
+        switch method {
+        case .phased(let plan): plan.pack(weight, into: packed)
+        case .planar(let plan): plan.pack(weight, into: packed)
+        case .gemm: ConvTranspose2D.pack(weight, into: packed, geometry)
         }
     }
 
@@ -74,7 +86,11 @@ public final class ConvTranspose2D: @unchecked Sendable {
 
     /// Floats of scratch each thread needs (one image's tap contributions).
     public var workspacePerThread: Int {
-        phased?.windowCount ?? planar?.workspaceCount ?? geometry.inPlane * taps * geometry.outChannelsPerGroup
+        switch method {
+        case .phased(let plan): plan.windowCount
+        case .planar(let plan): plan.workspaceCount
+        case .gemm: geometry.inPlane * taps * geometry.outChannelsPerGroup
+        }
     }
 
     /// Computes image `n` of `y` from `x`, using thread `worker`'s part of `workspace`.
@@ -86,23 +102,25 @@ public final class ConvTranspose2D: @unchecked Sendable {
         let col = workspace + worker * workspacePerThread
         let xn = x + n * g.inPlane * g.inChannels
         let yn = y + n * g.outPlane * g.outChannels
-        if let phased {
-            for oh in 0..<g.outHeight { phased.computeRow(image: n, row: oh, x: x, y: y, weights: packed, window: col) }
-        } else if let planar {
-            planar.compute(image: n, x: x, y: y, weights: packed, bias: bias.map { UnsafePointer($0) }, planar: col)
+        switch method {
+        case .phased(let plan):
+            for oh in 0..<g.outHeight { plan.computeRow(image: n, row: oh, x: x, y: y, weights: packed, window: col) }
+        case .planar(let plan):
+            plan.compute(image: n, x: x, y: y, weights: packed, bias: bias.map { UnsafePointer($0) }, planar: col)
             if activation != .none {
                 Epilogue.apply(
                     yn, rows: g.outPlane, channels: g.outChannels, stride: g.outChannels, activation: activation)
             }
             return
-        }
-        for group in 0..<g.groups where phased == nil && planar == nil {
-            cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(g.inPlane), Int32(taps * g.outChannelsPerGroup),
-                Int32(g.inChannelsPerGroup), 1, xn + group * g.inChannelsPerGroup, Int32(g.inChannels),
-                packed + group * g.inChannelsPerGroup * taps * g.outChannelsPerGroup,
-                Int32(taps * g.outChannelsPerGroup), 0, col, Int32(taps * g.outChannelsPerGroup))
-            gather(col, into: yn, group: group)
+        case .gemm:
+            for group in 0..<g.groups {
+                cblas_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(g.inPlane), Int32(taps * g.outChannelsPerGroup),
+                    Int32(g.inChannelsPerGroup), 1, xn + group * g.inChannelsPerGroup, Int32(g.inChannels),
+                    packed + group * g.inChannelsPerGroup * taps * g.outChannelsPerGroup,
+                    Int32(taps * g.outChannelsPerGroup), 0, col, Int32(taps * g.outChannelsPerGroup))
+                gather(col, into: yn, group: group)
+            }
         }
         Epilogue.apply(
             yn, rows: g.outPlane, channels: g.outChannels, stride: g.outChannels,

@@ -7,8 +7,13 @@
 public final class ConvInputGradient: @unchecked Sendable {
     /// The forward convolution's geometry.
     public let geometry: ConvGeometry
-    let direct: Conv2D?
-    let transposed: ConvTranspose2D?
+    /// How the gradient is computed: a stride-1 forward convolution of the flipped weights over
+    /// the padded output gradient, or the transposed convolution (strided or dilated layers).
+    enum Method {
+        case direct(Conv2D)
+        case transposed(ConvTranspose2D)
+    }
+    let method: Method
     /// The flipped, transposed weights the direct convolution packs from.
     private let flipped: UnsafeMutablePointer<Float>
 
@@ -30,26 +35,28 @@ public final class ConvInputGradient: @unchecked Sendable {
             && padH >= 0 && padW >= 0 && DirectConvPlan(backward) != nil
         if suitable {
             ConvInputGradient.flip(weight, into: flipped, g)
-            direct = Conv2D(geometry: backward, weight: flipped, bias: nil, activation: .none)
-            transposed = nil
+            method = .direct(Conv2D(geometry: backward, weight: flipped, bias: nil, activation: .none))
         } else {
-            direct = nil
-            transposed = ConvTranspose2D(
-                geometry: ConvGeometry(
-                    batch: g.batch, inChannels: g.outChannels, inHeight: g.outHeight, inWidth: g.outWidth,
-                    outChannels: g.inChannels,
-                    outHeight: g.inHeight, outWidth: g.inWidth, kernelHeight: g.kernelHeight,
-                    kernelWidth: g.kernelWidth, strideH: g.strideH,
-                    strideW: g.strideW, padH: g.padH, padW: g.padW, dilationH: g.dilationH, dilationW: g.dilationW,
-                    groups: g.groups),
-                weight: weight, bias: nil, activation: .none, allowDirect: allowDirect)
+            method = .transposed(
+                ConvTranspose2D(
+                    geometry: ConvGeometry(
+                        batch: g.batch, inChannels: g.outChannels, inHeight: g.outHeight, inWidth: g.outWidth,
+                        outChannels: g.inChannels,
+                        outHeight: g.inHeight, outWidth: g.inWidth, kernelHeight: g.kernelHeight,
+                        kernelWidth: g.kernelWidth, strideH: g.strideH,
+                        strideW: g.strideW, padH: g.padH, padW: g.padW, dilationH: g.dilationH, dilationW: g.dilationW,
+                        groups: g.groups),
+                    weight: weight, bias: nil, activation: .none, allowDirect: allowDirect))
         }
     }
 
     deinit { flipped.deallocate() }
 
     /// True when the direct convolution computes the gradient.
-    public var isDirect: Bool { direct != nil }
+    public var isDirect: Bool {
+        if case .direct = method { return true }
+        return false
+    }
 
     /// `W'[ci][co][y][x] = W[co][ci][kh-1-y][kw-1-x]`.
     static func flip(_ w: UnsafePointer<Float>, into f: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
@@ -68,21 +75,30 @@ public final class ConvInputGradient: @unchecked Sendable {
 
     /// Re-packs after the weights changed (an optimizer step).
     public func repack(weight: UnsafePointer<Float>) {
-        if let direct {
+        switch method {
+        case .direct(let direct):
             ConvInputGradient.flip(weight, into: flipped, geometry)
             direct.repack(weight: flipped, bias: nil)
-        } else {
-            transposed?.repack(weight: weight, bias: nil)
+        case .transposed(let transposed):
+            transposed.repack(weight: weight, bias: nil)
         }
     }
 
     /// Floats of scratch each thread needs.
-    public var workspacePerThread: Int { direct?.workspacePerThread ?? transposed?.workspacePerThread ?? 0 }
+    public var workspacePerThread: Int {
+        switch method {
+        case .direct(let direct): direct.workspacePerThread
+        case .transposed(let transposed): transposed.workspacePerThread
+        }
+    }
 
     /// How `batch` images split into chunks for `threads` threads (whole images for the
     /// transposed convolution).
     public func chunking(batch: Int, threads: Int) -> Chunking {
-        direct?.chunking(batch: batch, threads: threads) ?? Chunking(rows: batch, maxRows: 1, threads: 1)
+        switch method {
+        case .direct(let direct): direct.chunking(batch: batch, threads: threads)
+        case .transposed: Chunking(rows: batch, maxRows: 1, threads: 1)
+        }
     }
 
     /// Computes chunk `chunk` of `dx` from `dy`.
@@ -90,11 +106,14 @@ public final class ConvInputGradient: @unchecked Sendable {
         chunk: Int, of chunking: Chunking, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, worker: Int,
         workspace: UnsafeMutablePointer<Float>
     ) {
-        if let direct {
+        switch method {
+        case .direct(let direct):
             direct.compute(
                 chunk: chunk, of: chunking, x: dy, y: dx, residual: nil, worker: worker, workspace: workspace)
-        } else if let transposed, chunk < chunking.total {
+        case .transposed(let transposed) where chunk < chunking.total:
             transposed.compute(image: chunk, x: dy, y: dx, worker: worker, workspace: workspace)
+        case .transposed:
+            break
         }
     }
 }
