@@ -50,7 +50,8 @@ public final class Trainer {
     public let session: TrainingSession
     public let loader: BatchLoader
     public let configuration: TrainerConfiguration
-    /// Called after every epoch with the current model and the epoch (1-based).
+    /// Called after every epoch with the current model and the epoch (1-based); on rank 0 only
+    /// when training data-parallel.
     public var evaluate: ((Model, Int) throws -> [String: Double])?
     public private(set) var history: [EpochRecord] = []
 
@@ -87,17 +88,21 @@ public final class Trainer {
     /// Trains from epoch `start` (0-based) to the configured count; returns every epoch's record.
     @discardableResult
     public func run(from start: Int = 0) throws -> [EpochRecord] {
+        let collective = session.collective
+        let start = Int(try collective.broadcast(Double(start)))
+        try session.broadcastState()
         let progress = Progress(
             label: configuration.label, epochs: configuration.epochs, steps: loader.batchesPerEpoch,
-            enabled: configuration.showProgress, stepsToDo: (configuration.epochs - start) * loader.batchesPerEpoch)
+            enabled: configuration.showProgress && collective.isRoot,
+            stepsToDo: (configuration.epochs - start) * loader.batchesPerEpoch)
         for epoch in start..<configuration.epochs {
             var record = try trainEpoch(epoch, progress: progress)
-            if let evaluate {
+            if let evaluate, collective.isRoot {
                 record.metrics = try evaluate(session.currentModel(), epoch + 1)
             }
             history.append(record)
             progress.finishEpoch(record)
-            try save(epoch: epoch + 1)
+            if collective.isRoot { try save(epoch: epoch + 1) }
         }
         return history
     }
@@ -111,10 +116,10 @@ public final class Trainer {
             var stepSeed = SeededGenerator.derive(seed: configuration.seed, stream: "step:\(epoch):\(index)")
             let result = try session.step(batch, learningRate: Float(lr), seed: stepSeed.next())
             guard result.total.isFinite else { throw TrainingError.diverged(epoch: epoch + 1, step: index + 1) }
-            seen += batch.count
+            seen += result.samples
             correct += result.correct
-            total += Double(result.total) * Double(batch.count)
-            for (k, v) in result.losses { terms[k, default: 0] += Double(v) * Double(batch.count) }
+            total += Double(result.total) * Double(result.samples)
+            for (k, v) in result.losses { terms[k, default: 0] += Double(v) * Double(result.samples) }
             progress.step(
                 epoch: epoch, index: index, loss: total / Double(seen), terms: terms.mapValues { $0 / Double(seen) },
                 accuracy: Double(correct) / Double(seen),

@@ -15,8 +15,12 @@ public final class TrainingSession: @unchecked Sendable {
     public let executor: Executor
     public let optimizer: Optimizer
     public let batchSize: Int
+    /// The processes training together (data parallelism); one by default.
+    public let collective: any Collective
     private var model: Model
-    private var inputBuffers: [String: [Float]] = [:]
+    /// Gradients and running statistics gathered for one allreduce per step (data parallelism).
+    let fusedParts: [FusedPart]
+    let fused: UnsafeMutableBufferPointer<Float>
 
     /// Passes for training graphs: the graph is already minimal, so dead-node elimination,
     /// epilogue fusion (a convolution's residual add or activation, where the convolution's
@@ -27,7 +31,11 @@ public final class TrainingSession: @unchecked Sendable {
         DeadNodeEliminationPass(), EpilogueFusionPass(), GradientFusionPass(), InPlacePass()
     ]
 
-    public init(model: Model, spec: TrainingSpec, optimizer: Optimizer, batchSize: Int, threads: Int) throws {
+    /// `batchSize` is the most samples one process runs per step (its shard of the batch).
+    public init(
+        model: Model, spec: TrainingSpec, optimizer: Optimizer, batchSize: Int, threads: Int,
+        collective: any Collective = SingleProcess()
+    ) throws {
         training = try Autodiff.trainingGraph(for: model.graph, spec: spec)
         let parameters = model.parameters.merging(training.constants) { a, _ in a }
         let trainingModel = Model(
@@ -36,8 +44,13 @@ public final class TrainingSession: @unchecked Sendable {
             model: trainingModel, options: .init(maxBatch: batchSize, threads: threads, passes: Self.passes))
         self.optimizer = optimizer
         self.batchSize = batchSize
+        self.collective = collective
         self.model = model
+        fusedParts = collective.size > 1 ? Self.fusedParts(training) : []
+        fused = .allocate(capacity: fusedParts.last.map { $0.offset + $0.count } ?? 0)
     }
+
+    deinit { fused.deallocate() }
 
     /// What one step produced.
     public struct StepResult: Sendable {
@@ -45,20 +58,22 @@ public final class TrainingSession: @unchecked Sendable {
         public var total: Float
         /// Samples whose kept logits' argmax equals the label (0 when logits are not kept).
         public var correct: Int
+        /// Samples in the step (over all processes).
+        public var samples: Int
     }
 
-    /// Forward, backward and one optimizer update on `batch`. `seed` keys the step's dropout.
+    /// Forward, backward and one optimizer update on `batch` (this process's shard of the step's
+    /// batch, when training data-parallel). `seed` keys the step's dropout.
     public func step(_ batch: Batch, learningRate: Float, seed: UInt64) throws -> StepResult {
-        let result = try forwardBackward(batch, seed: seed)
+        var result = try forwardBackward(batch, seed: seed)
+        let parallel = collective.size > 1
+        if parallel { result = try synchronize(result) }
+        let value = { (output: String) in parallel ? self.synchronized(output) : self.executor.outputPointer(output) }
         var gradients: [String: UnsafePointer<Float>] = [:]
-        for (parameter, output) in training.parameterGradients {
-            gradients[parameter] = executor.outputPointer(output)
-        }
+        for (parameter, output) in training.parameterGradients { gradients[parameter] = value(output) }
         optimizer.step(parameters: executor.parameters, gradients: gradients, learningRate: learningRate)
         for (parameter, output) in training.runningStatistics {
-            guard let source = executor.outputPointer(output), let entry = executor.parameters.entries[parameter] else {
-                continue
-            }
+            guard let source = value(output), let entry = executor.parameters.entries[parameter] else { continue }
             entry.pointer.update(from: source, count: entry.count)
         }
         executor.parametersDidChange()
@@ -76,7 +91,7 @@ public final class TrainingSession: @unchecked Sendable {
         var losses: [String: Float] = [:]
         for (term, output) in training.losses { losses[term] = executor.outputPointer(output)?[0] ?? .nan }
         let total = executor.outputPointer(training.totalLoss)?[0] ?? .nan
-        return StepResult(losses: losses, total: total, correct: correctPredictions(batch))
+        return StepResult(losses: losses, total: total, correct: correctPredictions(batch), samples: n)
     }
 
     /// The gradient of input or parameter `name` from the last run, in NCHW order.

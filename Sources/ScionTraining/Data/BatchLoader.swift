@@ -9,6 +9,15 @@ public struct Batch: Sendable {
     public var labels: [Int32]
     public var count: Int { labels.count }
 
+    /// The samples in `range`.
+    public func samples(_ range: Range<Int>) -> Batch {
+        let perImage = images.count / max(count, 1), classes = targets.count / max(count, 1)
+        return Batch(
+            images: Array(images[(range.lowerBound * perImage)..<(range.upperBound * perImage)]),
+            targets: Array(targets[(range.lowerBound * classes)..<(range.upperBound * classes)]),
+            labels: Array(labels[range]))
+    }
+
     public init(images: [Float], targets: [Float], labels: [Int32]) {
         self.images = images
         self.targets = targets
@@ -28,6 +37,9 @@ public final class BatchLoader: @unchecked Sendable {
     public let shuffle: Bool
     public let augmentation: Augmentation
     public let seed: UInt64
+    /// This process's part of every batch when training data-parallel: process `index` of
+    /// `count` takes samples `[index·n/count, (index+1)·n/count)` of each n-sample batch.
+    public var shard: (index: Int, count: Int) = (0, 1)
 
     public init(
         data: ImageSet, batchSize: Int, dropLast: Bool = true, shuffle: Bool = true, augmentation: Augmentation = .none,
@@ -41,9 +53,11 @@ public final class BatchLoader: @unchecked Sendable {
         self.seed = seed
     }
 
-    /// Batches per epoch.
+    /// Batches per epoch. Data-parallel, a last partial batch is kept only if every process
+    /// gets a sample of it.
     public var batchesPerEpoch: Int {
-        dropLast ? data.count / batchSize : (data.count + batchSize - 1) / batchSize
+        let full = data.count / batchSize, rest = data.count % batchSize
+        return dropLast || rest < shard.count ? full : full + 1
     }
 
     /// The sample order of `epoch`.
@@ -53,8 +67,16 @@ public final class BatchLoader: @unchecked Sendable {
         return rng.permutation(data.count)
     }
 
-    /// Builds batch `index` of `epoch` (deterministic).
+    /// This process's shard of batch `index` of `epoch` (deterministic). The whole batch is
+    /// built and cut, so a shard's augmentation and CutMix are exactly those of one process.
     public func batch(epoch: Int, index: Int, order: [Int]) -> Batch {
+        let whole = fullBatch(epoch: epoch, index: index, order: order)
+        guard shard.count > 1 else { return whole }
+        let n = whole.count
+        return whole.samples((shard.index * n / shard.count)..<((shard.index + 1) * n / shard.count))
+    }
+
+    private func fullBatch(epoch: Int, index: Int, order: [Int]) -> Batch {
         let start = index * batchSize
         let members = Array(order[start..<min(start + batchSize, order.count)])
         let n = members.count, k = data.classes
