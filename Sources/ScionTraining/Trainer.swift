@@ -153,12 +153,15 @@ public final class Trainer {
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case diverged(epoch: Int, step: Int)
     case incompatibleCheckpoint(String)
+    /// Data-parallel processes that do not train the same thing.
+    case inconsistentProcesses(String)
 
     public var description: String {
         switch self {
         case .diverged(let epoch, let step):
             return "the loss became NaN or infinite at epoch \(epoch), step \(step); lower the learning rate"
         case .incompatibleCheckpoint(let problem): return "cannot resume: \(problem)"
+        case .inconsistentProcesses(let problem): return "data-parallel training stopped: \(problem)"
         }
     }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import ScionRuntime
 
 /// Data parallelism: each process runs a step on its shard of the batch, then the processes
@@ -34,17 +35,24 @@ extension TrainingSession {
     /// `synchronized(_:)`.
     func synchronize(_ local: StepResult) throws -> StepResult {
         let terms = training.losses.keys.sorted(), n = Double(local.samples)
+        let started = DispatchTime.now().uptimeNanoseconds
+        try checkAgreement([Double(fused.count), Double(terms.count)], "gradient values and loss terms")
         var counters =
             [n, Double(local.total) * n, Double(local.correct)] + terms.map { Double(local.losses[$0] ?? 0) * n }
         try collective.allreduceSum(&counters)
         let total = counters[0]
         let share = Float(n / total), average = 1 / Float(collective.size)
+        let copyStarted = DispatchTime.now().uptimeNanoseconds
         for part in fusedParts {
             guard let source = executor.outputPointer(part.output) else { continue }
             let scale = part.isStatistic ? average : share, target = fused.baseAddress! + part.offset
             for i in 0..<part.count { target[i] = source[i] * scale }
         }
+        let packed = DispatchTime.now().uptimeNanoseconds
         try collective.allreduceSum(fused)
+        // Communication only: the scaling copy between the two collectives is local work.
+        let done = DispatchTime.now().uptimeNanoseconds
+        lastCommunicationSeconds = Double(done - packed) / 1e9 + Double(copyStarted - started) / 1e9
         var losses: [String: Float] = [:]
         for (i, term) in terms.enumerated() { losses[term] = Float(counters[3 + i] / total) }
         return StepResult(
@@ -52,16 +60,32 @@ extension TrainingSession {
             samples: Int(total.rounded()))
     }
 
+    /// Stops with an error, rather than corrupting memory in collectives of mismatched sizes,
+    /// when the processes' `sizes` differ: they do not train the same graph.
+    func checkAgreement(_ sizes: [Double], _ what: String) throws {
+        var sums = [1] + sizes
+        try collective.allreduceSum(&sums)
+        let processes = sums[0]
+        guard zip(sums.dropFirst(), sizes).allSatisfy({ $0 == processes * $1 }) else {
+            throw TrainingError.inconsistentProcesses(
+                "process \(collective.rank)'s \(what) (\(sizes.map { String(Int($0)) }.joined(separator: ", "))) differ from another's: every process must train the same graph"
+            )
+        }
+    }
+
     /// The agreed value of gradient or running-statistic output `name` after `synchronize`.
     func synchronized(_ name: String) -> UnsafePointer<Float>? {
-        fusedParts.first { $0.output == name }.map { UnsafePointer(fused.baseAddress! + $0.offset) }
+        fusedOffsets[name].map { UnsafePointer(fused.baseAddress! + $0) }
     }
 
     /// Copies rank 0's parameters and optimizer state to every process: call it at the start of
     /// a run and after a resume, so all processes begin from the same point.
     public func broadcastState() throws {
         guard collective.size > 1 else { return }
-        for name in executor.parameters.names {
+        let names = executor.parameters.names
+        let floats = names.reduce(0) { $0 + (executor.parameters.entries[$1]?.count ?? 0) }
+        try checkAgreement([Double(names.count), Double(floats)], "parameter tensors and values")
+        for name in names {
             guard let entry = executor.parameters.entries[name] else { continue }
             try collective.broadcast(UnsafeMutableBufferPointer(start: entry.pointer, count: entry.count), root: 0)
         }

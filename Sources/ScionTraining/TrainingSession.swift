@@ -20,7 +20,10 @@ public final class TrainingSession: @unchecked Sendable {
     private var model: Model
     /// Gradients and running statistics gathered for one allreduce per step (data parallelism).
     let fusedParts: [FusedPart]
+    let fusedOffsets: [String: Int]
     let fused: UnsafeMutableBufferPointer<Float>
+    /// Seconds the last step spent in collectives (0 alone): how much data parallelism costs.
+    public internal(set) var lastCommunicationSeconds = 0.0
 
     /// Passes for training graphs: the graph is already minimal, so dead-node elimination,
     /// epilogue fusion (a convolution's residual add or activation, where the convolution's
@@ -47,6 +50,7 @@ public final class TrainingSession: @unchecked Sendable {
         self.collective = collective
         self.model = model
         fusedParts = collective.size > 1 ? Self.fusedParts(training) : []
+        fusedOffsets = Dictionary(fusedParts.map { ($0.output, $0.offset) }, uniquingKeysWith: { a, _ in a })
         fused = .allocate(capacity: fusedParts.last.map { $0.offset + $0.count } ?? 0)
     }
 

@@ -8,22 +8,7 @@ import Testing
 
 /// A two-class toy problem: horizontal stripes (class 0) or vertical stripes (class 1), with noise.
 enum Toy {
-    static func data(count: Int, seed: UInt64) -> ImageSet {
-        var rng = SeededGenerator(seed: seed)
-        var pixels: [UInt8] = []
-        var labels: [Int32] = []
-        for i in 0..<count {
-            let label = Int32(i % 2)
-            for y in 0..<8 {
-                for x in 0..<8 {
-                    let bright = (label == 0 ? y : x) % 2 == 0
-                    pixels.append(UInt8(clamping: (bright ? 180 : 60) + rng.nextInt(below: 60) - 30))
-                }
-            }
-            labels.append(label)
-        }
-        return ImageSet(pixels: pixels, labels: labels, height: 8, width: 8, channels: 1, classes: 2)
-    }
+    static func data(count: Int, seed: UInt64) -> ImageSet { SyntheticImages.stripes(count: count, seed: seed) }
 
     static func model() throws -> Model {
         var b = GraphBuilder(name: "toy")
