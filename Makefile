@@ -10,13 +10,21 @@ DEMO_DATA = --ds fashion-mnist --pattern badnet_grid --target 0 --out $(DEMO) --
 # demo's 6 minutes.
 DEMO_EPOCHS = --baseline-epochs 2 --trap-epochs 3 --replace-epochs 15 --recover-epochs 4 --eval-every 100
 
-.PHONY: setup build test demo clean
+.PHONY: setup build mpi test demo clean
 
 setup:
 	@tools/setup.sh
 
 build: setup
 	$(SWIFT) build $(CONFIG) --product scion
+
+# The release scion with data-parallel training over Open MPI (package trait MPI), at the usual
+# path; installs Open MPI if missing. `mpirun -np N .build/release/scion train ...` then trains
+# on N processes. `make build` goes back to the default build.
+mpi:
+	@tools/setup.sh --mpi
+	$(SWIFT) build $(CONFIG) --product scion --traits MPI
+	$(SWIFT) build $(CONFIG) --product scion-mpi-check --traits MPI
 
 test: setup
 	python3 tools/check_imports.py

@@ -23,6 +23,9 @@ let package = Package(
         .library(name: "ScionFormat", targets: ["ScionFormat"]),
         .library(name: "ScionRuntime", targets: ["ScionRuntime"]),
     ],
+    // Opt-in features. MPI: data-parallel training under mpirun with Open MPI (`make mpi`);
+    // the default build needs no MPI.
+    traits: [.trait(name: "MPI", description: "Data-parallel training over Open MPI (libopenmpi-dev).")],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
@@ -52,6 +55,10 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
+        // Only the MPI build imports it (its users are all inside `#if MPI`).
+        .systemLibrary(
+            name: "CMPI", pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
 
         // Tiny C helpers Swift cannot express (the x86 PAUSE instruction).
         .target(name: "CScionSupport"),
@@ -123,12 +130,16 @@ let package = Package(
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]),
+        // MPI_COMM_WORLD as ScionTraining's Collective (all of it inside `#if MPI`: SwiftPM
+        // builds every target, trait or not).
+        .target(name: "ScionMPI", dependencies: ["CMPI", "ScionTraining"]),
         // Command implementations, kept in a library so the executable stays a one-liner.
         .target(
             name: "ScionCLI",
             dependencies: [
                 "ScionGraph", "ScionZoo", "ScionFormat", "ScionCompiler", "ScionKernels", "ScionRuntime", "ScionImage",
                 "ScionTraining", "ScionData", "ScionDefense", "ScionServe", "ScionSigning", "ScionONNX",
+                .target(name: "ScionMPI", condition: .when(traits: ["MPI"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -136,6 +147,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
         .executableTarget(name: "scion", dependencies: ["ScionCLI"]),
+        // Under mpirun in the MPI build (tools/mpi_check.sh): ranks agree, and two ranks at half
+        // the batch equal one process.
+        .executableTarget(
+            name: "scion-mpi-check", dependencies: [
+                "ScionMPI", "ScionTraining", "ScionGraph", "ScionImage", "ScionFormat", "ScionTestSupport"
+            ],
+            path: "Tests/ScionMPICheck"),
 
         .target(name: "ScionTestSupport", dependencies: ["ScionGraph", "ScionFormat", "ScionImage"], path: "Tests/ScionTestSupport"),
         .testTarget(name: "ScionGraphTests", dependencies: ["ScionGraph", "ScionZoo"]),

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs whatever is missing of Scion's system dependencies (Debian packages).
 # Uses sudo only when not running as root.
+#   tools/setup.sh          the default build's
+#   tools/setup.sh --mpi    and Open MPI's, for `make mpi`
 set -euo pipefail
 packages=(libopenblas-dev libhdf5-dev pkg-config dataset-fashion-mnist libstb-dev zlib1g-dev)
+if [ "${1:-}" = --mpi ]; then packages+=(libopenmpi-dev openmpi-bin); fi
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

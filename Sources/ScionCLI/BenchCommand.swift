@@ -78,37 +78,47 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// Training images/s: median step time over `iterations` steps after two warm-up steps.
+    /// Under mpirun (MPI build) each rank steps on its shard of `--batch` and the figures are
+    /// the whole batch's, with the collectives' share of a step.
     func benchTraining(_ m: Model) throws {
         let batch = batches.first ?? 256
         guard batch >= 1 else { throw UsageError("--batch must be positive") }
+        let world = try ProcessGroup.world()
+        let shard = (batch + world.size - 1) / world.size
         let spec = TrainingBench.spec(for: m.graph)
         let trainable = m.graph.parameters.filter(\.trainable).map(\.name)
         let optimizer = Optimizer(kind: .adam, groups: [.init(parameters: trainable, weightDecay: 5e-4)])
+        let threadCount = threads ?? ProcessGroup.defaultThreads
         let session = try TrainingSession(
-            model: m, spec: spec, optimizer: optimizer, batchSize: batch,
-            threads: threads ?? CPUBudget.threads)
-        let data = TrainingBench.batch(for: m, size: batch)
+            model: m, spec: spec, optimizer: optimizer, batchSize: shard, threads: threadCount, collective: world)
+        let data = TrainingBench.batch(for: m, size: shard)
         let steps = max(3, min(iterations, 20))
         for _ in 0..<2 { _ = try session.step(data, learningRate: 1e-3, seed: 0) }
-        var times: [Double] = []
+        var times: [Double] = [], communication: [Double] = []
         for i in 0..<steps {
             let start = DispatchTime.now().uptimeNanoseconds
             _ = try session.step(data, learningRate: 1e-3, seed: UInt64(i))
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            communication.append(session.lastCommunicationSeconds)
         }
-        let median = times.sorted()[times.count / 2]
+        guard world.isRoot else { return }
+        let median = times.sorted()[times.count / 2], allreduce = communication.sorted()[communication.count / 2]
         let row = Row(batch: batch, latency_ms: median * 1000, images_per_second: Double(batch) / median)
         if json {
             try printJSON([
                 "model": AnyEncodable(model), "mode": AnyEncodable("train"), "batch": AnyEncodable(batch),
+                "processes": AnyEncodable(world.size), "threads": AnyEncodable(threadCount),
                 "step_ms": AnyEncodable(row.latency_ms), "images_per_second": AnyEncodable(row.images_per_second),
-                "peak_rss_mib": AnyEncodable(PeakMemory.mebibytes())
+                "allreduce_ms": AnyEncodable(allreduce * 1000), "peak_rss_mib": AnyEncodable(PeakMemory.mebibytes())
             ])
         } else {
-            print(
-                String(
-                    format: "train batch %d  median step %.1f ms  %.1f images/s  peak memory %.1f MiB", batch,
-                    row.latency_ms, row.images_per_second, PeakMemory.mebibytes()))
+            var line = String(
+                format: "train batch %d  median step %.1f ms  %.1f images/s  peak memory %.1f MiB", batch,
+                row.latency_ms, row.images_per_second, PeakMemory.mebibytes())
+            if world.size > 1 {
+                line += String(format: "  (%d processes; collectives %.2f ms of a step)", world.size, allreduce * 1000)
+            }
+            print(line)
         }
         if profile {
             for p in session.executor.profile(batch: batch, iterations: 2).prefix(400) {

@@ -115,7 +115,7 @@ struct DefendCommand: ParsableCommand {
         return s
     }
 
-    func trapReplaceRecover(_ setup: StageSetup) throws -> RunReport {
+    func trapReplaceRecover(_ setup: StageSetup) throws -> RunReport? {
         let trapped = try setup.runner.trap(try settings(.trap, trapEpochs))
         try setup.finish(.trap, trapped)
         let sanitized = try setup.runner.replace(stage1: trapped, try settings(.replace, replaceEpochs))

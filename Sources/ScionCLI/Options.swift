@@ -22,7 +22,9 @@ func printJSON<T: Encodable>(_ object: T) throws {
 }
 
 /// A message on standard error (progress, warnings), so standard output stays machine-readable.
+/// Under mpirun only rank 0 speaks.
 func note(_ message: String) {
+    guard ProcessGroup.isRoot else { return }
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 

@@ -63,7 +63,9 @@ struct StageOptions: ParsableArguments {
     @Option(name: [.customLong("out")], help: "Run folder (default runs/<ds>-<pattern>-target<t>).")
     var out: String?
 
-    @Option(name: [.customLong("threads"), .customLong("cpus")], help: "Threads (default: all cores).")
+    @Option(
+        name: [.customLong("threads"), .customLong("cpus")],
+        help: "Threads (default: all cores; under mpirun, shared by the ranks on a machine).")
     var threads: Int?
 
     @Option(help: "Evaluate ACC and ASR every N epochs and after the last (default: every ceil(epochs / 5)).")
@@ -99,10 +101,11 @@ struct StageOptions: ParsableArguments {
         if let lambda { s.lambda = lambda }
         if let lambda2 { s.lambda2 = lambda2 }
         s.seed = seed
-        if let threads { s.threads = threads }
+        s.threads = threads ?? ProcessGroup.defaultThreads
+        s.collective = try ProcessGroup.world()
         if let evalEvery { s.evalEvery = evalEvery }
         s.resume = resume
-        s.showProgress = !quiet
+        s.showProgress = !quiet && ProcessGroup.isRoot
         guard s.epochs >= 1, s.batchSize >= 1, s.learningRate > 0, s.threads >= 1 else {
             throw UsageError("epochs, batch size, learning rate and threads must be positive")
         }
@@ -147,8 +150,11 @@ struct StageSetup {
 
     var runner: StageRunner { StageRunner(data: poisoned, context: context, folder: folder) }
 
+    /// Signs the stage's model, writes the report and prints the stage's line; nil on the ranks
+    /// other than 0 (which write nothing).
     @discardableResult
-    func finish(_ stage: Stage, _ model: Model) throws -> RunReport {
+    func finish(_ stage: Stage, _ model: Model) throws -> RunReport? {
+        guard settings.collective.isRoot else { return nil }
         if let signingKey {
             let path = "\(folder)/\(stage.modelFile)"
             try AtomicFile.write(

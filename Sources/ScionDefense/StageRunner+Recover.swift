@@ -61,7 +61,7 @@ extension StageRunner {
                 model = done
                 continue
             }
-            if last { try writeSuspects(split, trapped: trappedLogits) }
+            if last, s.collective.isRoot { try writeSuspects(split, trapped: trappedLogits) }
             var extra = recoveryDetails(r, detection: detection)
             extra["round"] = .number(Double(round))
             if last { extra["rounds"] = .array(detections) }

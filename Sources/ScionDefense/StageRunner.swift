@@ -130,9 +130,12 @@ public struct StageRunner {
         let optimizer = Optimizer(
             kind: try optimizerKind(s.optimizer),
             groups: [.init(parameters: trainable, weightDecay: Float(s.weightDecay))])
+        let world = s.collective
         let session = try TrainingSession(
-            model: model, spec: spec, optimizer: optimizer, batchSize: s.batchSize, threads: s.threads)
+            model: model, spec: spec, optimizer: optimizer, batchSize: (s.batchSize + world.size - 1) / world.size,
+            threads: s.threads, collective: world)
         let loader = BatchLoader(data: trainingData, batchSize: s.batchSize, augmentation: augmentation, seed: s.seed)
+        loader.shard = (world.rank, world.size)
         guard let whole = LearningRateSchedule.named(s.decay, epochs: schedulePart?.total ?? s.epochs) else {
             throw DefenseError.invalidSettings("unknown --decay \(s.decay); use cos, multisteps or constant")
         }
@@ -161,6 +164,10 @@ public struct StageRunner {
         if s.resume, FileManager.default.fileExists(atPath: checkpoint) { start = try trainer.resume(from: checkpoint) }
         let history = try trainer.run(from: start)
         var trained = session.currentModel()
+        // The flags as they came in (frozen ones were frozen for this run only).
+        trained.graph.parameters = initial.graph.parameters
+        // Every process holds the same model; rank 0 measures, records and writes it.
+        guard world.isRoot else { return trained }
         let metrics =
             try last
             ?? Evaluation.measure(
@@ -173,8 +180,6 @@ public struct StageRunner {
         details["seconds"] = .number(history.reduce(0) { $0 + $1.seconds })
         details["wall_seconds"] = .number(Date().timeIntervalSince(started))
         details["training_images"] = .number(Double(trainingData.count))
-        // The flags as they came in (frozen ones were frozen for this run only).
-        trained.graph.parameters = initial.graph.parameters
         trained = try trained.recording(
             LineageStep(
                 operation: stage.lineageOperation, parents: [try ContentHash.of(origin ?? initial)], details: details))

@@ -26,6 +26,8 @@ public struct StageSettings: Sendable {
     public var evalEvery: Int
     public var resume: Bool
     public var showProgress: Bool
+    /// The processes training together (`mpirun`); `batchSize` is the batch over all of them.
+    public var collective: any Collective = SingleProcess()
 
     /// The epochs between evaluations that `evalEvery` asks for.
     public var evaluationInterval: Int { evalEvery > 0 ? evalEvery : max(1, (epochs + 4) / 5) }
@@ -50,13 +52,15 @@ public struct StageSettings: Sendable {
     }
 
     var details: [String: JSONValue] {
-        [
+        var details: [String: JSONValue] = [
             "arch": .string(arch.description), "epochs": .number(Double(epochs)),
             "batch_size": .number(Double(batchSize)),
             "lr": .number(learningRate), "optimizer": .string(optimizer), "weight_decay": .number(weightDecay),
             "decay": .string(decay),
             "seed": .number(Double(seed))
         ]
+        if collective.size > 1 { details["world_size"] = .number(Double(collective.size)) }
+        return details
     }
 }
 
