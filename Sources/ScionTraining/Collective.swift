@@ -28,6 +28,19 @@ extension Collective {
         try values.withUnsafeMutableBufferPointer { try broadcast($0, root: root) }
     }
 
+    /// Stops with an error, rather than corrupting memory in collectives of mismatched sizes,
+    /// when the processes' `sizes` differ (they do not train the same graph or state).
+    public func checkAgreement(_ sizes: [Double], _ what: String) throws {
+        var sums = [1] + sizes
+        try allreduceSum(&sums)
+        let processes = sums[0]
+        guard zip(sums.dropFirst(), sizes).allSatisfy({ $0 == processes * $1 }) else {
+            throw TrainingError.inconsistentProcesses(
+                "process \(rank)'s \(what) (\(sizes.map { String(Int($0)) }.joined(separator: ", "))) differ from another's"
+            )
+        }
+    }
+
     /// Rank `root`'s number in every process (a sum to which the other ranks add zero).
     public func broadcast(_ value: Double, root: Int = 0) throws -> Double {
         var v = [rank == root ? value : 0]

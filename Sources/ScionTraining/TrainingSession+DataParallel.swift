@@ -36,7 +36,11 @@ extension TrainingSession {
     func synchronize(_ local: StepResult) throws -> StepResult {
         let terms = training.losses.keys.sorted(), n = Double(local.samples)
         let started = DispatchTime.now().uptimeNanoseconds
-        try checkAgreement([Double(fused.count), Double(terms.count)], "gradient values and loss terms")
+        if !layoutAgreed {
+            // Once per session: the layout is fixed when the session is built.
+            try collective.checkAgreement([Double(fused.count), Double(terms.count)], "gradient values and loss terms")
+            layoutAgreed = true
+        }
         var counters =
             [n, Double(local.total) * n, Double(local.correct)] + terms.map { Double(local.losses[$0] ?? 0) * n }
         try collective.allreduceSum(&counters)
@@ -60,19 +64,6 @@ extension TrainingSession {
             samples: Int(total.rounded()))
     }
 
-    /// Stops with an error, rather than corrupting memory in collectives of mismatched sizes,
-    /// when the processes' `sizes` differ: they do not train the same graph.
-    func checkAgreement(_ sizes: [Double], _ what: String) throws {
-        var sums = [1] + sizes
-        try collective.allreduceSum(&sums)
-        let processes = sums[0]
-        guard zip(sums.dropFirst(), sizes).allSatisfy({ $0 == processes * $1 }) else {
-            throw TrainingError.inconsistentProcesses(
-                "process \(collective.rank)'s \(what) (\(sizes.map { String(Int($0)) }.joined(separator: ", "))) differ from another's: every process must train the same graph"
-            )
-        }
-    }
-
     /// The agreed value of gradient or running-statistic output `name` after `synchronize`.
     func synchronized(_ name: String) -> UnsafePointer<Float>? {
         fusedOffsets[name].map { UnsafePointer(fused.baseAddress! + $0) }
@@ -84,7 +75,7 @@ extension TrainingSession {
         guard collective.size > 1 else { return }
         let names = executor.parameters.names
         let floats = names.reduce(0) { $0 + (executor.parameters.entries[$1]?.count ?? 0) }
-        try checkAgreement([Double(names.count), Double(floats)], "parameter tensors and values")
+        try collective.checkAgreement([Double(names.count), Double(floats)], "parameter tensors and values")
         for name in names {
             guard let entry = executor.parameters.entries[name] else { continue }
             try collective.broadcast(UnsafeMutableBufferPointer(start: entry.pointer, count: entry.count), root: 0)
@@ -99,13 +90,10 @@ extension Optimizer {
     /// same layout (none at the start of a run; after a resume, the same checkpoint's).
     func broadcastState(over collective: any Collective) throws {
         let names = state.keys.sorted()
-        let layout = Double(names.count) * 1e9 + Double(state.values.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count } })
-        let rootSteps = try collective.broadcast(Double(steps)), rootLayout = try collective.broadcast(layout)
-        guard rootSteps == Double(steps), rootLayout == layout else {
-            throw TrainingError.incompatibleCheckpoint(
-                "process \(collective.rank) holds optimizer state unlike rank 0's (\(steps) steps against \(Int(rootSteps))): every process must read the same checkpoint"
-            )
-        }
+        let values = state.values.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count } }
+        try collective.checkAgreement(
+            [Double(steps), Double(names.count), Double(values)],
+            "optimizer steps, state tensors and values (every process must read the same checkpoint)")
         var restored = state
         for name in names {
             var arrays = state[name] ?? []

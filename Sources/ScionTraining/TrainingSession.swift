@@ -22,6 +22,9 @@ public final class TrainingSession: @unchecked Sendable {
     let fusedParts: [FusedPart]
     let fusedOffsets: [String: Int]
     let fused: UnsafeMutableBufferPointer<Float>
+    /// Whether the processes have agreed that they train the same layout (checked on the first
+    /// synchronised step).
+    var layoutAgreed = false
     /// Seconds the last step spent in collectives (0 alone): how much data parallelism costs.
     public internal(set) var lastCommunicationSeconds = 0.0
 
