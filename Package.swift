@@ -77,15 +77,19 @@ let package = Package(
         // Graph-to-graph passes, the static memory planner, and the reference semantics of each
         // node (which constant folding evaluates with).
         .target(name: "ScionCompiler", dependencies: ["ScionGraph", "ScionKernels"]),
-        // Convolution microkernels, compiled once per instruction set from the same files
-        // (Sources/ScionAVX2 holds symlinks to Sources/ScionAVX512); ScionKernels calls the copy
-        // the CPU runs (scion_cpu_has_avx512, scion_cpu_has_avx2), so the binary runs anywhere.
-        // ScionTiles holds the geometry structs both copies take.
+        // Convolution microkernels and the elementwise, BatchNorm and reduction loops, compiled
+        // once per instruction set from the same files (Sources/ScionAVX2 and ScionGeneric hold
+        // symlinks to Sources/ScionAVX512; ScionGeneric only the loops, for the baseline);
+        // ScionKernels calls the copy the CPU runs (scion_cpu_has_avx512, scion_cpu_has_avx2),
+        // so the binary runs anywhere. ScionTiles holds the types and protocol all copies share.
         .target(name: "ScionTiles"),
         .target(name: "ScionAVX512", dependencies: ["ScionTiles"], swiftSettings: avx512Settings),
         .target(name: "ScionAVX2", dependencies: ["ScionTiles"], swiftSettings: avx2Settings),
+        .target(name: "ScionGeneric", dependencies: ["ScionTiles"]),
         // Kernels over unsafe pointers; they know nothing of graphs.
-        .target(name: "ScionKernels", dependencies: ["CBLAS", "CScionSupport", "ScionTiles", "ScionAVX512", "ScionAVX2"]),
+        .target(
+            name: "ScionKernels",
+            dependencies: ["CBLAS", "CScionSupport", "ScionTiles", "ScionAVX512", "ScionAVX2", "ScionGeneric"]),
         // Executors: the plain reference interpreter and the compiled, planned executor.
         .target(
             name: "ScionRuntime",
@@ -160,7 +164,7 @@ let package = Package(
         .testTarget(
             name: "ScionFormatTests",
             dependencies: ["ScionGraph", "ScionZoo", "ScionFormat", "ScionTestSupport"]),
-        .testTarget(name: "ScionKernelTests", dependencies: ["ScionKernels", "ScionTestSupport"]),
+        .testTarget(name: "ScionKernelTests", dependencies: ["ScionKernels", "ScionTiles", "ScionTestSupport"]),
         .testTarget(
             name: "ScionTrainingTests",
             dependencies: ["ScionGraph", "ScionZoo", "ScionImage", "ScionCompiler", "ScionRuntime", "ScionTraining", "ScionKernels", "ScionFormat", "ScionTestSupport"]),

@@ -3,7 +3,9 @@
 processes so that machine noise falls on both alike. Prints medians and ranges per model and
 batch size, and the ratio new/old; writes the raw runs as JSON.
 
-    tools/bench_ab.py OLD_BINARY NEW_BINARY MODEL.h5 [MODEL.h5 ...] [--reps 5] [--batch 1 8 64]
+    tools/bench_ab.py OLD_BINARY NEW_BINARY MODEL.h5 [MODEL.h5 ...] [--reps 5] [--batch 1 8 64] [--train]
+
+`--train` times training steps (`scion bench --train`) instead of inference.
 
 Build the old binary from a separate clone (`git clone . /tmp/old && cd /tmp/old && git checkout
 REV && swift build -c release --product scion`) and run with the machine otherwise idle.
@@ -11,10 +13,13 @@ REV && swift build -c release --product scion`) and run with the machine otherwi
 import argparse, json, statistics, subprocess, sys
 
 
-def bench(binary, model, batches, iterations):
+def bench(binary, model, batches, iterations, train):
     cmd = [binary, "bench", model, "--json", "--iterations", str(iterations)] + sum((["--batch", str(b)] for b in batches), [])
+    cmd += ["--train"] if train else []
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return {int(r["batch"]): r["images_per_second"] for r in json.loads(out)["results"]}
+    report = json.loads(out)
+    # Inference reports {"results": [...]} per batch size; training one object for one batch.
+    return {int(r["batch"]): r["images_per_second"] for r in report.get("results", [report])}
 
 
 def main():
@@ -22,12 +27,13 @@ def main():
     p.add_argument("old"); p.add_argument("new"); p.add_argument("models", nargs="+")
     p.add_argument("--reps", type=int, default=5); p.add_argument("--iterations", type=int, default=40)
     p.add_argument("--batch", type=int, nargs="+", default=[1, 8, 64]); p.add_argument("--json", default="bench_ab.json")
+    p.add_argument("--train", action="store_true")
     a = p.parse_args()
     runs = []
     for rep in range(a.reps):
         for tag, binary in (("old", a.old), ("new", a.new)):
             for model in a.models:
-                for batch, ips in bench(binary, model, a.batch, a.iterations).items():
+                for batch, ips in bench(binary, model, a.batch, a.iterations, a.train).items():
                     runs.append({"binary": tag, "model": model, "batch": batch, "rep": rep, "images_per_second": ips})
         print(f"rep {rep + 1}/{a.reps} done", file=sys.stderr)
     for model in a.models:

@@ -12,15 +12,6 @@
 // - `out`: `[pixel][outStride]`, starting at the block's first channel.
 import ScionTiles
 
-@inline(__always)
-func load(_ p: UnsafePointer<Float>) -> Vector16 { UnsafeRawPointer(p).loadUnaligned(as: Vector16.self) }
-
-@inline(__always)
-func store(_ v: Vector16, _ p: UnsafeMutablePointer<Float>, accumulate: Bool) {
-    let raw = UnsafeMutableRawPointer(p)
-    raw.storeBytes(of: accumulate ? v + raw.loadUnaligned(as: Vector16.self) : v, as: Vector16.self)
-}
-
 /// 8 output pixels x 16 channels. Stores the first `valid` pixels (adding to what is there
 /// when `accumulate`).
 @inline(__always)

@@ -83,21 +83,6 @@ import Testing
         #expect(maxDifference(Harness.toNCHW(y, n: batch, c: c, plane: plane), expected) < 1e-4)
     }
 
-    @Test(arguments: [3, 10, 16, 100, 1100])
-    func channelSumsMatchDoubleLoop(channels c: Int) {
-        // Rows 5..<(5 + 203): a partial part, with whole periods and a scalar remainder.
-        let rows = 5..<208
-        let x = Harness.random(208 * c, seed: UInt64(c))
-        var partial = [Double](repeating: .nan, count: c)
-        partial.withUnsafeMutableBufferPointer {
-            Reductions.channelSums(x, rows: rows, channels: c, into: $0.baseAddress!)
-        }
-        for ch in 0..<c {
-            let expected = rows.reduce(0.0) { $0 + Double(x[$1 * c + ch]) }
-            #expect(abs(partial[ch] - expected) < 1e-5, "channel \(ch) of \(c)")
-        }
-    }
-
     /// Sizes around the 16-lane vectors: rows of 3·5 floats (no full vector), 3·32 (the
     /// decoder's), 1·33 and 16·2.
     @Test(arguments: [(2, 3, 4, 5), (2, 3, 6, 32), (1, 1, 3, 33), (3, 16, 2, 2)])
@@ -126,26 +111,6 @@ import Testing
                 maxDifference(g, zip(x, t).map { squared ? 2 * f * ($0 - $1) : ($0 > $1 ? f : $0 < $1 ? -f : 0) })
                     < 1e-7)
         }
-    }
-
-    @Test func vectorExpMatchesExpfAcrossTheFloatRange() {
-        // Every 16th of a unit from -87 to 88, plus both clamps and zero.
-        var xs = stride(from: Float(-87), through: 88, by: 1.0 / 16).map { $0 }
-        xs += [-1000, -87.33654, 0, 88, 1000]
-        var worst: Float = 0
-        for start in stride(from: 0, to: xs.count, by: 16) {
-            var v = SIMD16<Float>(repeating: 0)
-            for i in 0..<16 { v[i] = xs[min(start + i, xs.count - 1)] }
-            let e = VectorMath.exp(v)
-            for i in 0..<16 {
-                let x = min(max(v[i], -87.33654), 88)
-                worst = max(worst, abs(e[i] - expf(x)) / expf(x))
-            }
-        }
-        #expect(worst < 3e-7)
-        let s = VectorMath.sigmoid(SIMD16(repeating: -100))
-        #expect(s[0] >= 0 && s[0] < 1e-37)
-        #expect(VectorMath.sigmoid(SIMD16(repeating: 100))[0] == 1)
     }
 
     @Test func elementwiseAndEpilogueMatchScalarLoops() {

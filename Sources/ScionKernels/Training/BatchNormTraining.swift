@@ -1,6 +1,8 @@
+import ScionTiles
+
 /// Train-mode BatchNorm over channels-last rows: batch statistics, normalisation, running
 /// statistics, and the backward pass. Statistics accumulate in Double per static part of the
-/// rows and combine in order (deterministic).
+/// rows and combine in order (deterministic). The per-row loops are `KernelLoops`'.
 public enum BatchNormTraining {
     /// Scratch Doubles needed: two per channel per part.
     public static func scratchCount(channels: Int, parts: Int) -> Int { 2 * channels * parts }
@@ -9,56 +11,7 @@ public enum BatchNormTraining {
     public static func partialMoments(
         _ x: UnsafePointer<Float>, rows: Range<Int>, channels c: Int, scratch: UnsafeMutablePointer<Double>
     ) {
-        let sum = scratch, sq = scratch + c
-        sum.update(repeating: 0, count: 2 * c)
-        guard c % 16 == 0 else {
-            for r in rows {
-                let row = x + r * c
-                for ch in 0..<c {
-                    let v = Double(row[ch])
-                    sum[ch] += v
-                    sq[ch] += v * v
-                }
-            }
-            return
-        }
-        blockedSums(rows: rows, channels: c, into: sum, sq) { r, ch in
-            let v = load16(x + r * c + ch)
-            return (v, v * v)
-        }
-    }
-
-    /// Per-channel sums of two row functions over `rows` (`c` a multiple of 16): 16 channels per
-    /// vector, Float accumulators flushed into the Double sums every 64 rows, which keeps a
-    /// Double sum's precision at vector speed.
-    @inline(__always)
-    static func blockedSums(
-        rows: Range<Int>, channels c: Int, into first: UnsafeMutablePointer<Double>,
-        _ second: UnsafeMutablePointer<Double>,
-        _ terms: (Int, Int) -> (SIMD16<Float>, SIMD16<Float>)
-    ) {
-        let blocks = c / 16
-        withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 2 * blocks) { acc in
-            var r = rows.lowerBound
-            while r < rows.upperBound {
-                let end = min(rows.upperBound, r + 64)
-                acc.initialize(repeating: SIMD16(repeating: 0))
-                while r < end {
-                    for b in 0..<blocks {
-                        let (u, v) = terms(r, b * 16)
-                        acc[2 * b] += u
-                        acc[2 * b + 1] += v
-                    }
-                    r += 1
-                }
-                for b in 0..<blocks {
-                    for lane in 0..<16 {
-                        first[b * 16 + lane] += Double(acc[2 * b][lane])
-                        second[b * 16 + lane] += Double(acc[2 * b + 1][lane])
-                    }
-                }
-            }
-        }
+        KernelLoops.active.channelMoments(x, rows: rows, channels: c, into: scratch)
     }
 
     /// Phase 2 (one thread): mean, 1/sqrt(var + eps), and the running-statistics update
@@ -105,31 +58,8 @@ public enum BatchNormTraining {
         mean: UnsafePointer<Float>, invstd: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Double>,
         mask: ActivationMask? = nil
     ) {
-        let sumDy = scratch, sumDyXhat = scratch + c
-        sumDy.update(repeating: 0, count: 2 * c)
-        guard c % 16 == 0 else {
-            for r in rows {
-                let g = dy + r * c, v = x + r * c
-                for ch in 0..<c {
-                    let d = Double(mask?.apply(g[ch], x: v[ch], channel: ch) ?? g[ch])
-                    sumDy[ch] += d
-                    sumDyXhat[ch] += d * Double((v[ch] - mean[ch]) * invstd[ch])
-                }
-            }
-            return
-        }
-        if let mask {
-            blockedSums(rows: rows, channels: c, into: sumDy, sumDyXhat) { r, ch in
-                let v = load16(x + r * c + ch)
-                let d = mask.apply(load16(dy + r * c + ch), x: v, channel: ch)
-                return (d, d * ((v - load16(mean + ch)) * load16(invstd + ch)))
-            }
-            return
-        }
-        blockedSums(rows: rows, channels: c, into: sumDy, sumDyXhat) { r, ch in
-            let d = load16(dy + r * c + ch)
-            return (d, d * ((load16(x + r * c + ch) - load16(mean + ch)) * load16(invstd + ch)))
-        }
+        KernelLoops.active.gradientSums(
+            dy, x, rows: rows, channels: c, mean: mean, invstd: invstd, mask: mask, into: scratch)
     }
 
     /// Backward phase 2 (one thread): combine into dbias = Σ dy and dscale = Σ dy·x̂.
@@ -157,51 +87,13 @@ public enum BatchNormTraining {
         dscale: UnsafePointer<Float>, dbias: UnsafePointer<Float>, mask: ActivationMask? = nil,
         residual: UnsafePointer<Float>? = nil
     ) {
-        let inverseM = 1 / Float(m)
-        if c % 16 == 0 {
-            for r in rows {
-                let g = dy + r * c, v = x + r * c, out = dx + r * c, res = residual.map { $0 + r * c }
-                var ch = 0
-                while ch < c {
-                    let xv = load16(v + ch)
-                    var d = load16(g + ch)
-                    if let mask { d = mask.apply(d, x: xv, channel: ch) }
-                    let xhat = (xv - load16(mean + ch)) * load16(invstd + ch)
-                    let inner = d - inverseM * load16(dbias + ch) - xhat * inverseM * load16(dscale + ch)
-                    var result = load16(scale + ch) * load16(invstd + ch) * inner
-                    if let res { result = load16(res + ch) + result }
-                    store16(result, out + ch)
-                    ch += 16
-                }
-            }
-            return
-        }
-        for r in rows {
-            let g = dy + r * c, v = x + r * c, out = dx + r * c
-            for ch in 0..<c {
-                let d = mask?.apply(g[ch], x: v[ch], channel: ch) ?? g[ch]
-                let xhat = (v[ch] - mean[ch]) * invstd[ch]
-                let result = scale[ch] * invstd[ch] * (d - inverseM * dbias[ch] - xhat * inverseM * dscale[ch])
-                out[ch] = residual.map { $0[r * c + ch] + result } ?? result
-            }
-        }
+        KernelLoops.active.batchNormInputGradient(
+            dy, x, dx, rows: rows, channels: c, totalRows: m, scale: scale, mean: mean, invstd: invstd,
+            dscale: dscale, dbias: dbias, mask: mask, residual: residual)
     }
 }
 
-/// The derivative of a ReLU or leaky ReLU that followed a train-mode BatchNorm, recomputed from
-/// the BatchNorm's input with the coefficients its forward pass used (`normalize`), so the mask
-/// is exactly the one the stored activation would give: the gradient is scaled by `slope`
-/// where the BatchNorm output `x · a + b` is not positive.
-public struct ActivationMask {
-    /// Per channel: `a = invstd · scale` and `b = bias − mean · a`, `2 · channels` floats.
-    public let coefficients: UnsafePointer<Float>
-    public let channels: Int
-    public let slope: Float
-
-    public init(coefficients: UnsafePointer<Float>, channels: Int, slope: Float) {
-        (self.coefficients, self.channels, self.slope) = (coefficients, channels, slope)
-    }
-
+extension ActivationMask {
     /// Fills `coefficients` (2 · channels floats) as `BatchNormTraining.normalize` does.
     public static func fill(
         _ coefficients: UnsafeMutablePointer<Float>, channels c: Int, mean: UnsafePointer<Float>,
@@ -212,21 +104,5 @@ public struct ActivationMask {
             coefficients[ch] = invstd[ch] * scale[ch]
             coefficients[c + ch] = bias[ch] - mean[ch] * coefficients[ch]
         }
-    }
-
-    @inline(__always)
-    func apply(_ d: SIMD16<Float>, x: SIMD16<Float>, channel ch: Int) -> SIMD16<Float> {
-        var v = x
-        v *= load16(coefficients + ch)
-        v += load16(coefficients + channels + ch)
-        return d.replacing(with: d * slope, where: v .<= 0)
-    }
-
-    @inline(__always)
-    func apply(_ d: Float, x: Float, channel ch: Int) -> Float {
-        var v = x
-        v *= coefficients[ch]
-        v += coefficients[channels + ch]
-        return v <= 0 ? d * slope : d
     }
 }

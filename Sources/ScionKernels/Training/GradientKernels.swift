@@ -11,40 +11,14 @@ public enum ActivationGradient {
     public static func apply(
         _ kind: Kind, dy: UnsafePointer<Float>, y: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int
     ) {
-        var i = 0
-        switch kind {
-        case .relu, .leakyRelu:
-            let slope: Float = if case .leakyRelu(let s) = kind { s } else { 0 }
-            while i + 16 <= count {
-                let g = load16(dy + i), v = load16(y + i)
-                store16(g.replacing(with: g * slope, where: v .<= 0), dx + i)
-                i += 16
+        let activation: KernelActivation =
+            switch kind {
+            case .relu: .relu
+            case .leakyRelu(let slope): .leakyRelu(slope)
+            case .sigmoid: .sigmoid
+            case .tanh: .tanh
             }
-            while i < count {
-                dx[i] = y[i] > 0 ? dy[i] : dy[i] * slope
-                i += 1
-            }
-        case .sigmoid:
-            while i + 16 <= count {
-                let v = load16(y + i)
-                store16(load16(dy + i) * v * (1 - v), dx + i)
-                i += 16
-            }
-            while i < count {
-                dx[i] = dy[i] * y[i] * (1 - y[i])
-                i += 1
-            }
-        case .tanh:
-            while i + 16 <= count {
-                let v = load16(y + i)
-                store16(load16(dy + i) * (1 - v * v), dx + i)
-                i += 16
-            }
-            while i < count {
-                dx[i] = dy[i] * (1 - y[i] * y[i])
-                i += 1
-            }
-        }
+        KernelLoops.active.activationGradient(activation, dy: dy, y: y, dx: dx, count: count)
     }
 }
 
