@@ -8,7 +8,7 @@ import ScionTiles
 /// thread gathers the input patches (im2col) into its own scratch and multiplies them by the
 /// packed weights with `cblas_sgemm`; a 1x1 stride-1 convolution multiplies the input rows
 /// directly. Weights are packed once, at construction, as `[group][kh][kw][ci][co]`. On CPUs that
-/// run the microkernels (AVX-512 or AVX2) 3x3 stride-1 layers with at least 8x8 outputs run as Winograd F(2x2, 3x3)
+/// run the microkernels (AVX-512 or AVX2) 3x3 stride-1 layers with at least 8x8 outputs run as Winograd F(4x4, 3x3) or F(2x2, 3x3)
 /// (`WinogradConvPlan`) and most others as direct convolutions (`DirectConvPlan`), each with
 /// its own weight packing.
 public final class Conv2D: @unchecked Sendable {
@@ -16,27 +16,38 @@ public final class Conv2D: @unchecked Sendable {
     public let activation: KernelActivation
     let packed: UnsafeMutablePointer<Float>
     let bias: UnsafeMutablePointer<Float>?
-    /// How the layer runs, chosen once at construction.
+    /// How the layer runs, chosen once at construction for its largest batch.
     public let algorithm: ConvAlgorithm
+    /// F(2x2, 3x3) beside an F(4x4, 3x3) `algorithm`, with its own packed weights, for batches
+    /// below `limit` (`WinogradConvPlan.smallBatchLimit`).
+    let smallBatch: (plan: WinogradConvPlan, packed: UnsafeMutablePointer<Float>, limit: Int)?
     /// The GEMM path's patch gathering (its `depth` also sizes the packed weights).
     let patches: Im2Col
 
     /// `weight` is PyTorch's `[O, C/groups, kh, kw]`; `geometry.batch` is the largest batch.
     /// `allowDirect: false` forces im2col and sgemm, `allowWinograd: false` the direct kernels
-    /// where they apply (tests compare the three).
+    /// where they apply, `winogradTile` Winograd's tile size (tests compare them all).
     public init(
         geometry g: ConvGeometry, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         activation: KernelActivation,
-        allowDirect: Bool = true, allowWinograd: Bool = true
+        allowDirect: Bool = true, allowWinograd: Bool = true, winogradTile: Int? = nil
     ) {
         geometry = g
         self.activation = activation
         patches = Im2Col(g)
-        algorithm = ConvAlgorithm.choose(g, allowDirect: allowDirect, allowWinograd: allowWinograd)
+        algorithm = ConvAlgorithm.choose(
+            g, allowDirect: allowDirect, allowWinograd: allowWinograd, winogradTile: winogradTile)
         if case .winograd(let plan) = algorithm {
             packed = .allocate(capacity: plan.packedCount)
         } else {
             packed = .allocate(capacity: g.groups * patches.depth * g.outChannelsPerGroup)
+        }
+        if case .winograd(let plan) = algorithm, winogradTile == nil, let limit = plan.smallBatchLimit,
+            let small = WinogradConvPlan(g, tile: 2)
+        {
+            smallBatch = (small, .allocate(capacity: small.packedCount), limit)
+        } else {
+            smallBatch = nil
         }
         if let bias {
             self.bias = .allocate(capacity: g.outChannels)
@@ -49,6 +60,7 @@ public final class Conv2D: @unchecked Sendable {
 
     deinit {
         packed.deallocate()
+        smallBatch?.packed.deallocate()
         bias?.deallocate()
     }
 
@@ -61,13 +73,14 @@ public final class Conv2D: @unchecked Sendable {
     /// Floats of scratch each thread needs.
     public var workspacePerThread: Int {
         switch algorithm {
-        case .winograd(let plan): plan.workspaceCount
+        case .winograd(let plan): max(plan.workspaceCount, smallBatch?.plan.workspaceCount ?? 0)
         case .direct(let plan): plan.windowCount
         case .gemm: patches.scratchPerThread
         }
     }
 
     private func pack(_ weight: UnsafePointer<Float>) {
+        smallBatch.map { $0.plan.pack(weight, into: $0.packed) }
         switch algorithm {
         case .winograd(let plan): plan.pack(weight, into: packed)
         case .direct(let plan): plan.pack(weight, into: packed)
@@ -94,7 +107,7 @@ public final class Conv2D: @unchecked Sendable {
     /// How `batch` images split into chunks of output rows for `threads` threads.
     public func chunking(batch: Int, threads: Int) -> Chunking {
         switch algorithm {
-        case .winograd(let plan): plan.chunking(batch: batch, threads: threads)
+        case .winograd: winograd(batch: batch).plan.chunking(batch: batch, threads: threads)
         case .direct: Chunking(rows: batch * geometry.outHeight, maxRows: 4, threads: threads)
         case .gemm: Chunking(rows: batch * geometry.outPlane, maxRows: patches.maxChunkRows, threads: threads)
         }
@@ -107,7 +120,8 @@ public final class Conv2D: @unchecked Sendable {
         chunk: Int, of chunking: Chunking, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
         residual: UnsafePointer<Float>?, worker: Int, workspace: UnsafeMutablePointer<Float>?
     ) {
-        if case .winograd(let winograd) = algorithm, let workspace {
+        if case .winograd = algorithm, let workspace {
+            let (winograd, weights) = winograd(batch: chunking.batch)
             // Bias and ReLU-family activations run inside the output transform, on pixels in L1.
             let slope: Float? =
                 switch activation {
@@ -117,7 +131,7 @@ public final class Conv2D: @unchecked Sendable {
                 }
             let inTransform = activation == .none || slope != nil
             let (first, pixels) = winograd.compute(
-                chunk: chunk, of: chunking, x: x, y: y, residual: residual, weights: packed,
+                chunk: chunk, of: chunking, x: x, y: y, residual: residual, weights: weights,
                 workspace: workspace + worker * workspacePerThread,
                 bias: inTransform ? bias.map { UnsafePointer($0) } : nil, slope: slope)
             if pixels > 0, !inTransform {
@@ -200,6 +214,13 @@ public final class Conv2D: @unchecked Sendable {
         }
     }
 
+    /// The Winograd plan and packed weights for `batch` images (a Winograd layer only).
+    func winograd(batch: Int) -> (plan: WinogradConvPlan, weights: UnsafePointer<Float>) {
+        if let smallBatch, batch < smallBatch.limit { return (smallBatch.plan, UnsafePointer(smallBatch.packed)) }
+        guard case .winograd(let plan) = algorithm else { preconditionFailure("not a Winograd layer") }
+        return (plan, UnsafePointer(packed))
+    }
+
     /// Computes `y` from `x` for `batch` images over the pool (convenience; allocates per call).
     public func run(
         x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, batch: Int,
@@ -219,9 +240,12 @@ public struct Chunking: Sendable {
     public let count: Int
     public let rows: Int
     public let total: Int
+    /// The batch split, where the kernel's method depends on it (Winograd's tile size).
+    public let batch: Int
 
-    public init(rows total: Int, maxRows: Int, threads: Int) {
+    public init(rows total: Int, maxRows: Int, threads: Int, batch: Int = 0) {
         self.total = total
+        self.batch = batch
         var chunks = max(1, (total + maxRows - 1) / maxRows)
         if threads > 1 { chunks = (chunks + threads - 1) / threads * threads }
         chunks = min(chunks, max(total, 1))
@@ -231,27 +255,34 @@ public struct Chunking: Sendable {
 }
 
 /// How a convolution runs, chosen once per layer: on CPUs with the microkernels, 3x3 stride-1
-/// layers with at least 8x8 outputs as Winograd F(2x2, 3x3), most others as direct
+/// layers with at least 8x8 outputs as Winograd (`WinogradConvPlan`), most others as direct
 /// convolutions; else (or when disallowed) im2col and OpenBLAS sgemm.
 public enum ConvAlgorithm: Sendable {
     case gemm
     case direct(DirectConvPlan)
     case winograd(WinogradConvPlan)
 
-    static func choose(_ g: ConvGeometry, allowDirect: Bool, allowWinograd: Bool) -> ConvAlgorithm {
-        if allowDirect, allowWinograd, WinogradConvPlan.enabled, let plan = WinogradConvPlan(g) {
+    static func choose(_ g: ConvGeometry, allowDirect: Bool, allowWinograd: Bool, winogradTile: Int? = nil)
+        -> ConvAlgorithm
+    {
+        if allowDirect, allowWinograd, WinogradConvPlan.enabled, let plan = WinogradConvPlan(g, tile: winogradTile) {
             return .winograd(plan)
         }
         if allowDirect, DirectConvPlan.cpuSupported, let plan = DirectConvPlan(g) { return .direct(plan) }
         return .gemm
     }
 
-    /// `gemm`, `direct` or `winograd`, for tests and reports.
+    /// `gemm`, `direct` or `winograd`, for tests and reports (`winogradTile` tells F(2x2) from F(4x4)).
     public var name: String {
         switch self {
         case .gemm: "gemm"
         case .direct: "direct"
         case .winograd: "winograd"
         }
+    }
+
+    /// Winograd's outputs per tile side, nil for the other algorithms.
+    public var winogradTile: Int? {
+        if case .winograd(let plan) = self { plan.tile } else { nil }
     }
 }

@@ -8,7 +8,8 @@ import ScionTiles
 /// ScionAVX2, built from the same files). `active` is what this process runs: the widest the CPU
 /// has, unless the `SCION_KERNELS` environment variable (comma-separated words) says otherwise:
 /// `avx2` runs the AVX2 copy on an AVX-512 CPU, `generic` runs no microkernel at all (im2col +
-/// OpenBLAS sgemm), `direct` keeps them but turns Winograd off. The last two are for comparisons.
+/// OpenBLAS sgemm), `direct` keeps them but turns Winograd off, `winograd2` keeps Winograd to
+/// F(2x2, 3x3). The last three are for comparisons.
 public enum MicrokernelISA: String, Sendable {
     case avx512, avx2
 
@@ -21,6 +22,8 @@ public enum MicrokernelISA: String, Sendable {
 
     /// Whether `SCION_KERNELS` turns Winograd off.
     static let winogradDisabled: Bool = words(environment).contains("direct")
+    /// Whether `SCION_KERNELS` keeps Winograd to F(2x2, 3x3).
+    public static let winograd4Disabled: Bool = words(environment).contains("winograd2")
 
     /// The choice `active` makes, given `SCION_KERNELS` and what the CPU has.
     public static func choose(environment: String, hasAVX512: Bool, hasAVX2: Bool) -> MicrokernelISA? {
@@ -72,47 +75,70 @@ enum Microkernels {
         }
     }
 
+    /// The Winograd tile transforms of F(`tile`x`tile`, 3x3), `tile` 2 or 4 (their contracts are
+    /// on `WinogradTransforms` and `WinogradTransforms43`).
     static func winogradInputTileRow(
-        _ window: UnsafePointer<Float>, rowStride: Int, channels: Int, tiles: Int, into v: UnsafeMutablePointer<Float>,
-        matrixStride: Int
+        tile: Int, _ window: UnsafePointer<Float>, rowStride: Int, channels: Int, tiles: Int,
+        into v: UnsafeMutablePointer<Float>, matrixStride: Int
     ) {
-        if avx512 {
+        switch (avx512, tile) {
+        case (true, 4):
+            ScionAVX512.WinogradTransforms43.inputTileRow(
+                window, rowStride: rowStride, channels: channels, tiles: tiles, into: v, matrixStride: matrixStride)
+        case (false, 4):
+            ScionAVX2.WinogradTransforms43.inputTileRow(
+                window, rowStride: rowStride, channels: channels, tiles: tiles, into: v, matrixStride: matrixStride)
+        case (true, _):
             ScionAVX512.WinogradTransforms.inputTileRow(
                 window, rowStride: rowStride, channels: channels, tiles: tiles, into: v, matrixStride: matrixStride)
-        } else {
+        case (false, _):
             ScionAVX2.WinogradTransforms.inputTileRow(
                 window, rowStride: rowStride, channels: channels, tiles: tiles, into: v, matrixStride: matrixStride)
         }
     }
 
     static func winogradOutputTileRow(
-        _ m: UnsafePointer<Float>, matrixStride: Int, channels: Int, to out: UnsafeMutablePointer<Float>,
-        rowStride: Int, rows: Int,
-        width: Int, accumulate: Bool, bias: UnsafePointer<Float>?, slope: Float?
+        tile: Int, _ m: UnsafePointer<Float>, matrixStride: Int, channels: Int, to out: UnsafeMutablePointer<Float>,
+        rowStride: Int, rows: Int, width: Int, accumulate: Bool, bias: UnsafePointer<Float>?, slope: Float?
     ) {
-        if avx512 {
+        switch (avx512, tile) {
+        case (true, 4):
+            ScionAVX512.WinogradTransforms43.outputTileRow(
+                m, matrixStride: matrixStride, channels: channels, to: out, rowStride: rowStride, rows: rows,
+                width: width, accumulate: accumulate, bias: bias, slope: slope)
+        case (false, 4):
+            ScionAVX2.WinogradTransforms43.outputTileRow(
+                m, matrixStride: matrixStride, channels: channels, to: out, rowStride: rowStride, rows: rows,
+                width: width, accumulate: accumulate, bias: bias, slope: slope)
+        case (true, _):
             ScionAVX512.WinogradTransforms.outputTileRow(
                 m, matrixStride: matrixStride, channels: channels, to: out, rowStride: rowStride, rows: rows,
-                width: width,
-                accumulate: accumulate, bias: bias, slope: slope)
-        } else {
+                width: width, accumulate: accumulate, bias: bias, slope: slope)
+        case (false, _):
             ScionAVX2.WinogradTransforms.outputTileRow(
                 m, matrixStride: matrixStride, channels: channels, to: out, rowStride: rowStride, rows: rows,
-                width: width,
-                accumulate: accumulate, bias: bias, slope: slope)
+                width: width, accumulate: accumulate, bias: bias, slope: slope)
         }
     }
 
     static func winogradGradientTile(
-        _ dy: UnsafePointer<Float>, rowStride: Int, channels: Int, rows: Int, columns: Int,
-        into v: UnsafeMutablePointer<Float>,
-        matrixStride: Int
+        tile: Int, _ dy: UnsafePointer<Float>, rowStride: Int, channels: Int, rows: Int, columns: Int,
+        into v: UnsafeMutablePointer<Float>, matrixStride: Int
     ) {
-        if avx512 {
+        switch (avx512, tile) {
+        case (true, 4):
+            ScionAVX512.WinogradTransforms43.gradientTile(
+                dy, rowStride: rowStride, channels: channels, rows: rows, columns: columns, into: v,
+                matrixStride: matrixStride)
+        case (false, 4):
+            ScionAVX2.WinogradTransforms43.gradientTile(
+                dy, rowStride: rowStride, channels: channels, rows: rows, columns: columns, into: v,
+                matrixStride: matrixStride)
+        case (true, _):
             ScionAVX512.WinogradTransforms.gradientTile(
                 dy, rowStride: rowStride, channels: channels, rows: rows, columns: columns, into: v,
                 matrixStride: matrixStride)
-        } else {
+        case (false, _):
             ScionAVX2.WinogradTransforms.gradientTile(
                 dy, rowStride: rowStride, channels: channels, rows: rows, columns: columns, into: v,
                 matrixStride: matrixStride)

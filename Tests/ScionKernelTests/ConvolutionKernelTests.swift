@@ -28,9 +28,10 @@ import Testing
         Case(n: 1, cin: 5, cout: 64, h: 7, w: 20, k: 3, stride: 1, pad: 0, dilation: 1, groups: 1),
         Case(n: 3, cin: 32, cout: 32, h: 6, w: 6, k: 5, stride: 1, pad: 2, dilation: 1, groups: 1),
         Case(n: 2, cin: 16, cout: 32, h: 8, w: 8, k: 1, stride: 1, pad: 0, dilation: 1, groups: 1),
-        // Shapes Winograd F(2x2, 3x3) takes: odd output sizes (partial tiles), 48 channels,
-        // no padding and padding 2.
+        // Shapes Winograd takes: odd output sizes (partial tiles), 48 channels, no padding and
+        // padding 2, and 12x8 outputs at batch 3 (18 whole F(4x4, 3x3) tiles: the default).
         Case(n: 3, cin: 32, cout: 48, h: 9, w: 11, k: 3, stride: 1, pad: 1, dilation: 1, groups: 1),
+        Case(n: 3, cin: 32, cout: 32, h: 12, w: 8, k: 3, stride: 1, pad: 1, dilation: 1, groups: 1),
         Case(n: 1, cin: 64, cout: 32, h: 10, w: 12, k: 3, stride: 1, pad: 0, dilation: 1, groups: 1),
         Case(n: 2, cin: 32, cout: 32, h: 7, w: 7, k: 3, stride: 1, pad: 2, dilation: 1, groups: 1),
         // Strided layers whose input gradient runs phase by phase on the direct kernels (16
@@ -56,12 +57,18 @@ import Testing
 
     @Test(arguments: cases, [1, 2, 3])
     func conv2dMatchesReference(c: Case, threads: Int) {
-        for (direct, winograd) in [(true, true), (true, false), (false, false)] {
-            checkConv2d(c, threads: threads, allowDirect: direct, allowWinograd: winograd)
+        for (direct, winograd, tile) in Self.algorithms {
+            checkConv2d(c, threads: threads, allowDirect: direct, allowWinograd: winograd, winogradTile: tile)
         }
     }
 
-    func checkConv2d(_ c: Case, threads: Int, allowDirect: Bool, allowWinograd: Bool) {
+    /// Each algorithm a layer may run: Winograd with the default tile, F(2x2, 3x3) and F(4x4,
+    /// 3x3) forced (partial tiles included), direct, im2col + sgemm.
+    static let algorithms: [(direct: Bool, winograd: Bool, tile: Int?)] = [
+        (true, true, nil), (true, true, 2), (true, true, 4), (true, false, nil), (false, false, nil)
+    ]
+
+    func checkConv2d(_ c: Case, threads: Int, allowDirect: Bool, allowWinograd: Bool, winogradTile: Int?) {
         let g = geometry(c)
         let x = Harness.random(g.inputCount, seed: 1)
         let w = Harness.random(c.cout * c.cin / c.groups * c.k * c.k, seed: 2)
@@ -71,7 +78,7 @@ import Testing
         expected = ReferenceKernels.add(expected, residual).map { $0 < 0 ? 0.1 * $0 : $0 }
         let kernel = Conv2D(
             geometry: g, weight: w, bias: b, activation: .leakyRelu(0.1), allowDirect: allowDirect,
-            allowWinograd: allowWinograd)
+            allowWinograd: allowWinograd, winogradTile: winogradTile)
         let pool = ThreadPool(threads: threads)
         let xh = Harness.toNHWC(x, n: c.n, c: c.cin, plane: g.inPlane)
         let rh = Harness.toNHWC(residual, n: c.n, c: c.cout, plane: g.outPlane)
@@ -84,7 +91,10 @@ import Testing
         }
         #expect(
             maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4,
-            "\(c) \(kernel.algorithm.name)")
+            "\(c) \(kernel.algorithm.name) \(kernel.algorithm.winogradTile ?? 0)")
+        if let winogradTile, kernel.algorithm.name == "winograd" {
+            #expect(kernel.algorithm.winogradTile == winogradTile)
+        }
     }
 
     /// On an AVX-512 or AVX2 machine the direct and Winograd kernels must really run where they
@@ -101,6 +111,10 @@ import Testing
             let kernel = Conv2D(geometry: g, weight: w, bias: nil, activation: .none)
             let directApplies = eligible && DirectConvPlan.cpuSupported
             #expect(kernel.algorithm.name == (winograd ? "winograd" : directApplies ? "direct" : "gemm"), "\(c)")
+            // F(4x4, 3x3) where its tiles cover the output and the batch has 16 or more, F(2x2,
+            // 3x3) elsewhere.
+            let wholeTiles = g.outHeight % 4 == 0 && g.outWidth % 4 == 0 && c.n * g.outPlane >= 256
+            #expect(kernel.algorithm.winogradTile == (winograd ? (wholeTiles ? 4 : 2) : nil), "\(c)")
             let direct = Conv2D(geometry: g, weight: w, bias: nil, activation: .none, allowWinograd: false)
             #expect(direct.algorithm.name == (directApplies ? "direct" : "gemm"), "\(c)")
             let generic = Conv2D(geometry: g, weight: w, bias: nil, activation: .none, allowDirect: false)
@@ -125,8 +139,9 @@ import Testing
         let expected = ReferenceKernels.conv2dGradWeight(x, dy, g)
         let xh = Harness.toNHWC(x, n: c.n, c: c.cin, plane: g.inPlane),
             dyh = Harness.toNHWC(dy, n: c.n, c: c.cout, plane: g.outPlane)
-        for (direct, winograd) in [(true, true), (true, false), (false, false)] {
-            let kernel = ConvWeightGradient(geometry: g, allowDirect: direct, allowWinograd: winograd)
+        for (direct, winograd, tile) in Self.algorithms {
+            let kernel = ConvWeightGradient(
+                geometry: g, allowDirect: direct, allowWinograd: winograd, winogradTile: tile)
             var scratch = [Float](repeating: .nan, count: kernel.workspaceCount(parts: threads))
             var dw = [Float](repeating: .nan, count: expected.count), db = [Float](repeating: .nan, count: c.cout)
             // The bias gradient (channel sums of dy) rides along on every other check.
@@ -147,12 +162,12 @@ import Testing
             }
             #expect(
                 maxDifference(dw, expected) < 1e-3 * max(1, Float(g.outPlane * c.n) / 64),
-                "\(c) \(kernel.algorithm.name)")
+                "\(c) \(kernel.algorithm.name) \(kernel.algorithm.winogradTile ?? 0)")
             if withBias {
                 let sums = ReferenceKernels.channelSum(dy, channels: c.cout, plane: g.outPlane)
                 #expect(maxDifference(db, sums) < 1e-4 * Float(g.outPlane * c.n), "\(c) bias, \(kernel.algorithm.name)")
             }
-            if direct && winograd {
+            if direct && winograd && tile == nil {
                 let expected = WinogradConvPlan.enabled && WinogradConvPlan(g) != nil && min(c.cin, c.cout) >= 32
                 #expect((kernel.algorithm.name == "winograd") == expected, "\(c)")
             }
@@ -203,9 +218,12 @@ import Testing
 
     /// Winograd's output transform applies bias and ReLU-family activations itself, with or
     /// without a residual; other activations run as a separate epilogue. Each against the
-    /// reference on a layer with partial tiles.
-    @Test(arguments: [KernelActivation.none, .relu, .leakyRelu(0.2), .sigmoid], [false, true])
-    func winogradEpilogues(activation: KernelActivation, withResidual: Bool) throws {
+    /// reference on a layer with partial tiles, for both tile sizes.
+    @Test(
+        arguments: [KernelActivation.none, .relu, .leakyRelu(0.2), .sigmoid],
+        [(false, 2), (true, 2), (false, 4), (true, 4)])
+    func winogradEpilogues(activation: KernelActivation, residualAndTile: (Bool, Int)) throws {
+        let (withResidual, tile) = residualAndTile
         let c = Case(n: 2, cin: 16, cout: 32, h: 9, w: 11, k: 3, stride: 1, pad: 1, dilation: 1, groups: 1)
         let g = geometry(c)
         let x = Harness.random(g.inputCount, seed: 8), w = Harness.random(c.cout * c.cin * 9, seed: 9),
@@ -221,8 +239,8 @@ import Testing
             default: v
             }
         }
-        let kernel = Conv2D(geometry: g, weight: w, bias: b, activation: activation)
-        try #require(kernel.algorithm.name == "winograd" || !WinogradConvPlan.enabled)
+        let kernel = Conv2D(geometry: g, weight: w, bias: b, activation: activation, winogradTile: tile)
+        try #require(kernel.algorithm.winogradTile == tile || !WinogradConvPlan.enabled)
         var y = [Float](repeating: .nan, count: g.outputCount)
         var scratch = [Float](repeating: 0, count: kernel.workspacePerThread * 2)
         let xh = Harness.toNHWC(x, n: c.n, c: c.cin, plane: g.inPlane),
@@ -236,11 +254,38 @@ import Testing
         }
         #expect(
             maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4,
-            "\(activation) residual \(withResidual)")
+            "\(activation) residual \(withResidual) tile \(tile)")
+    }
+
+    /// A layer of 8x8 outputs built for batch 8 runs F(4x4, 3x3) (32 tiles), but a batch below 4
+    /// (under 16 tiles) runs F(2x2, 3x3) with its own packed weights; both against the reference.
+    @Test(arguments: [1, 3, 4, 8])
+    func smallBatchesOfSmallImagesRunF2x2(batch: Int) throws {
+        let built = Case(n: 8, cin: 32, cout: 32, h: 8, w: 8, k: 3, stride: 1, pad: 1, dilation: 1, groups: 1)
+        var run = built
+        run.n = batch
+        let w = Harness.random(32 * 32 * 9, seed: 21), b = Harness.random(32, seed: 22)
+        let kernel = Conv2D(geometry: geometry(built), weight: w, bias: b, activation: .relu)
+        try #require(WinogradConvPlan.enabled && !MicrokernelISA.winograd4Disabled)
+        #expect(kernel.algorithm.winogradTile == 4)
+        let g = geometry(run)
+        let x = Harness.random(g.inputCount, seed: 23)
+        let expected = ReferenceKernels.conv2d(x, w, b, g).map { max($0, 0) }
+        var y = [Float](repeating: .nan, count: g.outputCount)
+        var scratch = [Float](repeating: 0, count: kernel.workspacePerThread * 2)
+        y.withUnsafeMutableBufferPointer { yp in
+            scratch.withUnsafeMutableBufferPointer { sp in
+                kernel.run(
+                    x: Harness.toNHWC(x, n: batch, c: 32, plane: 64), y: yp.baseAddress!, residual: nil, batch: batch,
+                    pool: ThreadPool(threads: 2), workspace: sp.baseAddress!)
+            }
+        }
+        #expect(maxDifference(Harness.toNCHW(y, n: batch, c: 32, plane: 64), expected) < 1e-4)
+        #expect(kernel.chunking(batch: batch, threads: 2).total == batch * (batch < 4 ? 4 : 2), "tile rows")
     }
 
     /// In place: the residual is the output buffer (direct and Winograd layers).
-    @Test(arguments: [cases[1], cases[14]])
+    @Test(arguments: [cases[1], cases[14], cases[15]])
     func conv2dResidualMayBeTheOutputBuffer(c: Case) {
         let g = geometry(c)
         let x = Harness.random(g.inputCount, seed: 5), w = Harness.random(c.cout * c.cin * 9, seed: 6)
@@ -257,7 +302,15 @@ import Testing
                     pool: ThreadPool(threads: 2), workspace: sp.baseAddress!)
             }
         }
-        #expect(maxDifference(Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane), expected) < 1e-4)
+        let got = Harness.toNCHW(y, n: c.n, c: c.cout, plane: g.outPlane)
+        #expect(maxDifference(got, expected) < Self.tolerance(expected))
+    }
+
+    /// 1e-4, or 2e-5 of the largest output where outputs are large: F(4x4, 3x3)'s rounding
+    /// error grows with the output (its transforms multiply by up to 8 and 1/24), about 7e-6 of
+    /// it on these layers. A wrong transform misses by a whole term, far above either.
+    static func tolerance(_ expected: [Float]) -> Float {
+        max(1e-4, 2e-5 * expected.map(abs).max()!)
     }
 
     @Test(

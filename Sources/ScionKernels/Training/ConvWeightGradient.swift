@@ -11,7 +11,7 @@ import ScionTiles
 ///
 /// On CPUs that run the microkernels (AVX-512 or AVX2), layers the direct ones suit skip the patch gathering: each part
 /// walks tiles of output rows and accumulates straight from a zero-padded window of input rows;
-/// layers the forward pass runs as Winograd F(2x2, 3x3) accumulate in its transformed domain
+/// layers the forward pass runs as Winograd accumulate in its transformed domain
 /// (see `WinogradWeightGradient.swift`), parts split by tile rows.
 public final class ConvWeightGradient: @unchecked Sendable {
     public let geometry: ConvGeometry
@@ -22,13 +22,15 @@ public final class ConvWeightGradient: @unchecked Sendable {
     /// Output rows per direct tile (all from one image).
     let tileRows: Int
 
-    public init(geometry: ConvGeometry, allowDirect: Bool = true, allowWinograd: Bool = true) {
+    public init(geometry: ConvGeometry, allowDirect: Bool = true, allowWinograd: Bool = true, winogradTile: Int? = nil)
+    {
         self.geometry = geometry
         patches = Im2Col(geometry)
         // With 16 channels a side the transformed-domain GEMMs are too thin to pay for the
         // transforms (measured on the stage-1 WRN-16-1: 7.8 against 6.8 ms per step and layer).
         let wide = min(geometry.inChannels, geometry.outChannels) >= 32
-        algorithm = ConvAlgorithm.choose(geometry, allowDirect: allowDirect, allowWinograd: allowWinograd && wide)
+        algorithm = ConvAlgorithm.choose(
+            geometry, allowDirect: allowDirect, allowWinograd: allowWinograd && wide, winogradTile: winogradTile)
         // Keep a tile's output gradient near 8K floats so it stays in L1 across the taps.
         tileRows = max(1, min(geometry.outHeight, 8192 / max(geometry.outWidth * geometry.outChannels, 1)))
     }

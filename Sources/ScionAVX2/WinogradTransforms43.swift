@@ -1,0 +1,1 @@
+../ScionAVX512/WinogradTransforms43.swift
