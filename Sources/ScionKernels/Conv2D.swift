@@ -74,7 +74,7 @@ public final class Conv2D: @unchecked Sendable {
     public var workspacePerThread: Int {
         switch algorithm {
         case .winograd(let plan): max(plan.workspaceCount, smallBatch?.plan.workspaceCount ?? 0)
-        case .direct(let plan): plan.windowCount
+        case .direct(let plan): plan.windowCount * (weightHeavy ? Self.weightHeavyRows : 1)
         case .gemm: patches.scratchPerThread
         }
     }
@@ -108,7 +108,10 @@ public final class Conv2D: @unchecked Sendable {
     public func chunking(batch: Int, threads: Int) -> Chunking {
         switch algorithm {
         case .winograd: winograd(batch: batch).plan.chunking(batch: batch, threads: threads)
-        case .direct: Chunking(rows: batch * geometry.outHeight, maxRows: 4, threads: threads)
+        case .direct:
+            runsWeightHeavy(rows: batch * geometry.outHeight)
+                ? weightHeavyChunking(batch: batch, threads: threads)
+                : Chunking(rows: batch * geometry.outHeight, maxRows: 4, threads: threads)
         case .gemm: Chunking(rows: batch * geometry.outPlane, maxRows: patches.maxChunkRows, threads: threads)
         }
     }
@@ -140,6 +143,12 @@ public final class Conv2D: @unchecked Sendable {
                     y + first * g.outChannels, rows: pixels, channels: g.outChannels, stride: g.outChannels,
                     shift: bias.map { UnsafePointer($0) }, activation: activation)
             }
+            return
+        }
+        if case .direct(let direct) = algorithm, runsWeightHeavy(rows: chunking.total) {
+            computeWeightHeavy(
+                direct, chunk: chunk, of: chunking, x: x, y: y, residual: residual,
+                windows: workspace! + worker * workspacePerThread)
             return
         }
         if case .direct(let direct) = algorithm {
@@ -242,15 +251,25 @@ public struct Chunking: Sendable {
     public let total: Int
     /// The batch split, where the kernel's method depends on it (Winograd's tile size).
     public let batch: Int
+    /// Chunks `channelGroups` apart share rows and split the output channels between them (1:
+    /// each chunk has all channels).
+    public let channelGroups: Int
 
     public init(rows total: Int, maxRows: Int, threads: Int, batch: Int = 0) {
         self.total = total
         self.batch = batch
+        channelGroups = 1
         var chunks = max(1, (total + maxRows - 1) / maxRows)
         if threads > 1 { chunks = (chunks + threads - 1) / threads * threads }
         chunks = min(chunks, max(total, 1))
         count = chunks
         rows = (total + chunks - 1) / chunks
+    }
+
+    /// Groups of `rows` rows, each split into `channelGroups` chunks by output channel.
+    init(rowGroupsOf rows: Int, total: Int, channelGroups: Int) {
+        (self.rows, self.total, self.channelGroups, batch) = (rows, total, channelGroups, 0)
+        count = (total + rows - 1) / rows * channelGroups
     }
 }
 
