@@ -34,7 +34,10 @@ import Testing
         }
         // Workers of dropped pools exit asynchronously after being told to stop: joined in deinit.
         let threadsAfter = Self.threadCount(), memoryAfter = Self.residentMiB()
-        #expect(threadsAfter - threadsBefore < 40, "threads \(threadsBefore) -> \(threadsAfter) after 200 pools of 3")
+        // A leak of one worker per pool would add 200 (both workers: 400); other suites' transient
+        // threads (NIO event loops, servers) reached 46 in one CI run, so the bound is well above
+        // them and well below a leak.
+        #expect(threadsAfter - threadsBefore < 150, "threads \(threadsBefore) -> \(threadsAfter) after 200 pools of 3")
         // Each executor holds ~2 MiB (arena at batch 4, packed weights): 100 leaked would add ~200.
         #expect(memoryAfter - memoryBefore < 128, "resident memory \(memoryBefore) -> \(memoryAfter) MiB")
     }
