@@ -8,9 +8,9 @@ import ScionTiles
 /// thread gathers the input patches (im2col) into its own scratch and multiplies them by the
 /// packed weights with `cblas_sgemm`; a 1x1 stride-1 convolution multiplies the input rows
 /// directly. Weights are packed once, at construction, as `[group][kh][kw][ci][co]`. On CPUs that
-/// run the microkernels (AVX-512 or AVX2) 3x3 stride-1 layers with at least 8x8 outputs run as Winograd F(4x4, 3x3) or F(2x2, 3x3)
-/// (`WinogradConvPlan`) and most others as direct convolutions (`DirectConvPlan`), each with
-/// its own weight packing.
+/// run the microkernels (AVX-512 or AVX2) 3x3 stride-1 layers with at least 8x8 outputs run as
+/// Winograd F(4x4, 3x3) or F(2x2, 3x3) (`WinogradConvPlan`) and most others as direct
+/// convolutions (`DirectConvPlan`), each with its own weight packing.
 public final class Conv2D: @unchecked Sendable {
     public let geometry: ConvGeometry
     public let activation: KernelActivation
@@ -251,8 +251,8 @@ public struct Chunking: Sendable {
     public let total: Int
     /// The batch split, where the kernel's method depends on it (Winograd's tile size).
     public let batch: Int
-    /// Chunks `channelGroups` apart share rows and split the output channels between them (1:
-    /// each chunk has all channels).
+    /// Each run of `channelGroups` consecutive chunks covers the same rows and splits the output
+    /// channels between its chunks (1: every chunk has all channels).
     public let channelGroups: Int
 
     public init(rows total: Int, maxRows: Int, threads: Int, batch: Int = 0) {
