@@ -12,21 +12,8 @@ import Foundation
     import ScionTestSupport
     import ScionTraining
 
-    /// No BatchNorm and no dropout: samples do not interact, so sharding the batch changes nothing.
-    func network() throws -> Model {
-        var b = GraphBuilder(name: "mpi-check")
-        let x = b.input("image", .batched([1, 8, 8]))
-        let h = b.flatten(b.globalAvgPool(b.relu(b.conv2d(x, out: 8, kernel: 3, padding: 1, name: "conv"))))
-        b.output(b.linear(h, out: 2, name: "fc"), as: "logits")
-        let net = try b.finish()
-        return Model(
-            graph: net.graph, parameters: net.initialParameters(seed: 2),
-            metadata: ModelMetadata(
-                modelName: "mpi-check", labels: ["0", "1"], input: InputSpec(channels: 1, height: 8, width: 8)))
-    }
-
     func train(_ collective: any Collective, batch: Int = 32, epochs: Int = 3) throws -> Model {
-        let model = try network()
+        let model = try independentSamplesModel(convChannels: 8)
         let spec = TrainingSpec(
             losses: [LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target"))],
             keepOutputs: ["logits"])

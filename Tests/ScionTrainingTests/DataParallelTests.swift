@@ -7,18 +7,6 @@ import Testing
 /// Data-parallel training against one process: ranks are threads sharing a `ThreadGroup`
 /// (the MPI build's ranks are processes; tools/mpi_check.sh runs those under mpirun).
 @Suite struct DataParallelTests {
-    /// The toy network without BatchNorm and dropout, whose samples do not interact, so two
-    /// ranks at half the batch must equal one process at the whole batch.
-    static func independentSamplesModel() throws -> Model {
-        var b = GraphBuilder(name: "toy-nobn")
-        let x = b.input("image", .batched([1, 8, 8]))
-        let h = b.flatten(b.globalAvgPool(b.relu(b.conv2d(x, out: 4, kernel: 3, padding: 1, name: "conv"))))
-        b.output(b.linear(h, out: 2, name: "fc"), as: "logits")
-        let net = try b.finish()
-        return Model(
-            graph: net.graph, parameters: net.initialParameters(seed: 2), metadata: try Toy.model().metadata)
-    }
-
     /// Trains `model` for `epochs` on `ranks` threads; returns each rank's final parameters and
     /// rank 0's history.
     func train(_ model: Model, ranks: Int, epochs: Int, kind: Optimizer.Kind = .adam) throws
@@ -72,7 +60,7 @@ import Testing
 
     @Test(arguments: [Optimizer.Kind.adam, .sgd(momentum: 0.9, nesterov: true)])
     func twoRanksAtHalfTheBatchEqualOneProcess(kind: Optimizer.Kind) throws {
-        let model = try Self.independentSamplesModel()
+        let model = try independentSamplesModel(convChannels: 4)
         let one = try train(model, ranks: 1, epochs: 2, kind: kind)
         let two = try train(model, ranks: 2, epochs: 2, kind: kind)
         #expect(two.parameters.count == 2)
