@@ -11,5 +11,6 @@ static inline MPI_Datatype scion_MPI_DOUBLE(void) { return MPI_DOUBLE; }
 static inline MPI_Op scion_MPI_SUM(void) { return MPI_SUM; }
 static inline void *scion_MPI_IN_PLACE(void) { return MPI_IN_PLACE; }
 static inline int scion_MPI_SUCCESS(void) { return MPI_SUCCESS; }
+static inline MPI_Status *scion_MPI_STATUSES_IGNORE(void) { return MPI_STATUSES_IGNORE; }
 static inline int scion_MPI_THREAD_FUNNELED(void) { return MPI_THREAD_FUNNELED; }
 #endif

@@ -36,6 +36,13 @@ struct BenchCommand: ParsableCommand {
     )
     var train = false
 
+    @Option(
+        name: .customLong("bucket-mb"),
+        help:
+            "With --train under mpirun: MiB of gradients per allreduce started during the backward pass (0: one allreduce after it)."
+    )
+    var bucketMiB = Double(TrainingSession.defaultBucketBytes) / 1_048_576
+
     struct Row: Encodable {
         let batch: Int
         let latency_ms: Double
@@ -90,7 +97,8 @@ struct BenchCommand: ParsableCommand {
         let optimizer = Optimizer(kind: .adam, groups: [.init(parameters: trainable, weightDecay: 5e-4)])
         let threadCount = threads ?? ProcessGroup.defaultThreads
         let session = try TrainingSession(
-            model: m, spec: spec, optimizer: optimizer, batchSize: shard, threads: threadCount, collective: world)
+            model: m, spec: spec, optimizer: optimizer, batchSize: shard, threads: threadCount, collective: world,
+            bucketBytes: Int(bucketMiB * 1_048_576))
         let data = TrainingBench.batch(for: m, size: shard)
         let steps = max(3, min(iterations, 20))
         for _ in 0..<2 { _ = try session.step(data, learningRate: 1e-3, seed: 0) }
@@ -109,7 +117,8 @@ struct BenchCommand: ParsableCommand {
                 "model": AnyEncodable(model), "mode": AnyEncodable("train"), "batch": AnyEncodable(batch),
                 "processes": AnyEncodable(world.size), "threads": AnyEncodable(threadCount),
                 "step_ms": AnyEncodable(row.latency_ms), "images_per_second": AnyEncodable(row.images_per_second),
-                "allreduce_ms": AnyEncodable(allreduce * 1000), "peak_rss_mib": AnyEncodable(PeakMemory.mebibytes())
+                "allreduce_ms": AnyEncodable(allreduce * 1000), "bucket_mib": AnyEncodable(bucketMiB),
+                "peak_rss_mib": AnyEncodable(PeakMemory.mebibytes())
             ])
         } else {
             var line = String(

@@ -13,6 +13,8 @@
     public final class MPICollective: Collective, @unchecked Sendable {
         public let rank: Int
         public let size: Int
+        /// Non-blocking sums started and not yet finished (reused, so steps allocate nothing).
+        private var requests: [MPI_Request?] = []
 
         private init() throws {
             var provided: Int32 = 0
@@ -60,6 +62,32 @@
                         values.baseAddress! + start, count, scion_MPI_FLOAT(), Int32(root), scion_MPI_COMM_WORLD()),
                     "MPI_Bcast")
             }
+        }
+
+        public func startAllreduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws {
+            try chunks(values.count) { start, count in
+                var request: MPI_Request?
+                try Self.check(
+                    MPI_Iallreduce(
+                        scion_MPI_IN_PLACE(), values.baseAddress! + start, count, scion_MPI_FLOAT(), scion_MPI_SUM(),
+                        scion_MPI_COMM_WORLD(), &request), "MPI_Iallreduce")
+                requests.append(request)
+            }
+        }
+
+        public func progressReductions() throws {
+            guard !requests.isEmpty else { return }
+            var done: Int32 = 0
+            try Self.check(
+                MPI_Testall(Int32(requests.count), &requests, &done, scion_MPI_STATUSES_IGNORE()), "MPI_Testall")
+            if done != 0 { requests.removeAll(keepingCapacity: true) }
+        }
+
+        public func finishReductions() throws {
+            guard !requests.isEmpty else { return }
+            defer { requests.removeAll(keepingCapacity: true) }
+            try Self.check(
+                MPI_Waitall(Int32(requests.count), &requests, scion_MPI_STATUSES_IGNORE()), "MPI_Waitall")
         }
 
         /// MPI counts are 32-bit: larger buffers go in pieces (every process splits alike).

@@ -41,6 +41,10 @@ public final class Executor: @unchecked Sendable {
     public let parameters: ParameterStore
     /// Nodes run by the slow reference fallback (no fast kernel for their op or attributes).
     public private(set) var fallbackNodes: [String] = []
+    /// Called after each step of a run with its index (the node's in `graph.nodes`), on the
+    /// thread that runs: lets a caller start on values already final (`producingStep(of:)`)
+    /// while the rest of the graph runs. An error it throws ends the run.
+    public var afterStep: ((Int) throws -> Void)?
 
     /// The compiled graph (its inputs and outputs are the model's).
     public var graph: Graph { compiled.unit.graph }
@@ -107,7 +111,7 @@ public final class Executor: @unchecked Sendable {
             let floats = inputs[name]!.floats
             floats.withUnsafeBufferPointer { loadInput(name, from: $0.baseAddress!, batch: batch) }
         }
-        runSteps(batch: batch, seed: seed)
+        try runSteps(batch: batch, seed: seed)
         var out: [String: Tensor] = [:]
         for name in graph.outputs {
             let type = graph.values[name]!
@@ -133,7 +137,7 @@ public final class Executor: @unchecked Sendable {
         }
         guard inputs.count == graph.inputs.count else { throw RuntimeError.missingInput(graph.inputs.last ?? "") }
         for (name, source) in zip(graph.inputs, inputs) { loadInput(name, from: source, batch: batch) }
-        runSteps(batch: batch, seed: seed)
+        try runSteps(batch: batch, seed: seed)
     }
 
     /// Copies output `name` of the last run, in NCHW order, to `destination`.
@@ -150,6 +154,12 @@ public final class Executor: @unchecked Sendable {
     /// (losses, gradients) are in their logical layout; batched four-dimensional ones are NHWC.
     public func outputPointer(_ name: String) -> UnsafePointer<Float>? {
         boundary[name].map { UnsafePointer($0.pointer) }
+    }
+
+    /// The step that writes value `name`; after it the value is final for the run (nil for
+    /// graph inputs and parameters).
+    public func producingStep(of name: String) -> Int? {
+        graph.nodes.firstIndex { $0.outputs.contains(name) }
     }
 
     /// Recomputes the data kernels derive from parameters (packed weights, folded scales) after
@@ -183,9 +193,16 @@ public final class Executor: @unchecked Sendable {
         }
     }
 
-    private func runSteps(batch: Int, seed: UInt64 = 0) {
+    private func runSteps(batch: Int, seed: UInt64 = 0) throws {
         for step in seeded { step.seed = seed }
-        for step in steps { step.run(batch: batch, pool: pool) }
+        guard let afterStep else {
+            for step in steps { step.run(batch: batch, pool: pool) }
+            return
+        }
+        for (i, step) in steps.enumerated() {
+            step.run(batch: batch, pool: pool)
+            try afterStep(i)
+        }
     }
 }
 

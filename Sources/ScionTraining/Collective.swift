@@ -12,6 +12,23 @@ public protocol Collective: AnyObject, Sendable {
     func allreduceSum(_ values: UnsafeMutableBufferPointer<Double>) throws
     /// Copies rank `root`'s `values` into every process's.
     func broadcast(_ values: UnsafeMutableBufferPointer<Float>, root: Int) throws
+
+    /// Starts summing `values` element-wise over all processes, in place, and returns at once
+    /// where the transport can (MPI's non-blocking allreduce). Until `finishReductions()`
+    /// returns, `values` must be neither read nor written. Collectives without non-blocking
+    /// sums finish the sum here.
+    func startAllreduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws
+    /// Lets started sums advance: MPI moves a non-blocking collective's data only inside MPI
+    /// calls, so a caller overlapping work calls this between pieces of it.
+    func progressReductions() throws
+    /// Returns when every started sum has finished.
+    func finishReductions() throws
+}
+
+extension Collective {
+    public func startAllreduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws { try allreduceSum(values) }
+    public func progressReductions() throws {}
+    public func finishReductions() throws {}
 }
 
 extension Collective {

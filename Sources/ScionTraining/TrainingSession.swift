@@ -18,14 +18,23 @@ public final class TrainingSession: @unchecked Sendable {
     /// The processes training together (data parallelism); one by default.
     public let collective: any Collective
     private var model: Model
-    /// Gradients and running statistics gathered for one allreduce per step (data parallelism).
+    /// Gradients and running statistics gathered for the allreduce (data parallelism), and the
+    /// buckets it is cut into.
     let fusedParts: [FusedPart]
     let fusedOffsets: [String: Int]
     let fused: UnsafeMutableBufferPointer<Float>
+    let buckets: [Bucket]
+    /// A synchronised step's state: whether its run starts buckets, the next to start, and the
+    /// shard's share of the batch.
+    var reducing = false
+    var nextBucket = 0
+    var gradientScale: Float = 1
     /// Whether the processes have agreed that they train the same layout (checked on the first
     /// synchronised step).
     var layoutAgreed = false
-    /// Seconds the last step spent in collectives (0 alone): how much data parallelism costs.
+    var communicationSeconds = 0.0
+    /// Seconds the last step waited in collectives (0 alone): how much data parallelism costs,
+    /// beyond what overlapped the backward pass.
     public internal(set) var lastCommunicationSeconds = 0.0
 
     /// Passes for training graphs: the graph is already minimal, so dead-node elimination,
@@ -37,10 +46,12 @@ public final class TrainingSession: @unchecked Sendable {
         DeadNodeEliminationPass(), EpilogueFusionPass(), GradientFusionPass(), InPlacePass()
     ]
 
-    /// `batchSize` is the most samples one process runs per step (its shard of the batch).
+    /// `batchSize` is the most samples one process runs per step (its shard of the batch);
+    /// `bucketBytes` the size of the gradient sums started during the backward pass (<= 0: one
+    /// sum after it), when `collective` has several processes.
     public init(
         model: Model, spec: TrainingSpec, optimizer: Optimizer, batchSize: Int, threads: Int,
-        collective: any Collective = SingleProcess()
+        collective: any Collective = SingleProcess(), bucketBytes: Int = TrainingSession.defaultBucketBytes
     ) throws {
         training = try Autodiff.trainingGraph(for: model.graph, spec: spec)
         let parameters = model.parameters.merging(training.constants) { a, _ in a }
@@ -52,9 +63,11 @@ public final class TrainingSession: @unchecked Sendable {
         self.batchSize = batchSize
         self.collective = collective
         self.model = model
-        fusedParts = collective.size > 1 ? Self.fusedParts(training) : []
+        fusedParts = collective.size > 1 ? Self.fusedParts(training, executor) : []
         fusedOffsets = Dictionary(fusedParts.map { ($0.output, $0.offset) }, uniquingKeysWith: { a, _ in a })
         fused = .allocate(capacity: fusedParts.last.map { $0.offset + $0.count } ?? 0)
+        buckets = Self.buckets(fusedParts, bytes: bucketBytes)
+        if collective.size > 1 { executor.afterStep = { [unowned self] in try self.startReadyBuckets(after: $0) } }
     }
 
     deinit { fused.deallocate() }
@@ -72,9 +85,8 @@ public final class TrainingSession: @unchecked Sendable {
     /// Forward, backward and one optimizer update on `batch` (this process's shard of the step's
     /// batch, when training data-parallel). `seed` keys the step's dropout.
     public func step(_ batch: Batch, learningRate: Float, seed: UInt64) throws -> StepResult {
-        var result = try forwardBackward(batch, seed: seed)
         let parallel = collective.size > 1
-        if parallel { result = try synchronize(result) }
+        let result = parallel ? try synchronizedStep(batch, seed: seed) : try forwardBackward(batch, seed: seed)
         let value = { (output: String) in parallel ? self.synchronized(output) : self.executor.outputPointer(output) }
         var gradients: [String: UnsafePointer<Float>] = [:]
         for (parameter, output) in training.parameterGradients { gradients[parameter] = value(output) }

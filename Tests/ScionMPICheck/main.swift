@@ -1,7 +1,9 @@
 // Run under mpirun by tools/mpi_check.sh, in the MPI build: every rank trains the same small
 // network data-parallel, then checks that all ranks hold the same parameters (content hash)
-// and, on rank 0, that they equal one process training at the whole batch. Exit status 0 when
-// both hold. Built without the MPI trait it only says so.
+// and, on rank 0, that they equal one process training at the whole batch; then trains again
+// with the gradients summed in small buckets started during the backward pass (MPI's
+// non-blocking allreduce), which must give the same parameters bit for bit. Exit status 0 when
+// all hold. Built without the MPI trait it only says so.
 import Foundation
 
 #if MPI
@@ -12,7 +14,10 @@ import Foundation
     import ScionTestSupport
     import ScionTraining
 
-    func train(_ collective: any Collective, batch: Int = 32, epochs: Int = 3) throws -> Model {
+    func train(
+        _ collective: any Collective, batch: Int = 32, epochs: Int = 3,
+        bucketBytes: Int = TrainingSession.defaultBucketBytes
+    ) throws -> Model {
         let model = try independentSamplesModel(convChannels: 8)
         let spec = TrainingSpec(
             losses: [LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("target"))],
@@ -22,7 +27,7 @@ import Foundation
             groups: [.init(parameters: model.graph.parameters.map(\.name), weightDecay: 5e-4)])
         let session = try TrainingSession(
             model: model, spec: spec, optimizer: optimizer, batchSize: (batch + collective.size - 1) / collective.size,
-            threads: 1, collective: collective)
+            threads: 1, collective: collective, bucketBytes: bucketBytes)
         let loader = BatchLoader(
             data: SyntheticImages.stripes(count: 256, seed: 1), batchSize: batch, augmentation: .cropAndFlip, seed: 9)
         loader.shard = (collective.rank, collective.size)
@@ -44,7 +49,10 @@ import Foundation
         var agree = [bytes == Array(hash.utf8).map(Float.init) ? 1.0 : 0.0]
         try world.allreduceSum(&agree)
         print("rank \(world.rank)/\(world.size): parameters \(hash)")
-        guard world.isRoot else { return agree[0] == Double(world.size) }
+        // Two ranks' sums are the same additions however the buffer is cut.
+        let bucketed = try ContentHash.of(try train(world, bucketBytes: 256))
+        print("rank \(world.rank)/\(world.size): parameters \(bucketed) with 256-byte buckets")
+        guard world.isRoot else { return agree[0] == Double(world.size) && bucketed == hash }
         let alone = try train(SingleProcess())
         var largest: Float = 0
         for (name, tensor) in alone.parameters {
@@ -53,7 +61,7 @@ import Foundation
             if other.count != tensor.count { largest = .infinity }
         }
         print("ranks agreeing: \(Int(agree[0])) of \(world.size); largest difference from one process: \(largest)")
-        return agree[0] == Double(world.size) && largest < 1e-5
+        return agree[0] == Double(world.size) && largest < 1e-5 && bucketed == hash
     }
 
     do {

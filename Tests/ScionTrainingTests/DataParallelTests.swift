@@ -9,10 +9,12 @@ import Testing
 @Suite struct DataParallelTests {
     /// Trains `model` for `epochs` on `ranks` threads; returns each rank's final parameters and
     /// rank 0's history.
-    func train(_ model: Model, ranks: Int, epochs: Int, kind: Optimizer.Kind = .adam) throws
-        -> (parameters: [[String: Tensor]], history: [EpochRecord])
-    {
+    func train(
+        _ model: Model, ranks: Int, epochs: Int, kind: Optimizer.Kind = .adam,
+        bucketBytes: Int = TrainingSession.defaultBucketBytes
+    ) throws -> (parameters: [[String: Tensor]], history: [EpochRecord], collectives: [ThreadCollective]) {
         let group = ThreadGroup(size: ranks), outcome = Outcome(ranks)
+        let collectives = (0..<ranks).map { group.member($0) }
         let done = DispatchGroup()
         for rank in 0..<ranks {
             done.enter()
@@ -22,7 +24,7 @@ import Testing
                     let session = try TrainingSession(
                         model: model, spec: Toy.spec, optimizer: Toy.optimizer(model, kind: kind),
                         batchSize: 16 / ranks,
-                        threads: 1, collective: group.member(rank))
+                        threads: 1, collective: collectives[rank], bucketBytes: bucketBytes)
                     let loader = BatchLoader(
                         data: Toy.data(count: 64, seed: 1), batchSize: 16, augmentation: .cropAndFlip, seed: 9)
                     loader.shard = (rank, ranks)
@@ -39,7 +41,8 @@ import Testing
             }.start()
         }
         done.wait()
-        return try outcome.get()
+        let (parameters, history) = try outcome.get()
+        return (parameters, history, collectives)
     }
 
     /// What each rank's thread ends with.
@@ -76,6 +79,23 @@ import Testing
         let two = try train(try Toy.model(), ranks: 2, epochs: 1)
         for (name, tensor) in two.parameters[0] {
             #expect(two.parameters[1][name]?.floats.map(\.bitPattern) == tensor.floats.map(\.bitPattern), "\(name)")
+        }
+    }
+
+    @Test func bucketsStartDuringTheBackwardPassAndSumTheSame() throws {
+        let model = try independentSamplesModel(convChannels: 4)
+        let whole = try train(model, ranks: 2, epochs: 1, bucketBytes: 0)
+        let buckets = try train(model, ranks: 2, epochs: 1, bucketBytes: 4)
+        let steps = 64 / 16
+        // One sum per step, started after the last gradient is written; with 4-byte buckets one
+        // per parameter tensor (4), the first started while later steps still ran, each of which
+        // then lets the sums advance.
+        #expect(whole.collectives[0].started == steps)
+        #expect(buckets.collectives[0].started == 4 * steps)
+        #expect(buckets.collectives[0].progressed > whole.collectives[0].progressed + steps)
+        for (name, tensor) in whole.parameters[0] {
+            let bits = buckets.parameters[0][name]?.floats.map(\.bitPattern)
+            #expect(bits == tensor.floats.map(\.bitPattern), "\(name)")
         }
     }
 

@@ -38,6 +38,8 @@ final class ThreadCollective: Collective, @unchecked Sendable {
     let group: ThreadGroup
     public let rank: Int
     public var size: Int { group.size }
+    /// Sums started, and calls letting them advance (counted to see the overlap).
+    private(set) var started = 0, progressed = 0
 
     init(group: ThreadGroup, rank: Int) {
         self.group = group
@@ -57,6 +59,14 @@ final class ThreadCollective: Collective, @unchecked Sendable {
         }
         for i in values.indices { values[i] = sums[i] }
     }
+
+    /// Sums at once (threads need no overlap), counting the call.
+    public func startAllreduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws {
+        started += 1
+        try allreduceSum(values)
+    }
+
+    public func progressReductions() throws { progressed += 1 }
 
     public func broadcast(_ values: UnsafeMutableBufferPointer<Float>, root: Int) throws {
         let copy = exchange(values.map(Double.init)) { slots in slots[root].map(Float.init) }
