@@ -10,7 +10,7 @@
 # the server's CPU per request (from /proc, Linux) is what the protocol itself costs.
 set -euo pipefail
 scion=${SCION:-.build/release/scion}
-model=${1:-Models/cifar10-wrn16-1-badnet_grid-defended.h5}
+model=${1:-Models/cifar10-wrn16-1-badnet_sq-defended.h5}
 shift || true
 port=${PORT:-18080}
 grpc_port=${GRPC_PORT:-18081}

@@ -31,7 +31,7 @@ import Testing
         let models = dir.file("models")
         try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
         try FileManager.default.copyItem(
-            atPath: SharedData.packageRoot + "/Models/cifar10-wrn16-1-badnet_grid-defended.h5",
+            atPath: SharedData.packageRoot + "/Models/cifar10-wrn16-1-badnet_sq-defended.h5",
             toPath: models + "/cifar.h5")
         try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: models + "/cifar.h5")
         try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: models)

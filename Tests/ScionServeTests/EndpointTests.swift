@@ -129,13 +129,18 @@ import Testing
 
 /// The ready model committed in Models/ stays loadable and servable as the code changes.
 @Suite struct ReadyModelTests {
-    @Test func theCommittedDefendedModelServes() async throws {
-        let path = SharedData.packageRoot + "/Models/cifar10-wrn16-1-badnet_grid-defended.h5"
-        let server = try await LiveServer.start(["wrn=\(path)"])
+    @Test func theCommittedDefendedModelServesSignedAndConsistent() async throws {
+        let path = SharedData.packageRoot + "/Models/cifar10-wrn16-1-badnet_sq-defended.h5"
+        let key = try String(
+            contentsOfFile: SharedData.packageRoot + "/Models/keys/scion-models.pub.pem", encoding: .utf8)
+        let server = try await LiveServer.start(
+            ["wrn=\(path)"], ServerSettings(maxBatch: 8, maxDelayMilliseconds: 2, trustedKeys: [key]))
         let meta = try await server.get("/v2/models/wrn")
         let parameters = meta.json["parameters"] as? [String: Any] ?? [:]
         #expect(parameters["sanitized"] as? Bool == true)
-        #expect((parameters["acc"] as? Double).map { abs($0 - 0.798) < 1e-9 } == true)
+        #expect(parameters["lineage_check"] as? String == "consistent")
+        #expect(parameters["signer"] is String)
+        #expect((parameters["acc"] as? Double).map { abs($0 - 0.8005) < 1e-9 } == true)
         let sample = [Float](repeating: 0.5, count: 3 * 32 * 32)
         let reply = try await server.post(
             "/v2/models/wrn/infer", json: LiveServer.inferBody([sample], shape: [3, 32, 32]))
