@@ -134,7 +134,7 @@ extension TrainingSession {
         communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
     }
 
-    /// The agreed value of gradient or running-statistic output `name` after `synchronize`.
+    /// The agreed value of gradient or running-statistic output `name` after `synchronizedStep`.
     func synchronized(_ name: String) -> UnsafePointer<Float>? {
         fusedOffsets[name].map { UnsafePointer(fused.baseAddress! + $0) }
     }
