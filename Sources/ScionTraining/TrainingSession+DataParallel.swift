@@ -69,9 +69,12 @@ extension TrainingSession {
         communicationSeconds = 0
         if !layoutAgreed {
             // Once per session: the layout is fixed when the session is built.
-            let terms = training.losses.count
+            // The buckets' edges too: each rank's non-blocking sums must match the others' in size.
+            let layout = [
+                fused.count, training.losses.count, buckets.count, buckets.reduce(0) { $0 + $1.values.upperBound }
+            ]
             try timed {
-                try collective.checkAgreement([Double(fused.count), Double(terms)], "gradient values and loss terms")
+                try collective.checkAgreement(layout.map(Double.init), "gradient values, loss terms and buckets")
             }
             layoutAgreed = true
         }
@@ -81,12 +84,18 @@ extension TrainingSession {
         nextBucket = 0
         reducing = true
         defer { reducing = false }
-        let local = try forwardBackward(batch, seed: seed)
-        try startReadyBuckets(after: Int.max)
-        let result = try agreedCounters(local)
-        try timed { try collective.finishReductions() }
-        lastCommunicationSeconds = communicationSeconds
-        return result
+        do {
+            let local = try forwardBackward(batch, seed: seed)
+            try startReadyBuckets(after: Int.max)
+            let result = try agreedCounters(local)
+            try timed { try collective.finishReductions() }
+            lastCommunicationSeconds = communicationSeconds
+            return result
+        } catch {
+            // Started sums still write into `fused`: let them end before anyone reuses or frees it.
+            try? collective.finishReductions()
+            throw error
+        }
     }
 
     /// The executor's hook: starts the buckets whose values the steps so far have written, and

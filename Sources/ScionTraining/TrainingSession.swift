@@ -66,11 +66,16 @@ public final class TrainingSession: @unchecked Sendable {
         fusedParts = collective.size > 1 ? Self.fusedParts(training, executor) : []
         fusedOffsets = Dictionary(fusedParts.map { ($0.output, $0.offset) }, uniquingKeysWith: { a, _ in a })
         fused = .allocate(capacity: fusedParts.last.map { $0.offset + $0.count } ?? 0)
+        fused.initialize(repeating: 0)
         buckets = Self.buckets(fusedParts, bytes: bucketBytes)
         if collective.size > 1 { executor.afterStep = { [unowned self] in try self.startReadyBuckets(after: $0) } }
     }
 
-    deinit { fused.deallocate() }
+    deinit {
+        // No sum may still be writing into the buffer (a step ends them, even when it throws).
+        try? collective.finishReductions()
+        fused.deallocate()
+    }
 
     /// What one step produced.
     public struct StepResult: Sendable {
