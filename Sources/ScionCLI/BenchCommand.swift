@@ -36,12 +36,8 @@ struct BenchCommand: ParsableCommand {
     )
     var train = false
 
-    @Option(
-        name: .customLong("bucket-mb"),
-        help:
-            "With --train under mpirun: MiB of gradients per allreduce started during the backward pass (0: one allreduce after it)."
-    )
-    var bucketMiB = Double(TrainingSession.defaultBucketBytes) / 1_048_576
+    @Option(name: .customLong("bucket-mb"), help: ProcessGroup.bucketHelp)
+    var bucketMiB: Double?
 
     struct Row: Encodable {
         let batch: Int
@@ -98,7 +94,7 @@ struct BenchCommand: ParsableCommand {
         let threadCount = threads ?? ProcessGroup.defaultThreads
         let session = try TrainingSession(
             model: m, spec: spec, optimizer: optimizer, batchSize: shard, threads: threadCount, collective: world,
-            bucketBytes: Int(bucketMiB * 1_048_576))
+            bucketBytes: try ProcessGroup.bucketBytes(bucketMiB))
         let data = TrainingBench.batch(for: m, size: shard)
         let steps = max(3, min(iterations, 20))
         for _ in 0..<2 { _ = try session.step(data, learningRate: 1e-3, seed: 0) }
@@ -117,7 +113,7 @@ struct BenchCommand: ParsableCommand {
                 "model": AnyEncodable(model), "mode": AnyEncodable("train"), "batch": AnyEncodable(batch),
                 "processes": AnyEncodable(world.size), "threads": AnyEncodable(threadCount),
                 "step_ms": AnyEncodable(row.latency_ms), "images_per_second": AnyEncodable(row.images_per_second),
-                "allreduce_ms": AnyEncodable(allreduce * 1000), "bucket_mib": AnyEncodable(bucketMiB),
+                "allreduce_ms": AnyEncodable(allreduce * 1000), "bucket_bytes": AnyEncodable(session.bucketBytes),
                 "peak_rss_mib": AnyEncodable(PeakMemory.mebibytes())
             ])
         } else {

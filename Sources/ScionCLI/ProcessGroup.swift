@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import ScionKernels
 import ScionTraining
@@ -27,6 +28,18 @@ enum ProcessGroup {
                 "started by mpirun with \(launchedSize) processes, but this scion was built without MPI: build it with `make mpi`"
             )
         #endif
+    }
+
+    /// `--bucket-mb`'s help, for every command that trains.
+    static let bucketHelp = ArgumentHelp(
+        "Under mpirun: MiB of gradients per allreduce started during the backward pass (default 25; 0: one allreduce after it)."
+    )
+
+    /// `--bucket-mb` in bytes (the default when absent).
+    static func bucketBytes(_ mebibytes: Double?) throws -> Int {
+        guard let mebibytes else { return TrainingSession.defaultBucketBytes }
+        guard mebibytes >= 0, mebibytes.isFinite else { throw UsageError("--bucket-mb must be 0 or more") }
+        return Int(mebibytes * 1_048_576)
     }
 
     /// Threads per process by default: the CPU budget shared by the ranks on this machine.

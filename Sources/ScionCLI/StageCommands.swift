@@ -68,6 +68,9 @@ struct StageOptions: ParsableArguments {
         help: "Threads (default: all cores; under mpirun, shared by the ranks on a machine).")
     var threads: Int?
 
+    @Option(name: .customLong("bucket-mb"), help: ProcessGroup.bucketHelp)
+    var bucketMiB: Double?
+
     @Option(help: "Evaluate ACC and ASR every N epochs and after the last (default: every ceil(epochs / 5)).")
     var evalEvery: Int?
 
@@ -103,6 +106,7 @@ struct StageOptions: ParsableArguments {
         s.seed = seed
         s.threads = threads ?? ProcessGroup.defaultThreads
         s.collective = try ProcessGroup.world()
+        s.bucketBytes = try ProcessGroup.bucketBytes(bucketMiB)
         if let evalEvery { s.evalEvery = evalEvery }
         s.resume = resume
         s.showProgress = !quiet && ProcessGroup.isRoot

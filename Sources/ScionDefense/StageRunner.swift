@@ -133,7 +133,7 @@ public struct StageRunner {
         let world = s.collective
         let session = try TrainingSession(
             model: model, spec: spec, optimizer: optimizer, batchSize: (s.batchSize + world.size - 1) / world.size,
-            threads: s.threads, collective: world)
+            threads: s.threads, collective: world, bucketBytes: s.bucketBytes)
         let loader = BatchLoader(data: trainingData, batchSize: s.batchSize, augmentation: augmentation, seed: s.seed)
         loader.shard = (world.rank, world.size)
         guard let whole = LearningRateSchedule.named(s.decay, epochs: schedulePart?.total ?? s.epochs) else {

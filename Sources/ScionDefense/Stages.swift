@@ -28,6 +28,8 @@ public struct StageSettings: Sendable {
     public var showProgress: Bool
     /// The processes training together (`mpirun`); `batchSize` is the batch over all of them.
     public var collective: any Collective = SingleProcess()
+    /// Gradient bytes per allreduce started during the backward pass (data parallelism).
+    public var bucketBytes = TrainingSession.defaultBucketBytes
 
     /// The epochs between evaluations that `evalEvery` asks for.
     public var evaluationInterval: Int { evalEvery > 0 ? evalEvery : max(1, (epochs + 4) / 5) }

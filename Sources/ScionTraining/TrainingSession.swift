@@ -24,6 +24,8 @@ public final class TrainingSession: @unchecked Sendable {
     let fusedOffsets: [String: Int]
     let fused: UnsafeMutableBufferPointer<Float>
     let buckets: [Bucket]
+    /// The bucket size asked for (`init`'s `bucketBytes`).
+    public let bucketBytes: Int
     /// A synchronised step's state: whether its run starts buckets, the next to start, and the
     /// shard's share of the batch.
     var reducing = false
@@ -68,6 +70,7 @@ public final class TrainingSession: @unchecked Sendable {
         fused = .allocate(capacity: fusedParts.last.map { $0.offset + $0.count } ?? 0)
         fused.initialize(repeating: 0)
         buckets = Self.buckets(fusedParts, bytes: bucketBytes)
+        self.bucketBytes = bucketBytes
         if collective.size > 1 { executor.afterStep = { [unowned self] in try self.startReadyBuckets(after: $0) } }
     }
 
