@@ -32,7 +32,7 @@ enum ProcessGroup {
 
     /// `--bucket-mb`'s help, for every command that trains.
     static let bucketHelp = ArgumentHelp(
-        "Under mpirun: MiB of gradients per allreduce started during the backward pass (default 25; 0: one allreduce after it)."
+        "Under mpirun: MiB of gradients per allreduce started during the backward pass (default \(TrainingSession.defaultBucketBytes >> 20); 0: one allreduce after it)."
     )
 
     /// `--bucket-mb` in bytes (the default when absent).
