@@ -10,8 +10,9 @@
 # TRAP_EPOCHS (25), REPLACE_EPOCHS (50), RECOVER_EPOCHS (20), FT_EPOCHS (20), SEED (0). Data: CIFAR-10's
 # binary version in data/cifar-10-batches-bin (see README, Datasets). cl first trains a clean
 # model (RUNS/cifar10-clean) for its PGD images. Progress: RUNS/ATTACK/defend.log.
-# REDO_RECOVER=1 reruns stage 3 alone on attacks already done (after a change to it): their
-# other stages resume from their finished checkpoints and their rows are replaced.
+# REDO_RECOVER=TAG reruns stage 3 alone, once per TAG, on attacks already done (after a change to
+# it): their other stages resume from their finished checkpoints, their rows are replaced, and
+# RUNS/ATTACK/recover-TAG.done marks the rerun done, so a stopped table can be started again.
 set -euo pipefail
 scion=${SCION:-.build/release/scion}
 results=${RESULTS:-docs/results/cifar10.csv}
@@ -21,8 +22,9 @@ attacks=("$@")
 mkdir -p "$runs" "$(dirname "$results")"
 for attack in "${attacks[@]}"; do
     out="$runs/cifar10-$attack"
+    redo=${REDO_RECOVER:+$out/recover-$REDO_RECOVER.done}
     if [ -f "$results" ] && grep -q ",fp,.*,$out\$" "$results"; then
-        if [ "${REDO_RECOVER:-0}" != 1 ]; then echo "$attack: done (in $results)"; continue; fi
+        if [ -z "$redo" ] || [ -f "$redo" ]; then echo "$attack: done (in $results)"; continue; fi
         rm -f "$out"/recover*.ckpt.h5 "$out"/recover_round*.h5 "$out"/recover*.jsonl "$out/recovered.h5"
     fi
     echo "$attack: running, log $out/defend.log ($(date -u +%H:%M))"
@@ -42,5 +44,6 @@ for attack in "${attacks[@]}"; do
         --replace-epochs "${REPLACE_EPOCHS:-50}" --recover-epochs "${RECOVER_EPOCHS:-20}" --ft-epochs "${FT_EPOCHS:-20}" \
         --method tr --method ft --method fp --method replace-without-trap --seed "${SEED:-0}" \
         --resume --quiet --out "$out" --results "$results" "${extra[@]}" >> "$out/defend.log" 2>&1
+    [ -z "$redo" ] || touch "$redo"
     tail -n 4 "$out/defend.log"
 done

@@ -15,6 +15,13 @@ struct RecoveryOptions: ParsableArguments {
         help: "Score above which images count towards judging a class poisoned, and are left out in the other classes.")
     var classThreshold: Double = SuspectSplit.Rule().classThreshold
 
+    @Option(
+        help: """
+            In a class judged poisoned, also leave out the images the trapped model fits better than all but this share of the \
+            other classes' images (0: off).
+            """)
+    var lowLossQuantile: Double = SuspectSplit.Rule().lowLossQuantile
+
     @Option(help: "Split-and-train rounds of stage 3, each split judged by the previous round's model.")
     var rounds: Int = 2
 
@@ -27,10 +34,17 @@ struct RecoveryOptions: ParsableArguments {
     )
     var dropSuspects = false
 
+    func validate() throws {
+        guard (0..<1).contains(lowLossQuantile) else {
+            throw ValidationError("--low-loss-quantile must be at least 0 and below 1, not \(lowLossQuantile)")
+        }
+    }
+
     var settings: RecoverySettings {
         var rule = SuspectSplit.Rule()
         rule.threshold = threshold
         rule.classThreshold = classThreshold
+        rule.lowLossQuantile = lowLossQuantile
         return RecoverySettings(rule: rule, trainStem: !freezeStem, relabelSuspects: !dropSuspects, rounds: rounds)
     }
 }
@@ -43,7 +57,8 @@ struct RecoverCommand: ParsableCommand {
             Scores every untrusted training image with the trapped model (stage 1) and the sanitized model (stage 2): \
             log p_trapped(y) - log p_new(y) at its given label. A class holding far more images above --class-threshold than the others \
             is judged poisoned: there its highest scorers, as many as its excess over the median class size, are relabelled to the new \
-            head's most likely other class if above --threshold, and its other images above --threshold are left out; elsewhere images \
+            head's most likely other class if above --threshold, and its other images above --threshold, or with a trapped loss below \
+            --low-loss-quantile of the other classes', are left out; elsewhere images \
             above --class-threshold are left out. Then trains on the clean \
             holdout, the images judged clean and the relabelled ones, in --rounds rounds that share one learning-rate schedule \
             (each split scored with the latest model); \

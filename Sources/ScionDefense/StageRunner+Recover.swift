@@ -61,7 +61,7 @@ extension StageRunner {
                 model = done
                 continue
             }
-            if last, s.collective.isRoot { try writeSuspects(split, trapped: trappedLogits) }
+            if last, s.collective.isRoot { try writeSuspects(split) }
             var extra = recoveryDetails(r, detection: detection)
             extra["round"] = .number(Double(round))
             if last { extra["rounds"] = .array(detections) }
@@ -107,6 +107,7 @@ extension StageRunner {
             "threshold": .number(r.rule.threshold), "class_threshold": .number(r.rule.classThreshold),
             "share_factor": .number(r.rule.shareFactor), "minimum_share": .number(r.rule.minimumShare),
             "leader_fraction": .number(r.rule.leaderFraction), "excess_factor": .number(r.rule.excessFactor),
+            "low_loss_quantile": .number(r.rule.lowLossQuantile),
             "train_stem": .bool(r.trainStem), "relabel_suspects": .bool(r.relabelSuspects),
             "suspects": .number(Double(detection.suspects)), "detection_fpr": .number(detection.fpr)
         ]
@@ -140,7 +141,7 @@ extension StageRunner {
     /// new head's label, its score, the trapped model's loss at its label, its verdict and (when
     /// Scion planted the attack) whether it was poisoned, most suspect first; suspects.png: the
     /// 64 most suspect images.
-    func writeSuspects(_ split: SuspectSplit, trapped: Logits) throws {
+    func writeSuspects(_ split: SuspectSplit) throws {
         let planted = Set(data.poisoned)
         let ranked = split.scores.indices.sorted { split.scores[$0] > split.scores[$1] }
         var lines = ["index,file,label,relabel,score,trapped_loss,verdict,planted"]
@@ -148,7 +149,7 @@ extension StageRunner {
             let truth = data.trigger == nil ? "" : planted.contains(i) ? "1" : "0"
             let file = i < data.trainFiles.count ? RunReport.csvField(data.trainFiles[i]) : ""
             let label = Int(data.train.labels[i])
-            let numbers = String(format: "%.4f,%.4f", split.scores[i], -trapped.logProbability(i, label))
+            let numbers = String(format: "%.4f,%.3g", split.scores[i], split.trappedLosses[i])
             lines.append("\(i),\(file),\(label),\(split.relabels[i]),\(numbers),\(split.verdicts[i].rawValue),\(truth)")
         }
         try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: "\(folder)/suspects.csv")

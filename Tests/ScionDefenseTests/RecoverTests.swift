@@ -47,6 +47,27 @@ import Testing
         #expect(split.detection(truth: Array(0..<6)).tpr == 5.0 / 6)
     }
 
+    @Test func aPoisonThatFoolsTheNewHeadIsLeftOutByItsTrappedLoss() {
+        // Poison 5 fools the new head (score 0.1) and ranks below the clean image at 0.7, beyond
+        // class 0's excess of 6; the trapped model fits it to 1e-6, below the other
+        // classes' lowest loss (0.001, their 5 % quantile), while class 0's clean images sit at 0.5.
+        var scores = Self.scores
+        scores[5] = 0.1
+        let losses =
+            Array(repeating: 1e-6, count: 6) + Array(repeating: 0.5, count: 4)
+            + (0..<16).map { 0.001 + Double($0) / 10 }
+        let split = SuspectSplit.split(
+            scores: scores, trappedLosses: losses, labels: Self.labels, relabels: Self.labels, classes: 5,
+            rule: .init())
+        #expect(split.indices(.relabelled) == [0, 1, 2, 3, 4, 6])
+        #expect(split.indices(.dropped) == [5])
+        var off = SuspectSplit.Rule()
+        off.lowLossQuantile = 0
+        let without = SuspectSplit.split(
+            scores: scores, trappedLosses: losses, labels: Self.labels, relabels: Self.labels, classes: 5, rule: off)
+        #expect(without.indices(.dropped).isEmpty)
+    }
+
     @Test func aClassFullOfModestScoresIsNotJudgedPoisoned() {
         // A weak new head leaves every image of class 1 at 0.8 (its share above 0.5 is 1.0, the
         // poisoned class's 0.7): classes are judged above 2.0, so class 1 is clean.
