@@ -149,7 +149,8 @@ extension StageRunner {
             let truth = data.trigger == nil ? "" : planted.contains(i) ? "1" : "0"
             let file = i < data.trainFiles.count ? RunReport.csvField(data.trainFiles[i]) : ""
             let label = Int(data.train.labels[i])
-            let numbers = String(format: "%.4f,%.3g", split.scores[i], split.trappedLosses[i])
+            let loss = i < split.trappedLosses.count ? String(format: "%.3g", split.trappedLosses[i]) : ""
+            let numbers = String(format: "%.4f,", split.scores[i]) + loss
             lines.append("\(i),\(file),\(label),\(split.relabels[i]),\(numbers),\(split.verdicts[i].rawValue),\(truth)")
         }
         try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: "\(folder)/suspects.csv")
