@@ -8,7 +8,7 @@ import ScionTiles
 /// thread gathers the input patches (im2col) into its own scratch and multiplies them by the
 /// packed weights with `cblas_sgemm`; a 1x1 stride-1 convolution multiplies the input rows
 /// directly. Weights are packed once, at construction, as `[group][kh][kw][ci][co]`. On CPUs that
-/// run the microkernels (AVX-512 or AVX2) 3x3 stride-1 layers with at least 8x8 outputs run as
+/// run the microkernels (AVX-512 or AVX2) 3x3 stride-1 layers with at least 7x7 outputs run as
 /// Winograd F(4x4, 3x3) or F(2x2, 3x3) (`WinogradConvPlan`) and most others as direct
 /// convolutions (`DirectConvPlan`), each with its own weight packing.
 public final class Conv2D: @unchecked Sendable {
@@ -274,7 +274,7 @@ public struct Chunking: Sendable {
 }
 
 /// How a convolution runs, chosen once per layer: on CPUs with the microkernels, 3x3 stride-1
-/// layers with at least 8x8 outputs as Winograd (`WinogradConvPlan`), most others as direct
+/// layers with at least 7x7 outputs as Winograd (`WinogradConvPlan`), most others as direct
 /// convolutions; else (or when disallowed) im2col and OpenBLAS sgemm.
 public enum ConvAlgorithm: Sendable {
     case gemm

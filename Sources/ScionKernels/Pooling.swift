@@ -40,6 +40,26 @@ public enum Pooling {
         }
     }
 
+    /// The input offsets (in pixels, within image `n`) of output pixel (`oh`, `ow`)'s window
+    /// cells that fall inside the image, in window order; returns how many.
+    @inline(__always)
+    static func windowCells(_ oh: Int, _ ow: Int, _ g: ConvGeometry, into cells: UnsafeMutablePointer<Int>) -> Int {
+        var count = 0
+        for kh in 0..<g.kernelHeight {
+            let ih = oh * g.strideH - g.padH + kh * g.dilationH
+            guard ih >= 0, ih < g.inHeight else { continue }
+            for kw in 0..<g.kernelWidth {
+                let iw = ow * g.strideW - g.padW + kw * g.dilationW
+                guard iw >= 0, iw < g.inWidth else { continue }
+                cells[count] = ih * g.inWidth + iw
+                count += 1
+            }
+        }
+        return count
+    }
+
+    /// One output row: each window is reduced 16 channels at a time in registers (one store per
+    /// output vector), then the scalar tail channels.
     @inline(__always)
     private static func window(
         _ row: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ g: ConvGeometry,
@@ -47,36 +67,27 @@ public enum Pooling {
         combineScalar: (Float, Float) -> Float,
         finish: ((Int, Int, Int) -> Float)?
     ) {
-        let c = g.inChannels
-        let vectorEnd = c & ~15
-        do {
-            let n = row / g.outHeight, oh = row % g.outHeight
+        let c = g.inChannels, vectorEnd = c & ~15
+        let n = row / g.outHeight, oh = row % g.outHeight
+        let xn = x + n * g.inPlane * c
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: g.kernelHeight * g.kernelWidth) { buffer in
+            guard let cells = buffer.baseAddress else { return }
             for ow in 0..<g.outWidth {
                 let dst = y + ((n * g.outHeight + oh) * g.outWidth + ow) * c
-                dst.update(repeating: initial, count: c)
-                var inside = 0
-                for kh in 0..<g.kernelHeight {
-                    let ih = oh * g.strideH - g.padH + kh * g.dilationH
-                    guard ih >= 0, ih < g.inHeight else { continue }
-                    for kw in 0..<g.kernelWidth {
-                        let iw = ow * g.strideW - g.padW + kw * g.dilationW
-                        guard iw >= 0, iw < g.inWidth else { continue }
-                        inside += 1
-                        let src = x + ((n * g.inHeight + ih) * g.inWidth + iw) * c
-                        var ch = 0
-                        while ch < vectorEnd {
-                            store16(combine(load16(dst + ch), load16(src + ch)), dst + ch)
-                            ch += 16
-                        }
-                        while ch < c {
-                            dst[ch] = combineScalar(dst[ch], src[ch])
-                            ch += 1
-                        }
-                    }
+                let inside = windowCells(oh, ow, g, into: cells)
+                let divisor = finish.map { $0(oh, ow, inside) }
+                var ch = 0
+                while ch < vectorEnd {
+                    var acc = SIMD16<Float>(repeating: initial)
+                    for i in 0..<inside { acc = combine(acc, load16(xn + cells[i] * c + ch)) }
+                    store16(divisor.map { acc / SIMD16(repeating: $0) } ?? acc, dst + ch)
+                    ch += 16
                 }
-                if let finish {
-                    let divisor = finish(oh, ow, inside)
-                    for ch in 0..<c { dst[ch] /= divisor }
+                while ch < c {
+                    var acc = initial
+                    for i in 0..<inside { acc = combineScalar(acc, xn[cells[i] * c + ch]) }
+                    dst[ch] = divisor.map { acc / $0 } ?? acc
+                    ch += 1
                 }
             }
         }

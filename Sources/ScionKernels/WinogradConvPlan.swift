@@ -8,9 +8,9 @@ import ScionTiles
 /// with the direct microkernels (as 1x1 convolutions) and transforms the products back into
 /// output rows.
 ///
-/// Chosen for every such layer with at least 8x8 output pixels: on smaller images (ResNet-18's
-/// 4x4 stage) the transformed weights, read once per chunk, outweigh the work done with them at
-/// batch 1. `SCION_KERNELS=direct` turns Winograd off, `winograd2` keeps F(2x2, 3x3) everywhere,
+/// Chosen for every such layer with at least 16 F(2x2, 3x3) tiles per image (7x7 outputs or
+/// more): on smaller images (ResNet-18's 4x4 stage) the transformed weights, read once per
+/// chunk, outweigh the work done with them at batch 1. `SCION_KERNELS=direct` turns Winograd off, `winograd2` keeps F(2x2, 3x3) everywhere,
 /// for comparisons.
 public struct WinogradConvPlan: Sendable {
     public static let enabled: Bool = {
@@ -33,7 +33,7 @@ public struct WinogradConvPlan: Sendable {
 
     /// Nil when `g` does not suit Winograd or it would not pay. `tile` nil picks the tile size.
     public init?(_ g: ConvGeometry, tile: Int? = nil, chunkFloats: Int = WinogradConvPlan.defaultChunkFloats) {
-        guard Self.suits(g), g.outHeight * g.outWidth >= 64, let window = DirectConvPlan(g) else {
+        guard Self.suits(g), (g.outHeight + 1) / 2 * ((g.outWidth + 1) / 2) >= 16, let window = DirectConvPlan(g) else {
             return nil
         }
         geometry = g
@@ -46,15 +46,15 @@ public struct WinogradConvPlan: Sendable {
         maxTileRows = max(1, chunkFloats / (alpha * alpha * tilesWide * (g.inChannels + g.outChannels)))
     }
 
-    /// F(4x4, 3x3) where its tiles cover the output evenly and the largest batch has at least 16
-    /// of them; F(2x2, 3x3) elsewhere or when `SCION_KERNELS` says `winograd2`. Each transformed
-    /// weight is used once per tile, and F(4x4, 3x3)'s weights are 36/16 the size of F(2x2,
-    /// 3x3)'s: with fewer tiles the GEMMs stream weights from memory (ResNet-18's 8x8 layers of
-    /// 256 channels ran 1.4x slower at batch 1, its 32x32 and 16x16 layers 0.6 to 0.8x faster).
+    /// F(4x4, 3x3) where the largest batch has at least 16 of its tiles; F(2x2, 3x3) elsewhere or
+    /// when `SCION_KERNELS` says `winograd2`. Each transformed weight is used once per tile, and
+    /// F(4x4, 3x3)'s weights are 36/16 the size of F(2x2, 3x3)'s: with fewer tiles the GEMMs
+    /// stream weights from memory (ResNet-18's 8x8 layers of 256 channels ran 1.4x slower at
+    /// batch 1, its 32x32 and 16x16 layers 0.6 to 0.8x faster). Partial tiles waste the same
+    /// share of either (7x7 outputs: 64/49), and F(4x4, 3x3) still multiplies 1.8x less.
     static func tileSize(_ g: ConvGeometry) -> Int {
-        let wholeTiles = g.outHeight % 4 == 0 && g.outWidth % 4 == 0
-        let tiles = g.batch * (g.outHeight / 4) * (g.outWidth / 4)
-        return !MicrokernelISA.winograd4Disabled && wholeTiles && tiles >= 16 ? 4 : 2
+        let tiles = g.batch * ((g.outHeight + 3) / 4) * ((g.outWidth + 3) / 4)
+        return !MicrokernelISA.winograd4Disabled && tiles >= 16 ? 4 : 2
     }
 
     /// The shapes the transforms handle at all: 3x3, stride 1, no dilation, one group,
@@ -112,15 +112,19 @@ extension WinogradConvPlan {
     /// `[C][block]` each.
     public func pack(_ w: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>) {
         let c = geometry.inChannels, o = geometry.outChannels, transform = WinogradKernelTransform(tile: tile)
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: positions) { buffer in
-            let u = buffer.baseAddress!
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 9 * 16) { buffer in
+            guard let taps = buffer.baseAddress else { return }
             var co0 = 0
             while co0 < o {
+                // Blocks are 16 or 32 channels (`suits` asks for multiples of 16): 16 lanes at a time.
                 let block = Microkernels.blockSize(remaining: o - co0)
-                for j in 0..<block {
+                for lane0 in stride(from: 0, to: block, by: 16) {
                     for ci in 0..<c {
-                        transform.forward(w + ((co0 + j) * c + ci) * 9, into: u)
-                        for xi in 0..<positions { p[xi * c * o + co0 * c + ci * block + j] = u[xi] }
+                        for l in 0..<16 {
+                            let kernel = w + ((co0 + lane0 + l) * c + ci) * 9
+                            for t in 0..<9 { taps[t * 16 + l] = kernel[t] }
+                        }
+                        transform.forward(lanes: taps, into: p + co0 * c + ci * block + lane0, stride: c * o)
                     }
                 }
                 co0 += block

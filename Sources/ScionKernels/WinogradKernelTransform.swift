@@ -1,6 +1,7 @@
 /// The kernel side of Winograd F(m x m, 3x3): `U = G g Gᵀ` turns a 3x3 kernel into the
 /// (m + 2) x (m + 2) values the transformed domain multiplies, and its adjoint `Gᵀ dU G` brings a
-/// gradient back. Scalar: it runs once per weight update, over C·O kernels.
+/// gradient back. It runs after every weight update, over C·O kernels, so the packing and
+/// gradient paths use the 16-lane forms, one kernel per lane; the scalar forms are their oracle.
 struct WinogradKernelTransform {
     /// `G`, (m + 2) rows of 3, row-major.
     let g: [Float]
@@ -47,6 +48,58 @@ struct WinogradKernelTransform {
                 var sum: Float = 0
                 for l in 0..<alpha { sum += t[i * alpha + l] * g[l * 3 + j] }
                 k[i * 3 + j] = sum
+            }
+        }
+    }
+
+    /// `forward` of 16 kernels at once: tap t of kernel l at `k[16t + l]`; position ξ of kernel
+    /// l to `u[ξ · stride + l]`.
+    func forward(lanes k: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>, stride: Int) {
+        g.withUnsafeBufferPointer { g in
+            withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 3 * alpha) { buffer in
+                guard let t = buffer.baseAddress else { return }  // G k: alpha x 3
+                let k0 = load16(k), k1 = load16(k + 16), k2 = load16(k + 32), k3 = load16(k + 48),
+                    k4 = load16(k + 64), k5 = load16(k + 80), k6 = load16(k + 96), k7 = load16(k + 112),
+                    k8 = load16(k + 128)
+                for i in 0..<alpha {
+                    let a = g[i * 3], b = g[i * 3 + 1], c = g[i * 3 + 2]
+                    t[i * 3] = a * k0 + b * k3 + c * k6
+                    t[i * 3 + 1] = a * k1 + b * k4 + c * k7
+                    t[i * 3 + 2] = a * k2 + b * k5 + c * k8
+                }
+                for i in 0..<alpha {
+                    for j in 0..<alpha {
+                        let v = t[i * 3] * g[j * 3] + t[i * 3 + 1] * g[j * 3 + 1] + t[i * 3 + 2] * g[j * 3 + 2]
+                        store16(v, u + (i * alpha + j) * stride)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `adjoint` of 16 matrices at once: position ξ of matrix l at `m[ξ · stride + l]`; tap t
+    /// of kernel l to `k[16t + l]`.
+    func adjoint(lanes m: UnsafePointer<Float>, stride: Int, into k: UnsafeMutablePointer<Float>) {
+        g.withUnsafeBufferPointer { g in
+            withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 3 * alpha) { buffer in
+                guard let t = buffer.baseAddress else { return }  // Gᵀ m: 3 x alpha
+                for i in 0..<3 * alpha { t[i] = SIMD16() }
+                for l in 0..<alpha {
+                    let a = g[l * 3], b = g[l * 3 + 1], c = g[l * 3 + 2]
+                    for j in 0..<alpha {
+                        let v = load16(m + (l * alpha + j) * stride)
+                        t[j] += a * v
+                        t[alpha + j] += b * v
+                        t[2 * alpha + j] += c * v
+                    }
+                }
+                for i in 0..<3 {
+                    for j in 0..<3 {
+                        var sum = SIMD16<Float>()
+                        for l in 0..<alpha { sum += t[i * alpha + l] * g[l * 3 + j] }
+                        store16(sum, k + (i * 3 + j) * 16)
+                    }
+                }
             }
         }
     }

@@ -29,11 +29,13 @@ import Testing
         Case(n: 3, cin: 32, cout: 32, h: 6, w: 6, k: 5, stride: 1, pad: 2, dilation: 1, groups: 1),
         Case(n: 2, cin: 16, cout: 32, h: 8, w: 8, k: 1, stride: 1, pad: 0, dilation: 1, groups: 1),
         // Shapes Winograd takes: odd output sizes (partial tiles), 48 channels, no padding and
-        // padding 2, and 12x8 outputs at batch 3 (18 whole F(4x4, 3x3) tiles: the default).
+        // padding 2, and 12x8 outputs at batch 3 (18 F(4x4, 3x3) tiles: the default).
         Case(n: 3, cin: 32, cout: 48, h: 9, w: 11, k: 3, stride: 1, pad: 1, dilation: 1, groups: 1),
         Case(n: 3, cin: 32, cout: 32, h: 12, w: 8, k: 3, stride: 1, pad: 1, dilation: 1, groups: 1),
         Case(n: 1, cin: 64, cout: 32, h: 10, w: 12, k: 3, stride: 1, pad: 0, dilation: 1, groups: 1),
         Case(n: 2, cin: 32, cout: 32, h: 7, w: 7, k: 3, stride: 1, pad: 2, dilation: 1, groups: 1),
+        // 7x7 outputs (the small CNN's last blocks): F(4x4, 3x3) on partial tiles at batch 4.
+        Case(n: 4, cin: 32, cout: 48, h: 7, w: 7, k: 3, stride: 1, pad: 1, dilation: 1, groups: 1),
         // Direct layers whose weights outgrow L2 (over 262,144 floats), on batches of at most 8
         // output rows: run block by block over groups of rows (a batch of one: the output channels
         // split between chunks; 6 rows across two images; stride 2 with 48 output channels, a
@@ -114,14 +116,14 @@ import Testing
             let eligible = c.groups == 1 && c.dilation == 1 && c.cout % 16 == 0
             let winograd =
                 c.k == 3 && c.stride == 1 && c.dilation == 1 && c.groups == 1 && c.cin % 16 == 0 && c.cout % 16 == 0
-                && g.outPlane >= 64 && WinogradConvPlan.enabled
+                && (g.outHeight + 1) / 2 * ((g.outWidth + 1) / 2) >= 16 && WinogradConvPlan.enabled
             let kernel = Conv2D(geometry: g, weight: w, bias: nil, activation: .none)
             let directApplies = eligible && DirectConvPlan.cpuSupported
             #expect(kernel.algorithm.name == (winograd ? "winograd" : directApplies ? "direct" : "gemm"), "\(c)")
-            // F(4x4, 3x3) where its tiles cover the output and the batch has 16 or more, F(2x2,
-            // 3x3) elsewhere.
-            let wholeTiles = g.outHeight % 4 == 0 && g.outWidth % 4 == 0 && c.n * g.outPlane >= 256
-            #expect(kernel.algorithm.winogradTile == (winograd ? (wholeTiles ? 4 : 2) : nil), "\(c)")
+            // F(4x4, 3x3) where the batch has 16 of its tiles or more (partial ones counted),
+            // F(2x2, 3x3) elsewhere.
+            let enoughTiles = c.n * ((g.outHeight + 3) / 4) * ((g.outWidth + 3) / 4) >= 16
+            #expect(kernel.algorithm.winogradTile == (winograd ? (enoughTiles ? 4 : 2) : nil), "\(c)")
             let direct = Conv2D(geometry: g, weight: w, bias: nil, activation: .none, allowWinograd: false)
             #expect(direct.algorithm.name == (directApplies ? "direct" : "gemm"), "\(c)")
             let generic = Conv2D(geometry: g, weight: w, bias: nil, activation: .none, allowDirect: false)

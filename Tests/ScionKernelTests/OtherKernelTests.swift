@@ -8,15 +8,21 @@ import Testing
         (2, 2, 0, 8, 8), (3, 2, 1, 7, 9), (3, 1, 1, 5, 5), (2, 1, 0, 3, 4)
     ]
 
-    @Test(arguments: pools, [1, 3])
-    func poolingMatchesReference(window: (k: Int, s: Int, p: Int, h: Int, w: Int), batch: Int) {
-        let c = 19
-        let g = ConvGeometry(
+    static func poolGeometry(_ window: (k: Int, s: Int, p: Int, h: Int, w: Int), batch: Int, channels c: Int)
+        -> ConvGeometry
+    {
+        ConvGeometry(
             batch: batch, inChannels: c, inHeight: window.h, inWidth: window.w, outChannels: c,
             outHeight: Harness.out(window.h, window.k, window.s, window.p),
             outWidth: Harness.out(window.w, window.k, window.s, window.p),
             kernelHeight: window.k, kernelWidth: window.k, strideH: window.s, strideW: window.s, padH: window.p,
             padW: window.p)
+    }
+
+    @Test(arguments: pools, [1, 3])
+    func poolingMatchesReference(window: (k: Int, s: Int, p: Int, h: Int, w: Int), batch: Int) {
+        let c = 19
+        let g = Self.poolGeometry(window, batch: batch, channels: c)
         let x = Harness.random(g.inputCount, seed: 31)
         let xh = Harness.toNHWC(x, n: batch, c: c, plane: g.inPlane)
         let pool = ThreadPool(threads: 2)
@@ -34,6 +40,25 @@ import Testing
                 ? ReferenceKernels.avgPool2d(x, g, countIncludePad: includePad) : ReferenceKernels.maxPool2d(x, g)
             #expect(maxDifference(Harness.toNCHW(y, n: batch, c: c, plane: g.outPlane), expected) < 1e-5)
         }
+    }
+
+    /// The max-pooling gradient against the reference loops, with ties (values on a coarse grid),
+    /// -infinity and NaN in the input, over vector and tail channels (37 = 2 x 16 + 5).
+    @Test(arguments: pools)
+    func maxPoolingGradientMatchesReference(window: (k: Int, s: Int, p: Int, h: Int, w: Int)) {
+        let batch = 2, c = 37
+        let g = Self.poolGeometry(window, batch: batch, channels: c)
+        var x = Harness.random(g.inputCount, seed: 61).map { ($0 * 3).rounded() / 3 }
+        for i in stride(from: 5, to: x.count, by: 23) { x[i] = i % 2 == 0 ? -.infinity : .nan }
+        let dy = Harness.random(batch * c * g.outPlane, seed: 62)
+        let xh = Harness.toNHWC(x, n: batch, c: c, plane: g.inPlane)
+        let dyh = Harness.toNHWC(dy, n: batch, c: c, plane: g.outPlane)
+        var dx = [Float](repeating: .nan, count: x.count)
+        dx.withUnsafeMutableBufferPointer { dxp in
+            for n in 0..<batch { PoolingGradient.max(image: n, dy: dyh, x: xh, dx: dxp.baseAddress!, g) }
+        }
+        let expected = ReferenceKernels.maxPool2dGrad(dy, x, g)
+        #expect(maxDifference(Harness.toNCHW(dx, n: batch, c: c, plane: g.inPlane), expected) < 1e-6)
     }
 
     /// The reference itself, by hand: a 2x2 plane padded (and cropped) with 9.

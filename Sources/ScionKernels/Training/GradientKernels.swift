@@ -24,33 +24,67 @@ public enum ActivationGradient {
 
 /// Gradients of pooling over NHWC tensors; each image is independent (parallel over images).
 public enum PoolingGradient {
-    /// Max pooling: each output's gradient goes to the first maximum of its window (per channel).
+    /// Max pooling: each output's gradient goes to the first maximum of its window (per channel;
+    /// none where the window holds only -infinity or NaN, as the reference loops).
     public static func max(
         image n: Int, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
         _ g: ConvGeometry
     ) {
-        let c = g.inChannels
-        let dxn = dx + n * g.inPlane * c
-        dxn.update(repeating: 0, count: g.inPlane * c)
-        let xn = x + n * g.inPlane * c
-        for oh in 0..<g.outHeight {
-            for ow in 0..<g.outWidth {
-                let grad = dy + ((n * g.outHeight + oh) * g.outWidth + ow) * c
-                for ch in 0..<c {
-                    var best = -Float.infinity, at = -1
-                    for kh in 0..<g.kernelHeight {
-                        let ih = oh * g.strideH - g.padH + kh * g.dilationH
-                        guard ih >= 0, ih < g.inHeight else { continue }
-                        for kw in 0..<g.kernelWidth {
-                            let iw = ow * g.strideW - g.padW + kw * g.dilationW
-                            guard iw >= 0, iw < g.inWidth else { continue }
-                            let i = (ih * g.inWidth + iw) * c + ch
-                            if xn[i] > best { (best, at) = (xn[i], i) }
-                        }
+        let c = g.inChannels, vectorEnd = c & ~15
+        let dxn = dx + n * g.inPlane * c, xn = x + n * g.inPlane * c
+        // Where the windows tile the image (2x2 stride 2), each window zeroes its own cells just
+        // before writing them, while they are in cache, instead of a separate pass over dx.
+        let tiles =
+            g.kernelHeight == g.strideH && g.kernelWidth == g.strideW && g.padH == 0 && g.padW == 0
+            && g.dilationH == 1 && g.dilationW == 1 && g.outHeight * g.strideH == g.inHeight
+            && g.outWidth * g.strideW == g.inWidth
+        if !tiles { dxn.update(repeating: 0, count: g.inPlane * c) }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: g.kernelHeight * g.kernelWidth) { buffer in
+            guard let cells = buffer.baseAddress else { return }
+            for oh in 0..<g.outHeight {
+                for ow in 0..<g.outWidth {
+                    let grad = dy + ((n * g.outHeight + oh) * g.outWidth + ow) * c
+                    let inside = Pooling.windowCells(oh, ow, g, into: cells)
+                    if tiles { for i in 0..<inside { (dxn + cells[i] * c).update(repeating: 0, count: c) } }
+                    var ch = 0
+                    while ch < vectorEnd {
+                        maxWindow16(ch, cells, inside, grad: grad, xn, dxn, channels: c)
+                        ch += 16
                     }
-                    if at >= 0 { dxn[at] += grad[ch] }
+                    while ch < c {
+                        var best = -Float.infinity, at = -1
+                        for i in 0..<inside where xn[cells[i] * c + ch] > best {
+                            (best, at) = (xn[cells[i] * c + ch], cells[i] * c + ch)
+                        }
+                        if at >= 0 { dxn[at] += grad[ch] }
+                        ch += 1
+                    }
                 }
             }
+        }
+    }
+
+    /// Channels `ch ..< ch + 16` of one window: the maximum first, then the gradient added at
+    /// the first cell equal to it (strictly above -infinity, so an empty or all-NaN window
+    /// passes nothing, as a strict `>` scan from -infinity would).
+    @inline(__always)
+    private static func maxWindow16(
+        _ ch: Int, _ cells: UnsafePointer<Int>, _ inside: Int, grad: UnsafePointer<Float>, _ xn: UnsafePointer<Float>,
+        _ dxn: UnsafeMutablePointer<Float>, channels c: Int
+    ) {
+        var best = SIMD16<Float>(repeating: -.infinity)
+        for i in 0..<inside {
+            let v = load16(xn + cells[i] * c + ch)
+            best.replace(with: v, where: v .> best)
+        }
+        let g = load16(grad + ch)
+        var open = best .> SIMD16(repeating: -.infinity)
+        for i in 0..<inside {
+            let at = cells[i] * c + ch
+            let first = open .& (load16(xn + at) .== best)
+            guard any(first) else { continue }
+            store16(load16(dxn + at) + SIMD16(repeating: 0).replacing(with: g, where: first), dxn + at)
+            open = open .& .!first
         }
     }
 

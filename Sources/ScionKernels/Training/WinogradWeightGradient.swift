@@ -53,12 +53,16 @@ extension WinogradConvPlan {
     /// summed matrices `[C][O]`, one per position.
     func weightGradient(fromTransformed du: UnsafePointer<Float>, into dw: UnsafeMutablePointer<Float>) {
         let c = geometry.inChannels, o = geometry.outChannels, transform = WinogradKernelTransform(tile: tile)
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: positions) { buffer in
-            let m = buffer.baseAddress!
-            for co in 0..<o {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 9 * 16) { buffer in
+            guard let taps = buffer.baseAddress else { return }
+            // 16 output channels at a time (`suits` asks for multiples of 16).
+            for co0 in stride(from: 0, to: o, by: 16) {
                 for ci in 0..<c {
-                    for xi in 0..<positions { m[xi] = du[(xi * c + ci) * o + co] }
-                    transform.adjoint(m, into: dw + (co * c + ci) * 9)
+                    transform.adjoint(lanes: du + ci * o + co0, stride: c * o, into: taps)
+                    for l in 0..<16 {
+                        let kernel = dw + ((co0 + l) * c + ci) * 9
+                        for t in 0..<9 { kernel[t] = taps[t * 16 + l] }
+                    }
                 }
             }
         }
