@@ -95,16 +95,15 @@ public struct SuspectSplit: Sendable {
         var verdicts = scores.map { $0 > rule.classThreshold ? Verdict.dropped : .clean }
         let bar = max(rule.minimumShare, rule.shareFactor * medianShare, rule.leaderFraction * (shares.max() ?? 0))
         let poisoned = poisonedClasses ?? (0..<classes).filter { shares[$0] >= bar }
+        let lossBar = trappedLosses.flatMap { lowLossBar($0, labels: labels, poisoned: poisoned, rule: rule) }
         for k in poisoned {
             let ranked = members[k].sorted { scores[$0] > scores[$1] }
             let excess = Int(rule.excessFactor * max(0, Double(ranked.count) - medianSize))
             for (rank, i) in ranked.enumerated() where rank < excess || scores[i] > rule.threshold {
                 verdicts[i] = rank < excess && scores[i] > rule.threshold ? .relabelled : .dropped
             }
-        }
-        if let losses = trappedLosses, let bar = lowLossBar(losses, labels: labels, poisoned: poisoned, rule: rule) {
-            for i in labels.indices where poisoned.contains(labels[i]) && verdicts[i] == .clean && losses[i] <= bar {
-                verdicts[i] = .dropped
+            if let losses = trappedLosses, let lossBar {
+                for i in members[k] where verdicts[i] == .clean && losses[i] <= lossBar { verdicts[i] = .dropped }
             }
         }
         return SuspectSplit(
