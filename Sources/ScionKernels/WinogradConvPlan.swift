@@ -10,8 +10,8 @@ import ScionTiles
 ///
 /// Chosen for every such layer with at least 16 F(2x2, 3x3) tiles per image (7x7 outputs or
 /// more): on smaller images (ResNet-18's 4x4 stage) the transformed weights, read once per
-/// chunk, outweigh the work done with them at batch 1. `SCION_KERNELS=direct` turns Winograd off, `winograd2` keeps F(2x2, 3x3) everywhere,
-/// for comparisons.
+/// chunk, outweigh the work done with them at batch 1. `SCION_KERNELS=direct` turns Winograd
+/// off, `winograd2` keeps F(2x2, 3x3) everywhere, for comparisons.
 public struct WinogradConvPlan: Sendable {
     public static let enabled: Bool = {
         DirectConvPlan.cpuSupported && !MicrokernelISA.winogradDisabled

@@ -1,7 +1,8 @@
 /// The kernel side of Winograd F(m x m, 3x3): `U = G g Gᵀ` turns a 3x3 kernel into the
 /// (m + 2) x (m + 2) values the transformed domain multiplies, and its adjoint `Gᵀ dU G` brings a
-/// gradient back. It runs after every weight update, over C·O kernels, so the packing and
-/// gradient paths use the 16-lane forms, one kernel per lane; the scalar forms are their oracle.
+/// gradient back. It runs after every weight update, over C·O kernels, so it transforms 16
+/// kernels at a time, one per lane (the kernel tests hold the packed convolutions and the
+/// weight gradient to the reference loops).
 struct WinogradKernelTransform {
     /// `G`, (m + 2) rows of 3, row-major.
     let g: [Float]
@@ -19,41 +20,8 @@ struct WinogradKernelTransform {
             ]
     }
 
-    /// `G k Gᵀ` of the row-major 3x3 `k`, row-major alpha x alpha into `u`.
-    func forward(_ k: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>) {
-        var t = SIMD32<Float>()  // G k: alpha x 3
-        for i in 0..<alpha {
-            for j in 0..<3 { t[i * 3 + j] = g[i * 3] * k[j] + g[i * 3 + 1] * k[3 + j] + g[i * 3 + 2] * k[6 + j] }
-        }
-        for i in 0..<alpha {
-            for j in 0..<alpha {
-                u[i * alpha + j] = t[i * 3] * g[j * 3] + t[i * 3 + 1] * g[j * 3 + 1] + t[i * 3 + 2] * g[j * 3 + 2]
-            }
-        }
-    }
-
-    /// `Gᵀ m G` of the row-major alpha x alpha `m`, row-major 3x3 into `k`: the adjoint of
-    /// `forward`.
-    func adjoint(_ m: UnsafePointer<Float>, into k: UnsafeMutablePointer<Float>) {
-        var t = SIMD32<Float>()  // Gᵀ m: 3 x alpha
-        for i in 0..<3 {
-            for j in 0..<alpha {
-                var sum: Float = 0
-                for l in 0..<alpha { sum += g[l * 3 + i] * m[l * alpha + j] }
-                t[i * alpha + j] = sum
-            }
-        }
-        for i in 0..<3 {
-            for j in 0..<3 {
-                var sum: Float = 0
-                for l in 0..<alpha { sum += t[i * alpha + l] * g[l * 3 + j] }
-                k[i * 3 + j] = sum
-            }
-        }
-    }
-
-    /// `forward` of 16 kernels at once: tap t of kernel l at `k[16t + l]`; position ξ of kernel
-    /// l to `u[ξ · stride + l]`.
+    /// `G k Gᵀ` of 16 row-major 3x3 kernels: tap t of kernel l at `k[16t + l]`; position ξ
+    /// (row-major alpha x alpha) of kernel l to `u[ξ · stride + l]`.
     func forward(lanes k: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>, stride: Int) {
         g.withUnsafeBufferPointer { g in
             withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 3 * alpha) { buffer in
@@ -77,8 +45,8 @@ struct WinogradKernelTransform {
         }
     }
 
-    /// `adjoint` of 16 matrices at once: position ξ of matrix l at `m[ξ · stride + l]`; tap t
-    /// of kernel l to `k[16t + l]`.
+    /// `Gᵀ m G` of 16 alpha x alpha matrices, the adjoint of `forward`: position ξ of matrix l at
+    /// `m[ξ · stride + l]`; tap t of kernel l to `k[16t + l]`.
     func adjoint(lanes m: UnsafePointer<Float>, stride: Int, into k: UnsafeMutablePointer<Float>) {
         g.withUnsafeBufferPointer { g in
             withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 3 * alpha) { buffer in
