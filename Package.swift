@@ -9,9 +9,11 @@ import PackageDescription
 #if arch(x86_64)
     let avx512Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx512"])]
     let avx2Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"]), .define("SCION_AVX2")]
+    let bf16Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "cooperlake"])]
 #else
     let avx512Settings: [SwiftSetting] = []
     let avx2Settings: [SwiftSetting] = [.define("SCION_AVX2")]
+    let bf16Settings: [SwiftSetting] = []
 #endif
 
 let package = Package(
@@ -86,10 +88,16 @@ let package = Package(
         .target(name: "ScionAVX512", dependencies: ["ScionTiles"], swiftSettings: avx512Settings),
         .target(name: "ScionAVX2", dependencies: ["ScionTiles"], swiftSettings: avx2Settings),
         .target(name: "ScionGeneric", dependencies: ["ScionTiles"]),
+        // The opt-in BF16 microkernels (`--precision bf16`), for CPUs with AVX-512 BF16; CScionBF16
+        // names the instructions Swift cannot import.
+        .target(name: "CScionBF16"),
+        .target(name: "ScionBF16", dependencies: ["ScionTiles", "CScionBF16"], swiftSettings: bf16Settings),
         // Kernels over unsafe pointers; they know nothing of graphs.
         .target(
             name: "ScionKernels",
-            dependencies: ["CBLAS", "CScionSupport", "ScionTiles", "ScionAVX512", "ScionAVX2", "ScionGeneric"]),
+            dependencies: [
+                "CBLAS", "CScionSupport", "ScionTiles", "ScionAVX512", "ScionAVX2", "ScionGeneric", "ScionBF16",
+            ]),
         // Executors: the plain reference interpreter and the compiled, planned executor.
         .target(
             name: "ScionRuntime",
@@ -164,7 +172,8 @@ let package = Package(
         .testTarget(
             name: "ScionFormatTests",
             dependencies: ["ScionGraph", "ScionZoo", "ScionFormat", "ScionTestSupport"]),
-        .testTarget(name: "ScionKernelTests", dependencies: ["ScionKernels", "ScionTiles", "ScionTestSupport"]),
+        .testTarget(
+            name: "ScionKernelTests", dependencies: ["ScionKernels", "ScionTiles", "ScionBF16", "ScionTestSupport"]),
         .testTarget(
             name: "ScionTrainingTests",
             dependencies: ["ScionGraph", "ScionZoo", "ScionImage", "ScionCompiler", "ScionRuntime", "ScionTraining", "ScionKernels", "ScionFormat", "ScionTestSupport"]),

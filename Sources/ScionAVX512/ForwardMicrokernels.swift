@@ -137,23 +137,6 @@ func forward4x16(
     store8(a0, a1, a2, a3, a3, a3, a3, a3, out, stride: t.outStride, valid: valid, accumulate: accumulate)
 }
 
-/// Stores the first `valid` (1...8) of eight pixel vectors, `stride` floats apart.
-@inline(__always)
-func store8(
-    _ a0: Vector16, _ a1: Vector16, _ a2: Vector16, _ a3: Vector16, _ a4: Vector16, _ a5: Vector16, _ a6: Vector16,
-    _ a7: Vector16,
-    _ out: UnsafeMutablePointer<Float>, stride o: Int, valid: Int, accumulate: Bool
-) {
-    store(a0, out, accumulate: accumulate)
-    if valid > 1 { store(a1, out + o, accumulate: accumulate) }
-    if valid > 2 { store(a2, out + 2 * o, accumulate: accumulate) }
-    if valid > 3 { store(a3, out + 3 * o, accumulate: accumulate) }
-    if valid > 4 { store(a4, out + 4 * o, accumulate: accumulate) }
-    if valid > 5 { store(a5, out + 5 * o, accumulate: accumulate) }
-    if valid > 6 { store(a6, out + 6 * o, accumulate: accumulate) }
-    if valid > 7 { store(a7, out + 7 * o, accumulate: accumulate) }
-}
-
 /// Direct convolution of whole output rows.
 public enum DirectConvolution {
     /// Output channels in the weight block that starts `remaining` channels before the end

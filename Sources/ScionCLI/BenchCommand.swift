@@ -39,6 +39,8 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("bucket-mb"), help: ProcessGroup.bucketHelp)
     var bucketMiB: Double?
 
+    @OptionGroup var precision: PrecisionOption
+
     struct Row: Encodable {
         let batch: Int
         let latency_ms: Double
@@ -52,7 +54,8 @@ struct BenchCommand: ParsableCommand {
         guard sizes.allSatisfy({ $0 >= 1 }), iterations >= 1 else {
             throw UsageError("batch sizes and --iterations must be positive")
         }
-        let executor = try Executor(model: m, options: .init(maxBatch: sizes.max()!, threads: threads))
+        let executor = try Executor(
+            model: m, options: .init(maxBatch: sizes.max()!, threads: threads, precision: try precision.checked()))
         var rows: [Row] = []
         for batch in sizes {
             let latency = try Self.medianLatency(executor, model: m, batch: batch, iterations: iterations)
@@ -67,6 +70,7 @@ struct BenchCommand: ParsableCommand {
             try printJSON([
                 "model": AnyEncodable(model),
                 "threads": AnyEncodable(threads ?? CPUBudget.threads),
+                "precision": AnyEncodable(precision.precision.lowercased()),
                 "results": AnyEncodable(rows), "peak_rss_mib": AnyEncodable(PeakMemory.mebibytes())
             ])
         } else {
@@ -94,7 +98,7 @@ struct BenchCommand: ParsableCommand {
         let threadCount = threads ?? ProcessGroup.defaultThreads
         let session = try TrainingSession(
             model: m, spec: spec, optimizer: optimizer, batchSize: shard, threads: threadCount, collective: world,
-            bucketBytes: try ProcessGroup.bucketBytes(bucketMiB))
+            bucketBytes: try ProcessGroup.bucketBytes(bucketMiB), precision: try precision.checked())
         let data = TrainingBench.batch(for: m, size: shard)
         let steps = max(3, min(iterations, 20))
         for _ in 0..<2 { _ = try session.step(data, learningRate: 1e-3, seed: 0) }

@@ -22,6 +22,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Threads (default: all cores).")
     var threads: Int?
 
+    @OptionGroup var precision: PrecisionOption
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -31,7 +33,7 @@ struct EvalCommand: ParsableCommand {
         let poisoned = try attack.poison(loaded, options: data, threads: threads)
         var metrics = try Evaluation.measure(
             m, clean: poisoned.test, triggered: attack.isNone ? nil : poisoned.triggeredTest, target: attack.target,
-            threads: threads ?? CPUBudget.threads)
+            threads: threads ?? CPUBudget.threads, precision: try precision.checked())
         if let before = undefendedMetrics(), !attack.isNone {
             metrics.der = Metrics.der(before: before, after: (metrics.acc, metrics.asr))
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScionKernels
 
 /// Parses `3x32x32` into `[3, 32, 32]`.
 struct ShapeArgument: ExpressibleByArgument {
@@ -32,4 +33,26 @@ func note(_ message: String) {
 struct UsageError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// `--precision`: the convolutions' arithmetic (`Precision`).
+struct PrecisionOption: ParsableArguments {
+    @Option(
+        help:
+            "Arithmetic of the convolutions: fp32 (default, the reference) or bf16 (Winograd products with bf16 inputs and FP32 sums; needs a CPU with AVX-512 BF16)."
+    )
+    var precision: String = "fp32"
+
+    /// The precision asked for, or a usage error when it is unknown or the CPU cannot run it.
+    func checked() throws -> Precision {
+        guard let chosen = Precision(rawValue: precision.lowercased()) else {
+            throw UsageError("--precision is fp32 or bf16, not '\(precision)'")
+        }
+        if chosen == .bf16, !Precision.bf16Available {
+            throw UsageError(
+                "--precision bf16 needs a CPU with AVX-512 BF16 (Cooper Lake, Sapphire Rapids, Zen 4 or later) running the AVX-512 kernels; this one has none, or SCION_KERNELS turned them off"
+            )
+        }
+        return chosen
+    }
 }

@@ -85,6 +85,8 @@ struct StageOptions: ParsableArguments {
         help: "Private key (PEM, from scion keygen): sign each model the stage writes (MODEL.sig beside it).")
     var signKey: String?
 
+    @OptionGroup var precision: PrecisionOption
+
     @Option(help: .hidden) var gpu: String?
     @Option(help: .hidden) var tb: Int?
 
@@ -110,6 +112,7 @@ struct StageOptions: ParsableArguments {
         if let evalEvery { s.evalEvery = evalEvery }
         s.resume = resume
         s.showProgress = !quiet && ProcessGroup.isRoot
+        s.precision = try precision.checked()
         guard s.epochs >= 1, s.batchSize >= 1, s.learningRate > 0, s.threads >= 1 else {
             throw UsageError("epochs, batch size, learning rate and threads must be positive")
         }

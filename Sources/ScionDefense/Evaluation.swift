@@ -1,6 +1,7 @@
 import Foundation
 import ScionGraph
 import ScionImage
+import ScionKernels
 import ScionRuntime
 import ScionTraining
 
@@ -61,8 +62,9 @@ public struct Logits: Sendable {
 
 public enum Evaluation {
     /// The logits of every image of `sets` through `model`'s first output, one executor for all.
-    public static func logits(_ model: Model, _ sets: [ImageSet], threads: Int, batchSize: Int = 256) throws -> [Logits]
-    {
+    public static func logits(
+        _ model: Model, _ sets: [ImageSet], threads: Int, batchSize: Int = 256, precision: Precision = .fp32
+    ) throws -> [Logits] {
         var m = model
         m.graph.outputs = [model.graph.outputs[0]]
         let largest = sets.map(\.count).max() ?? 0
@@ -70,7 +72,8 @@ public enum Evaluation {
             return sets.map { _ in Logits(classes: 0, values: []) }
         }
         let batch = max(1, min(batchSize, largest))
-        let executor = try Executor(model: m, options: .init(maxBatch: batch, threads: threads))
+        let executor = try Executor(
+            model: m, options: .init(maxBatch: batch, threads: threads, precision: precision))
         return try sets.map { data in
             let perImage = data.channels * data.height * data.width
             var input = [Float](repeating: 0, count: batch * perImage)
@@ -97,11 +100,12 @@ public enum Evaluation {
     }
 
     /// ACC on `clean`; ASR and RA on `triggered` (nil: no attack to measure).
-    public static func measure(_ model: Model, clean: ImageSet, triggered: ImageSet?, target: Int, threads: Int) throws
-        -> Metrics
-    {
+    public static func measure(
+        _ model: Model, clean: ImageSet, triggered: ImageSet?, target: Int, threads: Int, precision: Precision = .fp32
+    ) throws -> Metrics {
         let attacked = triggered.flatMap { $0.count > 0 ? $0 : nil }
-        let all = try logits(model, [clean] + (attacked.map { [$0] } ?? []), threads: threads)
+        let all = try logits(
+            model, [clean] + (attacked.map { [$0] } ?? []), threads: threads, precision: precision)
         let predicted = (0..<all[0].count).map { all[0].predicted($0) }
         var perClass: [String: Metrics.ClassMetrics] = [:]
         var correct = 0

@@ -133,7 +133,7 @@ public struct StageRunner {
         let world = s.collective
         let session = try TrainingSession(
             model: model, spec: spec, optimizer: optimizer, batchSize: (s.batchSize + world.size - 1) / world.size,
-            threads: s.threads, collective: world, bucketBytes: s.bucketBytes)
+            threads: s.threads, collective: world, bucketBytes: s.bucketBytes, precision: s.precision)
         let loader = BatchLoader(data: trainingData, batchSize: s.batchSize, augmentation: augmentation, seed: s.seed)
         loader.shard = (world.rank, world.size)
         guard let whole = LearningRateSchedule.named(s.decay, epochs: schedulePart?.total ?? s.epochs) else {
@@ -152,7 +152,8 @@ public struct StageRunner {
         trainer.evaluate = { current, epoch in
             guard epoch % s.evaluationInterval == 0 || epoch == s.epochs else { return [:] }
             let m = try Evaluation.measure(
-                current, clean: data.test, triggered: data.triggeredTest, target: data.target, threads: s.threads)
+                current, clean: data.test, triggered: data.triggeredTest, target: data.target, threads: s.threads,
+                precision: s.precision)
             if epoch == s.epochs { last = m }
             var values = ["acc": m.acc, "asr": m.asr]
             values["clean_to_target"] = m.clean_to_target

@@ -30,6 +30,8 @@ public struct StageSettings: Sendable {
     public var collective: any Collective = SingleProcess()
     /// Gradient bytes per allreduce started during the backward pass (data parallelism).
     public var bucketBytes = TrainingSession.defaultBucketBytes
+    /// The convolutions' arithmetic in training and evaluation (`Precision`).
+    public var precision = Precision.fp32
 
     /// The epochs between evaluations that `evalEvery` asks for.
     public var evaluationInterval: Int { evalEvery > 0 ? evalEvery : max(1, (epochs + 4) / 5) }
@@ -62,6 +64,7 @@ public struct StageSettings: Sendable {
             "seed": .number(Double(seed))
         ]
         if collective.size > 1 { details["world_size"] = .number(Double(collective.size)) }
+        if precision != .fp32 { details["precision"] = .string(precision.rawValue) }
         return details
     }
 }

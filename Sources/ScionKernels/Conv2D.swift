@@ -23,14 +23,21 @@ public final class Conv2D: @unchecked Sendable {
     let smallBatch: (plan: WinogradConvPlan, packed: UnsafeMutablePointer<Float>, limit: Int)?
     /// The GEMM path's patch gathering (its `depth` also sizes the packed weights).
     let patches: Im2Col
+    /// The precision the layer runs in: BF16 only where it was asked for, the CPU has it and the
+    /// layer runs Winograd; then `pairs` (and `smallBatchPairs` beside `smallBatch`) hold the
+    /// weights rounded for the BF16 products.
+    public let precision: Precision
+    let pairs: UnsafeMutablePointer<UInt32>?
+    let smallBatchPairs: UnsafeMutablePointer<UInt32>?
 
     /// `weight` is PyTorch's `[O, C/groups, kh, kw]`; `geometry.batch` is the largest batch.
     /// `allowDirect: false` forces im2col and sgemm, `allowWinograd: false` the direct kernels
     /// where they apply, `winogradTile` Winograd's tile size (tests compare them all).
+    /// `precision` `.bf16` applies to Winograd layers on CPUs with AVX-512 BF16 (see `Precision`).
     public init(
         geometry g: ConvGeometry, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         activation: KernelActivation,
-        allowDirect: Bool = true, allowWinograd: Bool = true, winogradTile: Int? = nil
+        allowDirect: Bool = true, allowWinograd: Bool = true, winogradTile: Int? = nil, precision: Precision = .fp32
     ) {
         geometry = g
         self.activation = activation
@@ -49,6 +56,13 @@ public final class Conv2D: @unchecked Sendable {
         } else {
             smallBatch = nil
         }
+        if precision == .bf16, Precision.bf16Available, case .winograd(let plan) = algorithm {
+            self.precision = .bf16
+            pairs = .allocate(capacity: plan.packedPairsCount)
+            smallBatchPairs = smallBatch.map { .allocate(capacity: $0.plan.packedPairsCount) }
+        } else {
+            (self.precision, pairs, smallBatchPairs) = (.fp32, nil, nil)
+        }
         if let bias {
             self.bias = .allocate(capacity: g.outChannels)
             self.bias!.update(from: bias, count: g.outChannels)
@@ -61,6 +75,8 @@ public final class Conv2D: @unchecked Sendable {
     deinit {
         packed.deallocate()
         smallBatch?.packed.deallocate()
+        pairs?.deallocate()
+        smallBatchPairs?.deallocate()
         bias?.deallocate()
     }
 
@@ -85,6 +101,10 @@ public final class Conv2D: @unchecked Sendable {
         case .winograd(let plan): plan.pack(weight, into: packed)
         case .direct(let plan): plan.pack(weight, into: packed)
         case .gemm: Conv2D.pack(weight, into: packed, geometry)
+        }
+        if case .winograd(let plan) = algorithm, let pairs { plan.packPairs(from: packed, into: pairs) }
+        if let smallBatch, let smallBatchPairs {
+            smallBatch.plan.packPairs(from: smallBatch.packed, into: smallBatchPairs)
         }
     }
 
@@ -124,7 +144,7 @@ public final class Conv2D: @unchecked Sendable {
         residual: UnsafePointer<Float>?, worker: Int, workspace: UnsafeMutablePointer<Float>?
     ) {
         if case .winograd = algorithm, let workspace {
-            let (winograd, weights) = winograd(batch: chunking.batch)
+            let (winograd, weights, pairs) = winograd(batch: chunking.batch)
             // Bias and ReLU-family activations run inside the output transform, on pixels in L1.
             let slope: Float? =
                 switch activation {
@@ -134,7 +154,7 @@ public final class Conv2D: @unchecked Sendable {
                 }
             let inTransform = activation == .none || slope != nil
             let (first, pixels) = winograd.compute(
-                chunk: chunk, of: chunking, x: x, y: y, residual: residual, weights: weights,
+                chunk: chunk, of: chunking, x: x, y: y, residual: residual, weights: weights, pairs: pairs,
                 workspace: workspace + worker * workspacePerThread,
                 bias: inTransform ? bias.map { UnsafePointer($0) } : nil, slope: slope)
             if pixels > 0, !inTransform {
@@ -223,11 +243,15 @@ public final class Conv2D: @unchecked Sendable {
         }
     }
 
-    /// The Winograd plan and packed weights for `batch` images (a Winograd layer only).
-    func winograd(batch: Int) -> (plan: WinogradConvPlan, weights: UnsafePointer<Float>) {
-        if let smallBatch, batch < smallBatch.limit { return (smallBatch.plan, UnsafePointer(smallBatch.packed)) }
+    /// The Winograd plan and packed weights (and BF16 ones, in BF16) for `batch` images (a
+    /// Winograd layer only).
+    func winograd(batch: Int) -> (plan: WinogradConvPlan, weights: UnsafePointer<Float>, pairs: UnsafePointer<UInt32>?)
+    {
+        if let smallBatch, batch < smallBatch.limit {
+            return (smallBatch.plan, UnsafePointer(smallBatch.packed), smallBatchPairs.map { UnsafePointer($0) })
+        }
         guard case .winograd(let plan) = algorithm else { preconditionFailure("not a Winograd layer") }
-        return (plan, UnsafePointer(packed))
+        return (plan, UnsafePointer(packed), pairs.map { UnsafePointer($0) })
     }
 
     /// Computes `y` from `x` for `batch` images over the pool (convenience; allocates per call).

@@ -1,3 +1,4 @@
+import ScionBF16
 import ScionTiles
 
 /// How a 3x3 stride-1 convolution runs as Winograd F(m x m, 3x3) with the microkernels, `m`
@@ -136,13 +137,14 @@ extension WinogradConvPlan {
 extension WinogradConvPlan {
     /// Computes chunk `chunk` of `y = act(conv(x) [+ residual] [+ bias])` (NHWC) from weights
     /// packed by `pack`, the activation a ReLU with `slope` 0 or a leaky ReLU (none without).
+    /// With `pairs` (weights from `packPairs`) the products run in BF16 (`Precision.bf16`).
     /// The chunk's tile rows cover a contiguous run of output rows, returned for any further
     /// epilogue as (first pixel, pixel count). `residual` may be `y` itself.
     public func compute(
         chunk: Int, of chunking: Chunking, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
         residual: UnsafePointer<Float>?,
-        weights: UnsafePointer<Float>, workspace: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil,
-        slope: Float? = nil
+        weights: UnsafePointer<Float>, pairs: UnsafePointer<UInt32>? = nil, workspace: UnsafeMutablePointer<Float>,
+        bias: UnsafePointer<Float>? = nil, slope: Float? = nil
     ) -> (firstPixel: Int, pixels: Int) {
         let g = geometry
         let first = chunk * chunking.rows, last = min(first + chunking.rows, chunking.total)
@@ -159,6 +161,18 @@ extension WinogradConvPlan {
         let gemm = ForwardTile(
             channels: g.inChannels, kernelHeight: 1, kernelWidth: 1, stride: 1, rowStride: 0, outStride: g.outChannels)
         for xi in 0..<positions {
+            if let pairs {
+                // In place: the products read the rounded pairs from where the floats were.
+                let matrix = v + xi * inputMatrixStride, c = g.inChannels
+                BF16Products.roundToPairs(matrix, count: tiles * c)
+                matrix.withMemoryRebound(to: UInt32.self, capacity: tiles * c / 2) { words in
+                    BF16Products.multiply(
+                        words, pairs: c / 2, weights: pairs + xi * c / 2 * g.outChannels,
+                        outChannels: g.outChannels, pixels: tiles, out: m + xi * outputMatrixStride,
+                        outStride: g.outChannels)
+                }
+                continue
+            }
             Microkernels.forwardRow(
                 window: v + xi * inputMatrixStride, weights: weights + xi * g.inChannels * g.outChannels, tile: gemm,
                 outChannels: g.outChannels, pixels: tiles, out: m + xi * outputMatrixStride, accumulate: false)

@@ -21,15 +21,18 @@ public final class Executor: @unchecked Sendable {
         /// A pool to share with other executors (which then never run at the same time);
         /// nil gives this executor its own pool of `threads`.
         public var pool: ThreadPool?
+        /// The convolutions' arithmetic (`Precision`; BF16 only where the CPU has it).
+        public var precision: Precision
 
         public init(
             maxBatch: Int = 64, threads: Int? = nil, passes: [any CompilerPass] = Compiler.standardPasses,
-            pool: ThreadPool? = nil
+            pool: ThreadPool? = nil, precision: Precision = .fp32
         ) {
             self.maxBatch = max(1, maxBatch)
             self.threads = pool?.threads ?? max(1, threads ?? CPUBudget.threads)
             self.passes = passes
             self.pool = pool
+            self.precision = precision
         }
     }
 
@@ -71,7 +74,8 @@ public final class Executor: @unchecked Sendable {
         openblas_set_num_threads(1)
         let unit = compiled.unit
         var assignment = try BufferAssignment(graph: unit.graph, aliases: unit.aliases, maxBatch: maxBatch)
-        let lowering = try Lowering(unit: unit, store: parameters, maxBatch: maxBatch, threads: options.threads)
+        let lowering = try Lowering(
+            unit: unit, store: parameters, maxBatch: maxBatch, threads: options.threads, precision: options.precision)
         for (i, floats) in lowering.workspaceFloats.enumerated() { assignment.addWorkspace(node: i, floats: floats) }
         memoryPlan = MemoryPlanner.plan(assignment.requests)
         arena = .allocate(byteCount: max(memoryPlan.arenaBytes, 64), alignment: MemoryPlanner.alignment)

@@ -25,7 +25,7 @@ extension Lowering {
         let dys = shape(ins[0]), dxs = shape(outs[0])
         let g = Geometry.conv(node, dxs, dys, type(ins[1]))
         guard let w = parameterOrNil(ins[1]) else { return nil }
-        let kernel = ConvInputGradient(geometry: g, weight: w)
+        let kernel = ConvInputGradient(geometry: g, weight: w, precision: precision)
         return (
             { r in
                 ConvInputGradientStep(kernel, dy: r[ins[0]], dx: r[outs[0]], workspace: r.workspace(i)!, weight: w)

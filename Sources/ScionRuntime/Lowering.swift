@@ -17,13 +17,17 @@ struct Lowering {
     let store: ParameterStore
     let maxBatch: Int
     let threads: Int
+    let precision: Precision
     private var index = 0
 
-    init(unit: CompilationUnit, store: ParameterStore, maxBatch: Int, threads: Int) throws {
+    init(unit: CompilationUnit, store: ParameterStore, maxBatch: Int, threads: Int, precision: Precision = .fp32)
+        throws
+    {
         self.unit = unit
         self.store = store
         self.maxBatch = maxBatch
         self.threads = threads
+        self.precision = precision
         for (i, node) in unit.graph.nodes.enumerated() {
             index = i
             let (step, workspace) = try lower(node)
@@ -74,7 +78,7 @@ struct Lowering {
             let residual = node.input("residual")
             let g = Geometry.conv(node, shape(x), shape(y), type(plain.inputs[1]))
             let w = parameter(plain.inputs[1]), b = parameter(node, "bias")
-            let kernel = Conv2D(geometry: g, weight: w, bias: b, activation: activation(node))
+            let kernel = Conv2D(geometry: g, weight: w, bias: b, activation: activation(node), precision: precision)
             return (
                 { r in
                     ConvStep(

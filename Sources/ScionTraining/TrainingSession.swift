@@ -1,5 +1,6 @@
 import ScionCompiler
 import ScionGraph
+import ScionKernels
 import ScionRuntime
 
 /// A model being trained: its training graph compiled once, run by one executor, and an
@@ -50,17 +51,21 @@ public final class TrainingSession: @unchecked Sendable {
 
     /// `batchSize` is the most samples one process runs per step (its shard of the batch);
     /// `bucketBytes` the size of the gradient sums started during the backward pass (<= 0: one
-    /// sum after it), when `collective` has several processes.
+    /// sum after it), when `collective` has several processes. `precision` `.bf16` runs the
+    /// forward convolutions and their input gradients in BF16 where they run Winograd or
+    /// direct (`Precision`); weights, their gradients and the optimizer stay FP32.
     public init(
         model: Model, spec: TrainingSpec, optimizer: Optimizer, batchSize: Int, threads: Int,
-        collective: any Collective = SingleProcess(), bucketBytes: Int = TrainingSession.defaultBucketBytes
+        collective: any Collective = SingleProcess(), bucketBytes: Int = TrainingSession.defaultBucketBytes,
+        precision: Precision = .fp32
     ) throws {
         training = try Autodiff.trainingGraph(for: model.graph, spec: spec)
         let parameters = model.parameters.merging(training.constants) { a, _ in a }
         let trainingModel = Model(
             graph: training.graph, parameters: parameters, metadata: model.metadata, provenance: model.provenance)
         executor = try Executor(
-            model: trainingModel, options: .init(maxBatch: batchSize, threads: threads, passes: Self.passes))
+            model: trainingModel,
+            options: .init(maxBatch: batchSize, threads: threads, passes: Self.passes, precision: precision))
         self.optimizer = optimizer
         self.batchSize = batchSize
         self.collective = collective

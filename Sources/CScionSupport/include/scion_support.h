@@ -21,6 +21,16 @@ static inline int scion_cpu_has_avx512(void) {
 #endif
 }
 
+/// 1 when the CPU also runs AVX-512 BF16 (Cooper Lake, Sapphire Rapids, Zen 4 and later), which
+/// the ScionBF16 kernels are compiled for, else 0; always 0 off x86-64.
+static inline int scion_cpu_has_avx512_bf16(void) {
+#if defined(__x86_64__)
+    return scion_cpu_has_avx512() && __builtin_cpu_supports("avx512bf16");
+#else
+    return 0;
+#endif
+}
+
 /// 1 when the CPU runs AVX2 and FMA, which the ScionAVX2 kernels are compiled for (Haswell
 /// and later, Zen and later), else 0; always 0 off x86-64.
 static inline int scion_cpu_has_avx2(void) {

@@ -17,8 +17,11 @@ public final class ConvInputGradient: @unchecked Sendable {
     /// The flipped, transposed weights the direct convolution packs from.
     private let flipped: UnsafeMutablePointer<Float>
 
-    /// `weight` is the forward layer's PyTorch `[O, C/groups, kh, kw]`.
-    public init(geometry g: ConvGeometry, weight: UnsafePointer<Float>, allowDirect: Bool = true) {
+    /// `weight` is the forward layer's PyTorch `[O, C/groups, kh, kw]`; `precision` applies to
+    /// the direct method's convolution (`Conv2D`).
+    public init(
+        geometry g: ConvGeometry, weight: UnsafePointer<Float>, allowDirect: Bool = true, precision: Precision = .fp32
+    ) {
         geometry = g
         let count = g.outChannels * g.inChannelsPerGroup * g.kernelHeight * g.kernelWidth
         flipped = .allocate(capacity: count)
@@ -35,7 +38,8 @@ public final class ConvInputGradient: @unchecked Sendable {
             && padH >= 0 && padW >= 0 && DirectConvPlan(backward) != nil
         if suitable {
             ConvInputGradient.flip(weight, into: flipped, g)
-            method = .direct(Conv2D(geometry: backward, weight: flipped, bias: nil, activation: .none))
+            method = .direct(
+                Conv2D(geometry: backward, weight: flipped, bias: nil, activation: .none, precision: precision))
         } else {
             method = .transposed(
                 ConvTranspose2D(

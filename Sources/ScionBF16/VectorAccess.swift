@@ -1,0 +1,1 @@
+../ScionAVX512/VectorAccess.swift
