@@ -61,6 +61,8 @@ def training(args):
                     "--seed", "0", "-o", model], check=True, capture_output=True)
     commands = {"scion": [scion, "bench", model, "--train", "--batch", str(args.train_batch), "--threads", str(args.threads),
                           "--iterations", str(args.steps), "--json"]}
+    if args.bf16:
+        commands["scion bf16"] = commands["scion"] + ["--precision", "bf16"]
     for variant in ["eager", "channels_last", "compile"]:
         commands[f"pytorch {variant}"] = [sys.executable, os.path.join(HERE, "bench_peers"), "--train", "--worker-train", variant,
                                           "--threads", str(args.threads), "--train-batch", str(args.train_batch), "--steps", str(args.steps)]
@@ -72,7 +74,7 @@ def training(args):
             if engine not in rounds:
                 continue
             run = subprocess.run(command, capture_output=True, text=True)
-            if run.returncode != 0 and engine == "scion":
+            if run.returncode != 0 and engine.startswith("scion"):
                 sys.exit(f"scion bench --train failed:\n{run.stderr}")
             if run.returncode != 0:
                 print(f"{engine}: skipped ({run.stderr.strip().splitlines()[-1] if run.stderr.strip() else 'failed'})", file=sys.stderr)
@@ -85,10 +87,11 @@ def training(args):
           f"best of {args.rounds} interleaved rounds")
     for engine, ips in results.items():
         print(f"  {engine:24} {ips:8.1f} images/s")
-    peers = {k: v for k, v in results.items() if k != "scion"}
+    peers = {k: v for k, v in results.items() if not k.startswith("scion")}
     if peers:
         best = max(peers, key=peers.get)
-        print(f"Scion / best peer ({best}): {results['scion'] / peers[best]:.2f}x")
+        for ours in (k for k in results if k.startswith("scion")):
+            print(f"{ours} / best peer ({best}): {results[ours] / peers[best]:.2f}x")
         epochs = 200
         print(f"official 200-epoch stage 1 (47,500 images/epoch): Scion {47500 * epochs / results['scion'] / 3600:.2f} h, "
               f"{best} {47500 * epochs / peers[best] / 3600:.2f} h of compute")

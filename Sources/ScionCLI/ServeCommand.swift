@@ -72,6 +72,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Threads for the kernels (default: all cores).")
     var threads: Int?
 
+    @OptionGroup var precision: PrecisionOption
+
     @Option(name: .customLong("log-format"), help: "Log lines as text or json.")
     var logFormat: LogFormat = .text
 
@@ -117,7 +119,7 @@ struct ServeCommand: AsyncParsableCommand {
             maxBatch: maxBatch, maxDelayMilliseconds: maxDelayMs, maxBodyMegabytes: maxBodyMb,
             allowUnsanitized: allowUnsanitized,
             trustedKeys: try trustedKeys.map { try SigningKeys.trusted(in: $0).map(\.pemRepresentation) } ?? [],
-            threads: threads)
+            threads: threads, precision: try precision.checked())
         let server = try ScionServer(models: served, settings: settings)
         try await server.run()
     }

@@ -38,12 +38,14 @@ final class BatchScheduler: @unchecked Sendable {
 
     /// Plans an executor for every bucket up front, so no request pays for compiling and a
     /// model that cannot run fails at start-up rather than on its first request.
-    init(model: Model, maxBatch: Int, maxDelay: TimeInterval, threads: Int, name: String) throws {
+    init(
+        model: Model, maxBatch: Int, maxDelay: TimeInterval, threads: Int, name: String, precision: Precision = .fp32
+    ) throws {
         self.maxBatch = maxBatch
         self.maxDelay = .nanoseconds(Int64(maxDelay * 1e9))
         outputs = model.graph.outputs.map { ($0, model.graph.values[$0]?.elementsPerSample ?? 0) }
         let pool = ThreadPool(threads: threads)
-        makeExecutor = { try Executor(model: model, options: .init(maxBatch: $0, pool: pool)) }
+        makeExecutor = { try Executor(model: model, options: .init(maxBatch: $0, pool: pool, precision: precision)) }
         var size = 1
         while true {
             executors[size] = try makeExecutor(size)

@@ -61,7 +61,7 @@ public final class ServedModel: Sendable {
         }
         scheduler = try BatchScheduler(
             model: model, maxBatch: settings.maxBatch, maxDelay: settings.maxDelay, threads: settings.threads,
-            name: name)
+            name: name, precision: settings.precision)
     }
 
     /// With trusted keys, the key that signed the file at `path` (its signature beside it);

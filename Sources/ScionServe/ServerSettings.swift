@@ -18,12 +18,14 @@ public struct ServerSettings: Sendable {
     public var threads: Int
     /// Largest image (pixels) `classify` decodes.
     public var maxImagePixels: Int
+    /// The convolutions' arithmetic (`Precision`).
+    public var precision: Precision
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, grpcPort: Int? = nil, maxBatch: Int = 64,
         maxDelayMilliseconds: Double = 5,
         maxBodyMegabytes: Double = 16, allowUnsanitized: Bool = false, trustedKeys: [String] = [],
-        threads: Int? = nil, maxImagePixels: Int = 16_000_000
+        threads: Int? = nil, maxImagePixels: Int = 16_000_000, precision: Precision = .fp32
     ) {
         self.trustedKeys = trustedKeys
         self.host = host
@@ -35,5 +37,6 @@ public struct ServerSettings: Sendable {
         self.allowUnsanitized = allowUnsanitized
         self.threads = max(1, threads ?? CPUBudget.threads)
         self.maxImagePixels = maxImagePixels
+        self.precision = precision
     }
 }

@@ -51,6 +51,26 @@ import Testing
         #expect(result.stderr.contains("unknown architecture 'vgg'"))
     }
 
+    /// `--precision bf16` runs where the CPU has AVX-512 BF16 and is a usage error elsewhere; an
+    /// unknown precision is refused before any work.
+    @Test func precisionIsCheckedAgainstTheCPU() throws {
+        let model = dir.file("wrn.h5")
+        _ = try ScionBinary.run(["init", "--arch", "wrn16-1", "--classes", "10", "--input", "3x32x32", "-o", model])
+        let bench = ["bench", model, "--batch", "2", "--iterations", "2", "--json", "--precision"]
+        let unknown = try ScionBinary.run(bench + ["fp16"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("--precision is fp32 or bf16, not 'fp16'"))
+        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let hasBF16 =
+            cpu.contains("avx512_bf16") && cpu.contains("avx512bw")
+            && !(ProcessInfo.processInfo.environment["SCION_KERNELS"] ?? "").contains("avx2")
+        let bf16 = try ScionBinary.run(bench + ["bf16"])
+        if hasBF16 {
+            #expect(bf16.status == 0 && bf16.stdout.contains("\"precision\" : \"bf16\""), "\(bf16.stderr)")
+        } else {
+            #expect(bf16.status == 1 && bf16.stderr.contains("needs a CPU with AVX-512 BF16"), "\(bf16.stderr)")
+        }
+    }
+
     /// The subcommands a help text lists (two-space indent, then the name).
     func subcommands(in help: String) -> [String] {
         guard help.contains("SUBCOMMANDS:") else { return [] }
