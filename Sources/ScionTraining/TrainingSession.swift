@@ -52,8 +52,8 @@ public final class TrainingSession: @unchecked Sendable {
     /// `batchSize` is the most samples one process runs per step (its shard of the batch);
     /// `bucketBytes` the size of the gradient sums started during the backward pass (<= 0: one
     /// sum after it), when `collective` has several processes. `precision` `.bf16` runs the
-    /// forward convolutions and their input gradients in BF16 where they run Winograd or
-    /// direct (`Precision`); weights, their gradients and the optimizer stay FP32.
+    /// forward convolutions and their input gradients in BF16 where they run Winograd
+    /// (`Precision`); weights, their gradients and the optimizer stay FP32.
     public init(
         model: Model, spec: TrainingSpec, optimizer: Optimizer, batchSize: Int, threads: Int,
         collective: any Collective = SingleProcess(), bucketBytes: Int = TrainingSession.defaultBucketBytes,
