@@ -137,46 +137,59 @@ public final class Conv2D: @unchecked Sendable {
     }
 
     /// Computes chunk `chunk` of `y` from `x` (both NHWC). `residual` may be `y` itself;
-    /// `workspace` holds `workspacePerThread` floats per thread, `worker` picks this thread's.
+    /// `workspace` holds `workspacePerThread` floats per thread (nil only for a 1x1 GEMM layer),
+    /// `worker` picks this thread's.
     @inline(__always)
     public func compute(
         chunk: Int, of chunking: Chunking, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
         residual: UnsafePointer<Float>?, worker: Int, workspace: UnsafeMutablePointer<Float>?
     ) {
-        if case .winograd = algorithm, let workspace {
-            let (winograd, weights, pairs) = winograd(batch: chunking.batch)
-            // Bias and ReLU-family activations run inside the output transform, on pixels in L1.
-            let slope: Float? =
-                switch activation {
-                case .relu: 0
-                case .leakyRelu(let s): s
-                default: nil
-                }
-            let inTransform = activation == .none || slope != nil
-            let (first, pixels) = winograd.compute(
-                chunk: chunk, of: chunking, x: x, y: y, residual: residual, weights: weights, pairs: pairs,
-                workspace: workspace + worker * workspacePerThread,
-                bias: inTransform ? bias.map { UnsafePointer($0) } : nil, slope: slope)
-            if pixels > 0, !inTransform {
-                let g = geometry
-                Epilogue.apply(
-                    y + first * g.outChannels, rows: pixels, channels: g.outChannels, stride: g.outChannels,
-                    shift: bias.map { UnsafePointer($0) }, activation: activation)
+        let scratch = workspace.map { $0 + worker * workspacePerThread }
+        switch algorithm {
+        case .winograd:
+            computeWinograd(chunk: chunk, of: chunking, x: x, y: y, residual: residual, workspace: scratch!)
+        case .direct(let direct) where runsWeightHeavy(rows: chunking.total):
+            computeWeightHeavy(direct, chunk: chunk, of: chunking, x: x, y: y, residual: residual, windows: scratch!)
+        case .direct(let direct):
+            computeDirect(direct, chunk: chunk, of: chunking, x: x, y: y, residual: residual, window: scratch!)
+        case .gemm:
+            computeGEMM(chunk: chunk, of: chunking, x: x, y: y, residual: residual, scratch: scratch)
+        }
+    }
+
+    /// Chunk `chunk` of a Winograd layer, in the plan for the chunking's batch.
+    @inline(__always)
+    func computeWinograd(
+        chunk: Int, of chunking: Chunking, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+        residual: UnsafePointer<Float>?, workspace: UnsafeMutablePointer<Float>
+    ) {
+        let (winograd, weights, pairs) = winograd(batch: chunking.batch)
+        // Bias and ReLU-family activations run inside the output transform, on pixels in L1.
+        let slope: Float? =
+            switch activation {
+            case .relu: 0
+            case .leakyRelu(let s): s
+            default: nil
             }
-            return
+        let inTransform = activation == .none || slope != nil
+        let (first, pixels) = winograd.compute(
+            chunk: chunk, of: chunking, x: x, y: y, residual: residual, weights: weights, pairs: pairs,
+            workspace: workspace, bias: inTransform ? bias.map { UnsafePointer($0) } : nil, slope: slope)
+        if pixels > 0, !inTransform {
+            let g = geometry
+            Epilogue.apply(
+                y + first * g.outChannels, rows: pixels, channels: g.outChannels, stride: g.outChannels,
+                shift: bias.map { UnsafePointer($0) }, activation: activation)
         }
-        if case .direct(let direct) = algorithm, runsWeightHeavy(rows: chunking.total) {
-            computeWeightHeavy(
-                direct, chunk: chunk, of: chunking, x: x, y: y, residual: residual,
-                windows: workspace! + worker * workspacePerThread)
-            return
-        }
-        if case .direct(let direct) = algorithm {
-            computeDirect(
-                direct, chunk: chunk, of: chunking, x: x, y: y, residual: residual,
-                window: workspace! + worker * workspacePerThread)
-            return
-        }
+    }
+
+    /// Chunk `chunk` (rows of output pixels) with gathered patches, or the input rows of a 1x1
+    /// stride-1 layer, times the packed weights with sgemm.
+    @inline(__always)
+    func computeGEMM(
+        chunk: Int, of chunking: Chunking, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+        residual: UnsafePointer<Float>?, scratch: UnsafeMutablePointer<Float>?
+    ) {
         let g = geometry
         let r0 = chunk * chunking.rows
         let n = min(chunking.rows, chunking.total - r0)
@@ -186,7 +199,6 @@ public final class Conv2D: @unchecked Sendable {
             out.update(from: residual + r0 * g.outChannels, count: n * g.outChannels)
         }
         let beta: Float = residual == nil ? 0 : 1
-        let scratch = workspace.map { $0 + worker * workspacePerThread }
         for group in 0..<g.groups {
             let a: UnsafePointer<Float>
             let lda: Int
