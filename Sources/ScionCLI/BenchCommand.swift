@@ -116,6 +116,7 @@ struct BenchCommand: ParsableCommand {
             try printJSON([
                 "model": AnyEncodable(model), "mode": AnyEncodable("train"), "batch": AnyEncodable(batch),
                 "processes": AnyEncodable(world.size), "threads": AnyEncodable(threadCount),
+                "precision": AnyEncodable(precision.precision.lowercased()),
                 "step_ms": AnyEncodable(row.latency_ms), "images_per_second": AnyEncodable(row.images_per_second),
                 "allreduce_ms": AnyEncodable(allreduce * 1000), "bucket_bytes": AnyEncodable(session.bucketBytes),
                 "peak_rss_mib": AnyEncodable(PeakMemory.mebibytes())

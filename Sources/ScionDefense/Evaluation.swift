@@ -63,7 +63,7 @@ public struct Logits: Sendable {
 public enum Evaluation {
     /// The logits of every image of `sets` through `model`'s first output, one executor for all.
     public static func logits(
-        _ model: Model, _ sets: [ImageSet], threads: Int, batchSize: Int = 256, precision: Precision = .fp32
+        _ model: Model, _ sets: [ImageSet], threads: Int, batchSize: Int = 256, precision: Precision
     ) throws -> [Logits] {
         var m = model
         m.graph.outputs = [model.graph.outputs[0]]
@@ -93,15 +93,17 @@ public enum Evaluation {
     }
 
     /// Predicted labels of `data` through `model`'s first output (its logits).
-    public static func predictions(_ model: Model, _ data: ImageSet, threads: Int, batchSize: Int = 256) throws -> [Int]
-    {
-        guard let l = try logits(model, [data], threads: threads, batchSize: batchSize).first else { return [] }
+    public static func predictions(
+        _ model: Model, _ data: ImageSet, threads: Int, batchSize: Int = 256, precision: Precision
+    ) throws -> [Int] {
+        guard let l = try logits(model, [data], threads: threads, batchSize: batchSize, precision: precision).first
+        else { return [] }
         return (0..<l.count).map { l.predicted($0) }
     }
 
     /// ACC on `clean`; ASR and RA on `triggered` (nil: no attack to measure).
     public static func measure(
-        _ model: Model, clean: ImageSet, triggered: ImageSet?, target: Int, threads: Int, precision: Precision = .fp32
+        _ model: Model, clean: ImageSet, triggered: ImageSet?, target: Int, threads: Int, precision: Precision
     ) throws -> Metrics {
         let attacked = triggered.flatMap { $0.count > 0 ? $0 : nil }
         let all = try logits(

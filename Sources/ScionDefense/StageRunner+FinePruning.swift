@@ -15,7 +15,7 @@ extension StageRunner {
     public func finePrune(undefended: Model, _ s: StageSettings) throws -> Model {
         let fc = try classifier(undefended)
         let features = try Evaluation.logits(
-            Self.withOutput(undefended, fc.inputs[0]), [data.holdout], threads: s.threads)[0]
+            Self.withOutput(undefended, fc.inputs[0]), [data.holdout], threads: s.threads, precision: s.precision)[0]
         guard let weight = undefended.parameters[fc.inputs[1]]?.floats, features.classes > 0,
             weight.count % features.classes == 0
         else {

@@ -40,13 +40,13 @@ extension StageRunner {
         var model = sanitized
         var detections: [JSONValue] = []
         var poisonedClasses: [Int]?
-        let trappedLogits = try Evaluation.logits(trapped, [data.train], threads: s.threads)[0]
+        let trappedLogits = try Evaluation.logits(trapped, [data.train], threads: s.threads, precision: s.precision)[0]
         for round in 1...rounds {
             // Only the first round's head (stage 2's) never trained on this stage's own relabels,
             // so it alone judges which classes are poisoned (later heads flagged clean classes).
             let split = try SuspectSplit.score(
                 trapped: trappedLogits, replaced: model, data: data.train, rule: r.rule,
-                poisonedClasses: poisonedClasses, threads: s.threads)
+                poisonedClasses: poisonedClasses, threads: s.threads, precision: s.precision)
             poisonedClasses = split.poisonedClasses
             let detection = split.detection(truth: data.poisoned)
             detections.append(detectionJSON(detection, split))

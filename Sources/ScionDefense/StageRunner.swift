@@ -172,7 +172,8 @@ public struct StageRunner {
         let metrics =
             try last
             ?? Evaluation.measure(
-                trained, clean: data.test, triggered: data.triggeredTest, target: data.target, threads: s.threads)
+                trained, clean: data.test, triggered: data.triggeredTest, target: data.target, threads: s.threads,
+                precision: s.precision)
         var details = s.details.merging(context.details(data)) { a, _ in a }.merging(extra) { a, _ in a }
         details["acc"] = .number(metrics.acc)
         details["asr"] = .number(metrics.asr)

@@ -30,7 +30,7 @@ public struct StageSettings: Sendable {
     public var collective: any Collective = SingleProcess()
     /// Gradient bytes per allreduce started during the backward pass (data parallelism).
     public var bucketBytes = TrainingSession.defaultBucketBytes
-    /// The convolutions' arithmetic in training and evaluation (`Precision`).
+    /// The convolutions' arithmetic in training, evaluation and stage 3's scoring (`Precision`).
     public var precision = Precision.fp32
 
     /// The epochs between evaluations that `evalEvery` asks for.

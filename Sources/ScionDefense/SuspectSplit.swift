@@ -1,6 +1,7 @@
 import Foundation
 import ScionGraph
 import ScionImage
+import ScionKernels
 import ScionTraining
 
 /// Which untrusted training images look poisoned, judged by the two heads of one stem: the
@@ -61,12 +62,14 @@ public struct SuspectSplit: Sendable {
 
     /// Scores `data` (the untrusted training split, labels as given) with both models.
     /// `poisonedClasses` given: those classes, as an earlier split judged them.
-    /// `trapped` holds the trapped model's logits on `data` (computed once for every round).
+    /// `trapped` holds the trapped model's logits on `data` (computed once for every round);
+    /// `precision` is the replaced model's arithmetic for its own.
     public static func score(
         trapped old: Logits, replaced: Model, data: ImageSet, rule: Rule, poisonedClasses: [Int]? = nil,
-        threads: Int
+        threads: Int, precision: Precision
     ) throws -> SuspectSplit {
-        guard let new = try Evaluation.logits(replaced, [data], threads: threads).first, old.classes == new.classes,
+        guard let new = try Evaluation.logits(replaced, [data], threads: threads, precision: precision).first,
+            old.classes == new.classes,
             old.count == new.count
         else {
             throw DefenseError.invalidSettings("the trapped and the replaced model must classify into the same classes")

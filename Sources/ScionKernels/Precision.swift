@@ -8,6 +8,7 @@ public enum Precision: String, Sendable, CaseIterable {
     case fp32, bf16
 
     /// Whether this process runs the BF16 kernels: the CPU has AVX-512 BF16 and runs the
-    /// AVX-512 microkernels (not turned off by `SCION_KERNELS`).
-    public static let bf16Available: Bool = MicrokernelISA.active == .avx512 && scion_cpu_has_avx512_bf16() != 0
+    /// AVX-512 microkernels and Winograd (neither turned off by `SCION_KERNELS`).
+    public static let bf16Available: Bool =
+        MicrokernelISA.active == .avx512 && WinogradConvPlan.enabled && scion_cpu_has_avx512_bf16() != 0
 }

@@ -165,7 +165,9 @@ extension WinogradConvPlan {
                 // In place: the products read the rounded pairs from where the floats were.
                 let matrix = v + xi * inputMatrixStride, c = g.inChannels
                 BF16Products.roundToPairs(matrix, count: tiles * c)
-                matrix.withMemoryRebound(to: UInt32.self, capacity: tiles * c / 2) { words in
+                // The products read whole groups of 8 tiles (inside the padded matrix; the extra
+                // rows' results are dropped), so the rebinding covers them too.
+                matrix.withMemoryRebound(to: UInt32.self, capacity: (tiles + 7) / 8 * 8 * c / 2) { words in
                     BF16Products.multiply(
                         words, pairs: c / 2, weights: pairs + xi * c / 2 * g.outChannels,
                         outChannels: g.outChannels, pixels: tiles, out: m + xi * outputMatrixStride,

@@ -60,9 +60,11 @@ import Testing
         let unknown = try ScionBinary.run(bench + ["fp16"])
         #expect(unknown.status == 1 && unknown.stderr.contains("--precision is fp32 or bf16, not 'fp16'"))
         let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        // SCION_KERNELS=avx2, generic or direct turns off what BF16 runs on (AVX-512, Winograd).
+        let kernels = (ProcessInfo.processInfo.environment["SCION_KERNELS"] ?? "").lowercased()
         let hasBF16 =
-            cpu.contains("avx512_bf16") && cpu.contains("avx512bw")
-            && !(ProcessInfo.processInfo.environment["SCION_KERNELS"] ?? "").contains("avx2")
+            cpu.contains("avx512_bf16") && cpu.contains("avx512bw") && cpu.contains("avx512vl")
+            && cpu.contains("avx512dq") && !["avx2", "generic", "direct"].contains { kernels.contains($0) }
         let bf16 = try ScionBinary.run(bench + ["bf16"])
         if hasBF16 {
             #expect(bf16.status == 0 && bf16.stdout.contains("\"precision\" : \"bf16\""), "\(bf16.stderr)")

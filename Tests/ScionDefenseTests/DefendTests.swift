@@ -53,7 +53,8 @@ import Testing
         let recovered = try runner.recover(
             trapped: trapped, sanitized: sanitized, settings(.recover, epochs: 4), RecoverySettings())
         func measure(_ m: Model) throws -> Metrics {
-            try Evaluation.measure(m, clean: data.test, triggered: data.triggeredTest, target: 1, threads: 2)
+            try Evaluation.measure(
+                m, clean: data.test, triggered: data.triggeredTest, target: 1, threads: 2, precision: .fp32)
         }
         let baseline = try measure(undefended), defended = try measure(recovered)
 

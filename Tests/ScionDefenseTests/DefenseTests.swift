@@ -110,12 +110,13 @@ import Testing
         let model = try Self.constantModel(answering: 1)
         let data = try Self.poisoned()
         let metrics = try Evaluation.measure(
-            model, clean: data.test, triggered: data.triggeredTest, target: 1, threads: 2)
+            model, clean: data.test, triggered: data.triggeredTest, target: 1, threads: 2, precision: .fp32)
         #expect(metrics.acc == 0.25 && metrics.asr == 1)
         // It calls every clean image the target too: the trigger adds nothing over that floor.
         #expect(metrics.clean_to_target == 1)
         #expect(
-            try Evaluation.measure(model, clean: data.test, triggered: nil, target: 1, threads: 2).clean_to_target
+            try Evaluation.measure(model, clean: data.test, triggered: nil, target: 1, threads: 2, precision: .fp32)
+                .clean_to_target
                 == nil)
         #expect(
             metrics.per_class["1"]?.acc == 1 && metrics.per_class["0"]?.asr == 1 && metrics.per_class["1"]?.asr == nil)

@@ -103,7 +103,7 @@ import Testing
         let model = try DefenseTests.constantModel(answering: 0)
         let data = try DefenseTests.poisoned()
         let metrics = try Evaluation.measure(
-            model, clean: data.test, triggered: data.triggeredTest, target: 1, threads: 2)
+            model, clean: data.test, triggered: data.triggeredTest, target: 1, threads: 2, precision: .fp32)
         #expect(metrics.asr == 0 && abs((metrics.ra ?? -1) - 1.0 / 3) < 1e-12)
     }
 

@@ -99,5 +99,67 @@ struct BF16KernelTests {
         #expect(bf16Error > 10 * fp32Error)
     }
 
+    /// After `repack` (an optimizer step) a layer must compute what a layer built on the new
+    /// weights computes, bit for bit, in its F(4x4, 3x3) plan and in the F(2x2, 3x3) one it keeps
+    /// for small batches (both sets of bf16 pairs refreshed). The small batch must run exactly as
+    /// a layer built for F(2x2, 3x3) does.
+    @Test func repackRefreshesBothSetsOfPairs() throws {
+        let c = ConvolutionKernelTests.Case(
+            n: 4, cin: 32, cout: 32, h: 8, w: 8, k: 3, stride: 1, pad: 1, dilation: 1, groups: 1)
+        let g = ConvolutionKernelTests().geometry(c)
+        let w1 = Harness.random(c.cout * c.cin * 9, seed: 31), w2 = Harness.random(c.cout * c.cin * 9, seed: 32)
+        let b = Harness.random(c.cout, seed: 33), x = Harness.random(g.inputCount, seed: 34)
+        let updated = Conv2D(geometry: g, weight: w1, bias: b, activation: .relu, precision: .bf16)
+        updated.repack(weight: w2, bias: b)
+        let fresh = Conv2D(geometry: g, weight: w2, bias: b, activation: .relu, precision: .bf16)
+        let small = Conv2D(geometry: g, weight: w2, bias: b, activation: .relu, winogradTile: 2, precision: .bf16)
+        try #require(updated.algorithm.winogradTile == 4 && updated.precision == .bf16)
+        // Booleans first: the arrays would fill the failure message.
+        for batch in [1, 4] {
+            let y = Self.run(updated, x, batch: batch)
+            let matchesFresh = y == Self.run(fresh, x, batch: batch)
+            #expect(matchesFresh, "batch \(batch)")
+            let matchesSmallLayer = batch != 1 || y == Self.run(small, x, batch: 1)
+            #expect(matchesSmallLayer)
+        }
+        let plansDiffer =
+            Self.run(updated, x, batch: 1) != Array(Self.run(updated, x, batch: 4).prefix(g.outputCount / 4))
+        #expect(plansDiffer, "batch 1 must run the small-batch plan, batch 4 the F(4x4, 3x3) one")
+    }
+
+    /// `kernel` on the first `batch` images of `x` (NHWC), two threads.
+    static func run(_ kernel: Conv2D, _ x: [Float], batch: Int) -> [Float] {
+        let g = kernel.geometry
+        var y = [Float](repeating: .nan, count: batch * g.outPlane * g.outChannels)
+        var scratch = [Float](repeating: 0, count: kernel.workspacePerThread * 2)
+        y.withUnsafeMutableBufferPointer { yp in
+            scratch.withUnsafeMutableBufferPointer { sp in
+                kernel.run(
+                    x: x, y: yp.baseAddress!, residual: nil, batch: batch, pool: ThreadPool(threads: 2),
+                    workspace: sp.baseAddress!)
+            }
+        }
+        return y
+    }
+
     func rootMeanSquare(_ v: [Float]) -> Float { (v.reduce(0) { $0 + $1 * $1 } / Float(max(1, v.count))).squareRoot() }
+}
+
+/// Where BF16 does not run (no AVX-512 BF16, `SCION_KERNELS` turning it off, or a layer that is
+/// not Winograd) asking for it changes nothing: the layer says FP32 and computes FP32's bits.
+/// Runs on every machine.
+@Suite struct BF16FallbackTests {
+    @Test(arguments: [(k: 3, stride: 2), (k: 1, stride: 1), (k: 3, stride: 1)])
+    func unsupportedLayersRunFP32(k: Int, stride: Int) throws {
+        let c = ConvolutionKernelTests.Case(
+            n: 2, cin: 32, cout: 32, h: 8, w: 8, k: k, stride: stride, pad: k / 2, dilation: 1, groups: 1)
+        let g = ConvolutionKernelTests().geometry(c)
+        let w = Harness.random(c.cout * c.cin * k * k, seed: 41), x = Harness.random(g.inputCount, seed: 42)
+        let asked = Conv2D(geometry: g, weight: w, bias: nil, activation: .none, precision: .bf16)
+        let fp32 = Conv2D(geometry: g, weight: w, bias: nil, activation: .none)
+        let runsBF16 = Precision.bf16Available && asked.algorithm.winogradTile != nil
+        #expect(asked.precision == (runsBF16 ? .bf16 : .fp32))
+        let identical = BF16KernelTests.run(asked, x, batch: 2) == BF16KernelTests.run(fp32, x, batch: 2)
+        #expect(runsBF16 || identical)
+    }
 }

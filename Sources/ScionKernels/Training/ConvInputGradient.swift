@@ -18,7 +18,7 @@ public final class ConvInputGradient: @unchecked Sendable {
     private let flipped: UnsafeMutablePointer<Float>
 
     /// `weight` is the forward layer's PyTorch `[O, C/groups, kh, kw]`; `precision` applies to
-    /// the direct method's convolution (`Conv2D`).
+    /// the direct method's convolution (`Conv2D`) where that runs Winograd.
     public init(
         geometry g: ConvGeometry, weight: UnsafePointer<Float>, allowDirect: Bool = true, precision: Precision = .fp32
     ) {
