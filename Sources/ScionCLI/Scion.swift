@@ -1,7 +1,7 @@
 import ArgumentParser
 import ScionGraph
 
-/// The `scion` command: every subcommand is one file in this module.
+/// The `scion` command: each subcommand, or family of them, is one file in this module.
 public struct Scion: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "scion",

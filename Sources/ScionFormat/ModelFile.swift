@@ -1,7 +1,7 @@
 import Foundation
 import ScionGraph
 
-/// Reads and writes Scion model files (HDF5, format `scion-model` 1.0; see docs/FORMAT.md).
+/// Reads and writes Scion model files (HDF5, format `scion-model` 1.x; see docs/FORMAT.md).
 ///
 /// ```swift
 /// try ModelFile.write(model, to: "wrn.h5")
