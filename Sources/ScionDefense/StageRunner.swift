@@ -120,6 +120,63 @@ public struct StageRunner {
             throw DefenseError.invalidSettings(
                 "the \(stage.rawValue) data has \(trainingData.count) images, fewer than the batch size \(s.batchSize)")
         }
+        let name = run ?? stage.rawValue
+        let (session, trainer) = try makeTrainer(
+            initial, frozen: frozen, spec: spec, data: trainingData, augmentation: augmentation, s, name: name,
+            schedulePart: schedulePart)
+        // The last epoch's evaluation is the final one: kept, so the model is not measured twice.
+        var last: Metrics?
+        trainer.evaluate = { current, epoch in
+            guard epoch % s.evaluationInterval == 0 || epoch == s.epochs else { return [:] }
+            let m = try measure(current, s)
+            if epoch == s.epochs { last = m }
+            return Self.recorded(m)
+        }
+        let started = Date()
+        let checkpoint = "\(folder)/\(name).ckpt.h5"
+        var start = 0
+        if s.resume, FileManager.default.fileExists(atPath: checkpoint) { start = try trainer.resume(from: checkpoint) }
+        let history = try trainer.run(from: start)
+        var trained = session.currentModel()
+        // The flags as they came in (frozen ones were frozen for this run only).
+        trained.graph.parameters = initial.graph.parameters
+        // Every process holds the same model; rank 0 measures, records and writes it.
+        guard s.collective.isRoot else { return trained }
+        var details = s.details.merging(context.details(data)) { a, _ in a }.merging(extra) { a, _ in a }
+        for (key, value) in Self.recorded(try last ?? measure(trained, s)) { details[key] = .number(value) }
+        details["seconds"] = .number(history.reduce(0) { $0 + $1.seconds })
+        details["wall_seconds"] = .number(Date().timeIntervalSince(started))
+        details["training_images"] = .number(Double(trainingData.count))
+        trained = try trained.recording(
+            LineageStep(
+                operation: stage.lineageOperation, parents: [try ContentHash.of(origin ?? initial)], details: details))
+        try ModelFile.write(trained, to: run.map { "\(folder)/\($0).h5" } ?? "\(folder)/\(stage.modelFile)")
+        return trained
+    }
+
+    /// What the epoch logs and the lineage record of an evaluation: ACC, ASR and, where
+    /// measured, the no-trigger rate and RA.
+    static func recorded(_ m: Metrics) -> [String: Double] {
+        var values = ["acc": m.acc, "asr": m.asr]
+        values["clean_to_target"] = m.clean_to_target
+        values["ra"] = m.ra
+        return values
+    }
+
+    /// ACC, ASR, RA and the no-trigger rate of `model` on the run's test sets.
+    private func measure(_ model: Model, _ s: StageSettings) throws -> Metrics {
+        try Evaluation.measure(
+            model, clean: data.test, triggered: data.triggeredTest, target: data.target, threads: s.threads,
+            precision: s.precision)
+    }
+
+    /// The training session over `initial` (its `frozen` parameters held fixed on a working copy)
+    /// and the trainer that runs `s.epochs` epochs of it, logging to `name`.jsonl and
+    /// checkpointing to `name`.ckpt.h5 in the run folder.
+    private func makeTrainer(
+        _ initial: Model, frozen: Set<String>, spec: TrainingSpec, data trainingData: ImageSet,
+        augmentation: Augmentation, _ s: StageSettings, name: String, schedulePart: (start: Int, total: Int)?
+    ) throws -> (TrainingSession, Trainer) {
         // Freezing is a setting of this training run, not a change to the model: the flags are set
         // on a working copy only, so the recorded model is the one the previous step produced.
         var model = initial
@@ -140,53 +197,11 @@ public struct StageRunner {
             throw DefenseError.invalidSettings("unknown --decay \(s.decay); use cos, multisteps or constant")
         }
         let schedule = schedulePart.map { LearningRateSchedule.continued(whole, from: $0.start) } ?? whole
-        let name = run ?? stage.rawValue
-        let checkpoint = "\(folder)/\(name).ckpt.h5"
         let config = TrainerConfiguration(
             epochs: s.epochs, learningRate: s.learningRate, schedule: schedule, seed: s.seed,
-            checkpointPath: checkpoint,
+            checkpointPath: "\(folder)/\(name).ckpt.h5",
             logPath: "\(folder)/\(name).jsonl", label: name, showProgress: s.showProgress)
-        let trainer = Trainer(session: session, loader: loader, configuration: config)
-        // The last epoch's evaluation is the final one: kept, so the model is not measured twice.
-        var last: Metrics?
-        trainer.evaluate = { current, epoch in
-            guard epoch % s.evaluationInterval == 0 || epoch == s.epochs else { return [:] }
-            let m = try Evaluation.measure(
-                current, clean: data.test, triggered: data.triggeredTest, target: data.target, threads: s.threads,
-                precision: s.precision)
-            if epoch == s.epochs { last = m }
-            var values = ["acc": m.acc, "asr": m.asr]
-            values["clean_to_target"] = m.clean_to_target
-            values["ra"] = m.ra
-            return values
-        }
-        let started = Date()
-        var start = 0
-        if s.resume, FileManager.default.fileExists(atPath: checkpoint) { start = try trainer.resume(from: checkpoint) }
-        let history = try trainer.run(from: start)
-        var trained = session.currentModel()
-        // The flags as they came in (frozen ones were frozen for this run only).
-        trained.graph.parameters = initial.graph.parameters
-        // Every process holds the same model; rank 0 measures, records and writes it.
-        guard world.isRoot else { return trained }
-        let metrics =
-            try last
-            ?? Evaluation.measure(
-                trained, clean: data.test, triggered: data.triggeredTest, target: data.target, threads: s.threads,
-                precision: s.precision)
-        var details = s.details.merging(context.details(data)) { a, _ in a }.merging(extra) { a, _ in a }
-        details["acc"] = .number(metrics.acc)
-        details["asr"] = .number(metrics.asr)
-        if let floor = metrics.clean_to_target { details["clean_to_target"] = .number(floor) }
-        if let ra = metrics.ra { details["ra"] = .number(ra) }
-        details["seconds"] = .number(history.reduce(0) { $0 + $1.seconds })
-        details["wall_seconds"] = .number(Date().timeIntervalSince(started))
-        details["training_images"] = .number(Double(trainingData.count))
-        trained = try trained.recording(
-            LineageStep(
-                operation: stage.lineageOperation, parents: [try ContentHash.of(origin ?? initial)], details: details))
-        try ModelFile.write(trained, to: run.map { "\(folder)/\($0).h5" } ?? "\(folder)/\(stage.modelFile)")
-        return trained
+        return (session, Trainer(session: session, loader: loader, configuration: config))
     }
 
     func optimizerKind(_ name: String) throws -> Optimizer.Kind {
