@@ -107,7 +107,7 @@ extension StageRunner {
             "threshold": .number(r.rule.threshold), "class_threshold": .number(r.rule.classThreshold),
             "share_factor": .number(r.rule.shareFactor), "minimum_share": .number(r.rule.minimumShare),
             "leader_fraction": .number(r.rule.leaderFraction), "excess_factor": .number(r.rule.excessFactor),
-            "low_loss_quantile": .number(r.rule.lowLossQuantile),
+            "low_loss_quantile": .number(r.rule.lowLossQuantile), "low_loss_share": .number(r.rule.lowLossShare),
             "train_stem": .bool(r.trainStem), "relabel_suspects": .bool(r.relabelSuspects),
             "suspects": .number(Double(detection.suspects)), "detection_fpr": .number(detection.fpr)
         ]

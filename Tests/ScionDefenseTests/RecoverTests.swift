@@ -68,6 +68,41 @@ import Testing
         #expect(without.indices(.dropped).isEmpty)
     }
 
+    @Test func aClassWhosePoisonsFoolBothHeadsIsJudgedByItsTrappedLosses() {
+        // The stem carries the trigger: both heads call the six poisons class 0, so every score is
+        // 0, but the trapped model fits them to 1e-6. Class 0's share below the other classes'
+        // 5 % quantile (0.001) is 0.6; the others' (below 1e-6, class 0's) is 0. Its excess of 6,
+        // ranked by trapped loss, is left out, none relabelled (the new head cannot name a true
+        // class it was fooled about).
+        let scores = [Double](repeating: 0, count: Self.labels.count)
+        let losses =
+            Array(repeating: 1e-6, count: 6) + Array(repeating: 0.5, count: 4)
+            + (0..<16).map { 0.001 + Double($0) / 10 }
+        let split = SuspectSplit.split(
+            scores: scores, trappedLosses: losses, labels: Self.labels, relabels: Self.labels, classes: 5,
+            rule: .init())
+        #expect(split.poisonedClasses == [0])
+        #expect(split.indices(.relabelled).isEmpty)
+        #expect(split.indices(.dropped) == Array(0...5))
+        #expect(split.detection(truth: Array(0..<6)) == Detection(suspects: 6, poisoned: 6, tpr: 1, fpr: 0))
+        // Without the scores' evidence or the low-loss rule, nothing is judged poisoned.
+        var off = SuspectSplit.Rule()
+        off.lowLossQuantile = 0
+        let without = SuspectSplit.split(
+            scores: scores, trappedLosses: losses, labels: Self.labels, relabels: Self.labels, classes: 5, rule: off)
+        #expect(without.poisonedClasses.isEmpty && without.indices(.dropped).isEmpty)
+    }
+
+    @Test func lowLossSharesLeaveEachClassOutOfItsOwnQuantile() {
+        // Class 0's quantile comes from classes 1-2 (losses 1..8: 5 % quantile 1), so 2 of its 4
+        // (0.5, 1) are at or below it; class 1's from classes 0 and 2 (0.5 is their lowest).
+        let labels = [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]
+        let losses: [Double] = [0.5, 1, 3, 9, 1, 2, 3, 4, 5, 6, 7, 8]
+        let members = (0..<3).map { k in labels.indices.filter { labels[$0] == k } }
+        let shares = SuspectSplit.lowLossShares(losses, members, SuspectSplit.Rule())
+        #expect(shares == [0.5, 0, 0])
+    }
+
     @Test func aClassFullOfModestScoresIsNotJudgedPoisoned() {
         // A weak new head leaves every image of class 1 at 0.8 (its share above 0.5 is 1.0, the
         // poisoned class's 0.7): classes are judged above 2.0, so class 1 is clean.
