@@ -16,6 +16,10 @@ import Testing
     static let labels = Array(repeating: 0, count: 10) + (1...4).flatMap { Array(repeating: $0, count: 4) }
     static let scores =
         Array(repeating: 5.0, count: 6) + [0.7, 0, 0, 0] + [0, 0, 0, 0.8] + Array(repeating: 0.0, count: 12)
+    /// Trapped losses: the poisons fitted to 1e-6, class 0's clean images at 0.5, the other
+    /// classes from 0.001 (their 5 % quantile) up.
+    static let losses =
+        Array(repeating: 1e-6, count: 6) + Array(repeating: 0.5, count: 4) + (0..<16).map { 0.001 + Double($0) / 10 }
 
     @Test func theSplitRelabelsTheSwollenClassAndDropsHardImagesElsewhere() {
         let relabels = Self.labels.map { ($0 + 1) % 5 }
@@ -53,18 +57,16 @@ import Testing
         // classes' lowest loss (0.001, their 5 % quantile), while class 0's clean images sit at 0.5.
         var scores = Self.scores
         scores[5] = 0.1
-        let losses =
-            Array(repeating: 1e-6, count: 6) + Array(repeating: 0.5, count: 4)
-            + (0..<16).map { 0.001 + Double($0) / 10 }
         let split = SuspectSplit.split(
-            scores: scores, trappedLosses: losses, labels: Self.labels, relabels: Self.labels, classes: 5,
+            scores: scores, trappedLosses: Self.losses, labels: Self.labels, relabels: Self.labels, classes: 5,
             rule: .init())
         #expect(split.indices(.relabelled) == [0, 1, 2, 3, 4, 6])
         #expect(split.indices(.dropped) == [5])
         var off = SuspectSplit.Rule()
         off.lowLossQuantile = 0
         let without = SuspectSplit.split(
-            scores: scores, trappedLosses: losses, labels: Self.labels, relabels: Self.labels, classes: 5, rule: off)
+            scores: scores, trappedLosses: Self.losses, labels: Self.labels, relabels: Self.labels, classes: 5,
+            rule: off)
         #expect(without.indices(.dropped).isEmpty)
     }
 
@@ -75,11 +77,8 @@ import Testing
         // ranked by trapped loss, is left out, none relabelled (the new head cannot name a true
         // class it was fooled about).
         let scores = [Double](repeating: 0, count: Self.labels.count)
-        let losses =
-            Array(repeating: 1e-6, count: 6) + Array(repeating: 0.5, count: 4)
-            + (0..<16).map { 0.001 + Double($0) / 10 }
         let split = SuspectSplit.split(
-            scores: scores, trappedLosses: losses, labels: Self.labels, relabels: Self.labels, classes: 5,
+            scores: scores, trappedLosses: Self.losses, labels: Self.labels, relabels: Self.labels, classes: 5,
             rule: .init())
         #expect(split.poisonedClasses == [0])
         #expect(split.indices(.relabelled).isEmpty)
@@ -89,7 +88,8 @@ import Testing
         var off = SuspectSplit.Rule()
         off.lowLossQuantile = 0
         let without = SuspectSplit.split(
-            scores: scores, trappedLosses: losses, labels: Self.labels, relabels: Self.labels, classes: 5, rule: off)
+            scores: scores, trappedLosses: Self.losses, labels: Self.labels, relabels: Self.labels, classes: 5,
+            rule: off)
         #expect(without.poisonedClasses.isEmpty && without.indices(.dropped).isEmpty)
     }
 
