@@ -22,6 +22,13 @@ struct RecoveryOptions: ParsableArguments {
             """)
     var lowLossQuantile: Double = SuspectSplit.Rule().lowLossQuantile
 
+    @Option(
+        help: """
+            Also judge a class poisoned when at least this share of its images (and far more than of the other classes') \
+            have a trapped loss below the other classes' --low-loss-quantile.
+            """)
+    var lowLossShare: Double = SuspectSplit.Rule().lowLossShare
+
     @Option(help: "Split-and-train rounds of stage 3, each split judged by the previous round's model.")
     var rounds: Int = 2
 
@@ -38,6 +45,9 @@ struct RecoveryOptions: ParsableArguments {
         guard (0..<1).contains(lowLossQuantile) else {
             throw ValidationError("--low-loss-quantile must be at least 0 and below 1, not \(lowLossQuantile)")
         }
+        guard lowLossShare > 0, lowLossShare <= 1 else {
+            throw ValidationError("--low-loss-share must be above 0 and at most 1, not \(lowLossShare)")
+        }
     }
 
     var settings: RecoverySettings {
@@ -45,6 +55,7 @@ struct RecoveryOptions: ParsableArguments {
         rule.threshold = threshold
         rule.classThreshold = classThreshold
         rule.lowLossQuantile = lowLossQuantile
+        rule.lowLossShare = lowLossShare
         return RecoverySettings(rule: rule, trainStem: !freezeStem, relabelSuspects: !dropSuspects, rounds: rounds)
     }
 }
@@ -59,7 +70,9 @@ struct RecoverCommand: ParsableCommand {
             is judged poisoned: there its highest scorers, as many as its excess over the median class size, are relabelled to the new \
             head's most likely other class if above --threshold, and its other images above --threshold, or with a trapped loss below \
             --low-loss-quantile of the other classes', are left out; elsewhere images \
-            above --class-threshold are left out. Then trains on the clean \
+            above --class-threshold are left out. A class whose share of images below that loss quantile stands out (at least \
+            --low-loss-share) is judged poisoned too, even when no score marks it (both heads fooled: the stem carries the \
+            trigger); if the scores did not judge it, its excess, ranked by trapped loss, is left out. Then trains on the clean \
             holdout, the images judged clean and the relabelled ones, in --rounds rounds that share one learning-rate schedule \
             (each split scored with the latest model); \
             Adam 1e-3, weight decay 5e-4, cosine, 20 epochs, batch 256, crop and flip by default. Writes recovered.h5, suspects.csv \
