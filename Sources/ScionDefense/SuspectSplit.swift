@@ -20,10 +20,11 @@ import ScionTraining
 /// `threshold` left out a sixth of CIFAR-10's clean images). A poisoned class also leaves out the
 /// images the trapped model fits better than all but `lowLossQuantile` of the other classes'
 /// images: a trigger is a shortcut the trapped model fits to near-zero loss (ABL's observation),
-/// and it catches the poisons that also fool the new head, which the score misses. Where the stem
-/// itself carries the trigger, the new head fits the poisons too and their scores are near 0; such
-/// a class is judged by the trapped loss instead (far more of its images fitted better than the
-/// other classes' `lowLossQuantile` quantile), and its excess, ranked by that loss, is left out.
+/// and it catches the poisons that also fool the new head, which the score misses; so a poisoned
+/// class also leaves out its excess ranked by trapped loss. Where the stem itself carries the
+/// trigger, the new head fits the poisons too and their scores are near 0; such a class is judged
+/// by the trapped loss instead (far more of its images fitted better than the other classes'
+/// `lowLossQuantile` quantile), and only that ranking applies.
 /// Nothing here knows which images were poisoned; `detection(truth:)` only reports.
 public struct SuspectSplit: Sendable {
     public enum Verdict: String, Sendable { case clean, dropped, relabelled }
@@ -109,23 +110,26 @@ public struct SuspectSplit: Sendable {
         let byLoss = trappedLosses.map { standouts(lowLossShares($0, members, rule), minimum: rule.lowLossShare, rule) }
         let poisoned = poisonedClasses ?? Set(byScore + (byLoss ?? [])).sorted()
         let lossBar = trappedLosses.flatMap { lowLossBar($0, labels: labels, poisoned: poisoned, rule: rule) }
+        // The trapped losses, where the low-loss rules are on.
+        let losses = rule.lowLossQuantile > 0 ? trappedLosses : nil
         for k in poisoned {
             let excess = Int(rule.excessFactor * max(0, Double(members[k].count) - medianSize))
-            if let losses = trappedLosses, !byScore.contains(k) {
-                // Both heads fit this class's poisons (the stem carries the trigger), so the score
-                // cannot rank them; the trapped model's loss can. Left out, not relabelled: the
-                // new head, fooled too, cannot name their true class.
-                let ranked = members[k].sorted { losses[$0] < losses[$1] }
-                for (rank, i) in ranked.enumerated() where rank < excess || scores[i] > rule.threshold {
-                    verdicts[i] = .dropped
-                }
-            } else {
-                let ranked = members[k].sorted { scores[$0] > scores[$1] }
-                for (rank, i) in ranked.enumerated() where rank < excess || scores[i] > rule.threshold {
-                    verdicts[i] = rank < excess && scores[i] > rule.threshold ? .relabelled : .dropped
+            // A poison scores high, or (where both heads were fooled) is fitted to near-zero loss:
+            // the class's excess is ranked both ways. By score only where the scores judged the
+            // class (else they rank nothing): relabelled above the threshold, left out below it.
+            if byScore.contains(k) || losses == nil {
+                for i in members[k].sorted(by: { scores[$0] > scores[$1] }).prefix(excess) {
+                    verdicts[i] = scores[i] > rule.threshold ? .relabelled : .dropped
                 }
             }
-            if let losses = trappedLosses, let lossBar {
+            for i in members[k] where verdicts[i] == .clean && scores[i] > rule.threshold { verdicts[i] = .dropped }
+            // By trapped loss: left out, not relabelled (a new head fooled by a poison cannot name
+            // its true class), with every image under the low-loss bar.
+            guard let losses else { continue }
+            for i in members[k].sorted(by: { losses[$0] < losses[$1] }).prefix(excess) where verdicts[i] == .clean {
+                verdicts[i] = .dropped
+            }
+            if let lossBar {
                 for i in members[k] where verdicts[i] == .clean && losses[i] <= lossBar { verdicts[i] = .dropped }
             }
         }

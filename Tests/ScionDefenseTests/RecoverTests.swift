@@ -70,6 +70,21 @@ import Testing
         #expect(without.indices(.dropped).isEmpty)
     }
 
+    @Test func theExcessRankedByTrappedLossCatchesWhatTheScoreRankingMisses() {
+        // Poison 5 scores 0.1 (outside the score-ranked excess of 6, which takes the clean 0.7)
+        // and its trapped loss, 0.01, is above the other classes' 5 % quantile (0.001), but
+        // among class 0's 6 lowest: the excess ranked by trapped loss leaves it out.
+        var scores = Self.scores
+        scores[5] = 0.1
+        var losses = Self.losses
+        losses[5] = 0.01
+        let split = SuspectSplit.split(
+            scores: scores, trappedLosses: losses, labels: Self.labels, relabels: Self.labels, classes: 5,
+            rule: .init())
+        #expect(split.indices(.relabelled) == [0, 1, 2, 3, 4, 6])
+        #expect(split.indices(.dropped) == [5])
+    }
+
     @Test func aClassWhosePoisonsFoolBothHeadsIsJudgedByItsTrappedLosses() {
         // The stem carries the trigger: both heads call the six poisons class 0, so every score is
         // 0, but the trapped model fits them to 1e-6. Class 0's share below the other classes'
