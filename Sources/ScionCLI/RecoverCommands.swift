@@ -72,7 +72,8 @@ struct RecoverCommand: ParsableCommand {
             --low-loss-quantile of the other classes', are left out; elsewhere images \
             above --class-threshold are left out. A class whose share of images below that loss quantile stands out (at least \
             --low-loss-share) is judged poisoned too, even when no score marks it (both heads fooled: the stem carries the \
-            trigger); if the scores did not judge it, its excess, ranked by trapped loss, is left out. Then trains on the clean \
+            trigger). A poisoned class also leaves out its excess ranked by trapped loss (the only ranking where the scores did \
+            not judge it). Then trains on the clean \
             holdout, the images judged clean and the relabelled ones, in --rounds rounds that share one learning-rate schedule \
             (each split scored with the latest model); \
             Adam 1e-3, weight decay 5e-4, cosine, 20 epochs, batch 256, crop and flip by default. Writes recovered.h5, suspects.csv \
