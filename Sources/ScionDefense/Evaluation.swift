@@ -92,15 +92,6 @@ public enum Evaluation {
         }
     }
 
-    /// Predicted labels of `data` through `model`'s first output (its logits).
-    public static func predictions(
-        _ model: Model, _ data: ImageSet, threads: Int, batchSize: Int = 256, precision: Precision
-    ) throws -> [Int] {
-        guard let l = try logits(model, [data], threads: threads, batchSize: batchSize, precision: precision).first
-        else { return [] }
-        return (0..<l.count).map { l.predicted($0) }
-    }
-
     /// ACC on `clean`; ASR and RA on `triggered` (nil: no attack to measure).
     public static func measure(
         _ model: Model, clean: ImageSet, triggered: ImageSet?, target: Int, threads: Int, precision: Precision

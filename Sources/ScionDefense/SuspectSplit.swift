@@ -107,8 +107,12 @@ public struct SuspectSplit: Sendable {
         let medianSize = median(members.map { Double($0.count) })
         var verdicts = scores.map { $0 > rule.classThreshold ? Verdict.dropped : .clean }
         let byScore = standouts(shares, minimum: rule.minimumShare, rule)
-        let byLoss = trappedLosses.map { standouts(lowLossShares($0, members, rule), minimum: rule.lowLossShare, rule) }
-        let poisoned = poisonedClasses ?? Set(byScore + (byLoss ?? [])).sorted()
+        // Judged by the trapped losses too, unless an earlier split judged the classes.
+        var byLoss: [Int] = []
+        if poisonedClasses == nil, let losses = trappedLosses {
+            byLoss = standouts(lowLossShares(losses, members, rule), minimum: rule.lowLossShare, rule)
+        }
+        let poisoned = poisonedClasses ?? Set(byScore + byLoss).sorted()
         let lossBar = trappedLosses.flatMap { lowLossBar($0, labels: labels, poisoned: poisoned, rule: rule) }
         // The trapped losses, where the low-loss rules are on.
         let losses = rule.lowLossQuantile > 0 ? trappedLosses : nil
