@@ -25,7 +25,7 @@ struct RecoveryOptions: ParsableArguments {
     @Option(
         help: """
             Also judge a class poisoned when at least this share of its images (and far more than of the other classes') \
-            have a trapped loss below the other classes' --low-loss-quantile.
+            have a trapped loss below the other classes' --low-loss-quantile, less the share of its trusted holdout images.
             """)
     var lowLossShare: Double = SuspectSplit.Rule().lowLossShare
 
@@ -70,8 +70,9 @@ struct RecoverCommand: ParsableCommand {
             is judged poisoned: there its highest scorers, as many as its excess over the median class size, are relabelled to the new \
             head's most likely other class if above --threshold, and its other images above --threshold, or with a trapped loss below \
             --low-loss-quantile of the other classes', are left out; elsewhere images \
-            above --class-threshold are left out. A class whose share of images below that loss quantile stands out (at least \
-            --low-loss-share) is judged poisoned too, even when no score marks it (both heads fooled: the stem carries the \
+            above --class-threshold are left out. A class whose share of images below that loss quantile, less its trusted holdout \
+            images' share (a large, easy clean class is fitted as well there), stands out (at least --low-loss-share) is \
+            judged poisoned too, even when no score marks it (both heads fooled: the stem carries the \
             trigger). A poisoned class also leaves out its excess ranked by trapped loss (the only ranking where the scores did \
             not judge it). Then trains on the clean \
             holdout, the images judged clean and the relabelled ones, in --rounds rounds that share one learning-rate schedule \

@@ -40,12 +40,14 @@ extension StageRunner {
         var model = sanitized
         var detections: [JSONValue] = []
         var poisonedClasses: [Int]?
-        let trappedLogits = try Evaluation.logits(trapped, [data.train], threads: s.threads, precision: s.precision)[0]
+        let trappedLogits = try Evaluation.logits(
+            trapped, [data.train, data.holdout], threads: s.threads, precision: s.precision)
         for round in 1...rounds {
             // Only the first round's head (stage 2's) never trained on this stage's own relabels,
             // so it alone judges which classes are poisoned (later heads flagged clean classes).
             let split = try SuspectSplit.score(
-                trapped: trappedLogits, replaced: model, data: data.train, rule: r.rule,
+                trapped: trappedLogits[0], trappedHoldout: trappedLogits[1], replaced: model, data: data.train,
+                holdout: data.holdout, rule: r.rule,
                 poisonedClasses: poisonedClasses, threads: s.threads, precision: s.precision)
             poisonedClasses = split.poisonedClasses
             let detection = split.detection(truth: data.poisoned)
@@ -119,7 +121,9 @@ extension StageRunner {
         var o: [String: JSONValue] = [
             "suspects": .number(Double(d.suspects)), "fpr": .number(d.fpr),
             "relabelled": .number(Double(split.indices(.relabelled).count)),
-            "poisoned_classes": .array(split.poisonedClasses.map { .number(Double($0)) })
+            "poisoned_classes": .array(split.poisonedClasses.map { .number(Double($0)) }),
+            "class_score_shares": .array(split.classScoreShares.map { .number(($0 * 1e4).rounded() / 1e4) }),
+            "class_low_loss_shares": .array(split.classLowLossShares.map { .number(($0 * 1e4).rounded() / 1e4) })
         ]
         if let tpr = d.tpr { o["tpr"] = .number(tpr) }
         return .object(o)

@@ -108,6 +108,34 @@ import Testing
         #expect(without.poisonedClasses.isEmpty && without.indices(.dropped).isEmpty)
     }
 
+    @Test func aLargeEasyCleanClassIsNotJudgedByItsTrappedLosses() {
+        // Class 1 is large (10 images) and easy: the trapped model fits 6 of them below the other
+        // classes' lowest loss (0.001, their 5 % quantile), a share of 0.6 against 0 elsewhere,
+        // and it also fits 2 of its 3 trusted images that well (0.67): no trigger, not poisoned.
+        let labels: [Int] = [0, 0, 0, 0] + Array(repeating: 1, count: 10) + (2...4).flatMap { [$0, $0, $0, $0] }
+        let low: [Double] = Array(repeating: 1e-5, count: 6) + Array(repeating: 0.3, count: 4)
+        let spread: [Double] = (0..<16).map { 0.001 + Double($0) / 10 }
+        let losses: [Double] = Array(spread[0..<4]) + low + Array(spread[4...])
+        let scores = [Double](repeating: 0, count: labels.count)
+        let trusted: (losses: [Double], labels: [Int]) = ([0.4, 1e-5, 1e-5, 0.5, 0.6, 0.7], [0, 1, 1, 1, 2, 3])
+        let split = SuspectSplit.split(
+            scores: scores, trappedLosses: losses, labels: labels, relabels: labels, classes: 5, rule: .init(),
+            holdout: trusted)
+        #expect(split.poisonedClasses.isEmpty && split.indices(.dropped).isEmpty)
+        #expect(split.classLowLossShares == [0, 0, 0, 0, 0])
+        // Without the trusted images' evidence the class stands out.
+        let without = SuspectSplit.split(
+            scores: scores, trappedLosses: losses, labels: labels, relabels: labels, classes: 5, rule: .init())
+        #expect(without.poisonedClasses == [1])
+        // A poisoned class's trusted images carry no trigger: class 0 of the stem-carried case
+        // above (share 0.6) keeps its share when its trusted images sit at 0.5.
+        let poisoned = SuspectSplit.split(
+            scores: scores, trappedLosses: Self.losses, labels: Self.labels, relabels: Self.labels, classes: 5,
+            rule: .init(), holdout: ([0.5, 0.5, 0.2], [0, 0, 1]))
+        #expect(poisoned.poisonedClasses == [0] && poisoned.indices(.dropped) == Array(0...5))
+        #expect(abs(poisoned.classLowLossShares[0] - 0.6) < 1e-12)
+    }
+
     @Test func lowLossSharesLeaveEachClassOutOfItsOwnQuantile() {
         // Class 0's quantile comes from classes 1-2 (losses 1..8: 5 % quantile 1), so 2 of its 4
         // (0.5, 1) are at or below it; class 1's from classes 0 and 2 (0.5 is their lowest).
