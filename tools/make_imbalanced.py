@@ -3,7 +3,7 @@
 naturally imbalanced classes (GTSRB's classes differ about tenfold in size; GTSRB itself is not
 available here).
 
-    tools/make_imbalanced.py OUT [--source DIR] [--largest 6000] [--ratio 10] [--order 1,8,...]
+    tools/make_imbalanced.py OUT [--source DIR] [--largest 5700] [--ratio 10] [--order 1,8,...]
                                  [--holdout 0.05] [--seed 0]
 
 OUT/train/<class>/NNNNN.pgm holds class k's first `largest / ratio**(rank/9)` training images
@@ -54,7 +54,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("out")
     p.add_argument("--source", default="/usr/share/datasets/fashion-mnist")
-    p.add_argument("--largest", type=int, default=6000)
+    p.add_argument("--largest", type=int, default=5700, help="the largest class's training images")
     p.add_argument("--ratio", type=float, default=10.0, help="largest class size / smallest")
     p.add_argument("--order", default="1,8,5,7,9,3,4,2,0,6", help="classes, largest first")
     p.add_argument("--holdout", type=float, default=0.05, help="trusted share per class, beside train/")
@@ -81,6 +81,10 @@ def main():
                 elif taken[c] < sizes[c] + trusted_sizes[c]:
                     trusted.append(i)
                 taken[c] += 1
+            for c in range(10):
+                short = sizes[c] + trusted_sizes[c] - taken[c]
+                if short > 0:
+                    print("warning: class %d has %d fewer trusted images than asked (lower --largest)" % (c, short))
             write_split(a.out, "holdout", images, labels, shape[1], shape[2], trusted)
             print("holdout: %d images" % len(trusted))
         else:

@@ -136,6 +136,51 @@ import Testing
         #expect(abs(poisoned.classLowLossShares[0] - 0.6) < 1e-12)
     }
 
+    @Test func aClassTheTrustedImagesShowLargeByNatureKeepsItsCleanImages() {
+        // Class 0 holds 8 clean images (trapped losses above the other classes' lowest, 0.1) and
+        // 2 poisons (score 5, trapped loss 1e-6); classes 1-4 hold 4 each. Against the median
+        // size (4) its excess is 6: its 6 highest scores and 6 lowest trapped losses include 4
+        // clean images, left out. 60 of 100 trusted images are class 0: its natural size is at
+        // least (0.6 - 2 x 0.049) x 26 = 13, so no excess, and only the poisons (above the 0.5
+        // threshold) are left out.
+        let labels: [Int] = Array(repeating: 0, count: 10) + (1...4).flatMap { [$0, $0, $0, $0] }
+        let scores: [Double] = [5, 5] + (0..<8).map { 0.3 - 0.03 * Double($0) } + Array(repeating: 0, count: 16)
+        let cleanLosses: [Double] = (1...8).map { 0.1 + 0.01 * Double($0) }
+        let otherLosses: [Double] = (0..<16).map { 0.1 + Double($0) }
+        let losses: [Double] = [1e-6, 1e-6] + cleanLosses + otherLosses
+        let others: [Int] = (1...4).flatMap { Array(repeating: $0, count: 10) }
+        let trusted: [Int] = Array(repeating: 0, count: 60) + others
+        let split = SuspectSplit.split(
+            scores: scores, trappedLosses: losses, labels: labels, relabels: labels, classes: 5, rule: .init(),
+            holdout: (trusted.map { _ in 0.5 }, trusted))
+        #expect(split.poisonedClasses == [0])
+        #expect(split.indices(.dropped) == [0, 1] && split.indices(.relabelled).isEmpty)
+        let median = SuspectSplit.split(
+            scores: scores, trappedLosses: losses, labels: labels, relabels: labels, classes: 5, rule: .init())
+        #expect(median.indices(.relabelled) == [0, 1] && median.indices(.dropped) == [2, 3, 4, 5])
+    }
+
+    @Test func anEasyPoisonedClassKeepsTheCleanImagesItsTrustedImagesMatch() {
+        // Class 0 holds 2 poisons (score 5, trapped loss 1e-6) and 4 easy clean images (losses
+        // 0.01-0.04, below the other classes' lowest, 0.1, their 5 % quantile). Its 10 trusted
+        // images are fitted as well (0.005-0.095): the bar is their 5 % quantile, 0.005, so the
+        // clean images stay; against the other classes' bar they are left out.
+        let labels: [Int] = [0, 0, 0, 0, 0, 0] + (1...4).flatMap { [$0, $0, $0, $0] }
+        let scores: [Double] = [5, 5] + Array(repeating: 0, count: 20)
+        let otherLosses: [Double] = (0..<16).map { 0.1 + Double($0) }
+        let losses: [Double] = [1e-6, 1e-6, 0.01, 0.02, 0.03, 0.04] + otherLosses
+        let trustedLabels: [Int] = (0...4).flatMap { Array(repeating: $0, count: 10) }
+        let trustedLosses: [Double] = (0..<10).map { 0.005 + 0.01 * Double($0) } + Array(repeating: 1, count: 40)
+        let split = SuspectSplit.split(
+            scores: scores, trappedLosses: losses, labels: labels, relabels: labels, classes: 5, rule: .init(),
+            holdout: (trustedLosses, trustedLabels))
+        #expect(split.poisonedClasses == [0])
+        #expect(split.indices(.relabelled) == [0, 1] && split.indices(.dropped).isEmpty)
+        let without = SuspectSplit.split(
+            scores: scores, trappedLosses: losses, labels: labels, relabels: labels, classes: 5, rule: .init())
+        #expect(without.indices(.relabelled) == [0, 1] && without.indices(.dropped) == [2, 3, 4, 5])
+    }
+
     @Test func lowLossSharesLeaveEachClassOutOfItsOwnQuantile() {
         // Class 0's quantile comes from classes 1-2 (losses 1..8: 5 % quantile 1), so 2 of its 4
         // (0.5, 1) are at or below it; class 1's from classes 0 and 2 (0.5 is their lowest).
