@@ -67,9 +67,10 @@ struct RecoverCommand: ParsableCommand {
         discussion: """
             Scores every untrusted training image with the trapped model (stage 1) and the sanitized model (stage 2): \
             log p_trapped(y) - log p_new(y) at its given label. A class holding far more images above --class-threshold than the others \
-            is judged poisoned: there its highest scorers, as many as its excess over the median class size, are relabelled to the new \
-            head's most likely other class if above --threshold, and its other images above --threshold, or with a trapped loss below \
-            --low-loss-quantile of the other classes', are left out; elsewhere images \
+            is judged poisoned: there its highest scorers, as many as its excess over its natural size (the median class size, or more where the \
+            trusted holdout shows the class larger by nature), are relabelled to the new head's most likely other class if above \
+            --threshold, and its other images above --threshold, or with a trapped loss below --low-loss-quantile of the other \
+            classes' (and of its own trusted images'), are left out; elsewhere images \
             above --class-threshold are left out. A class whose share of images below that loss quantile, less its trusted holdout \
             images' share (a large, easy clean class is fitted as well there), stands out (at least --low-loss-share) is \
             judged poisoned too, even when no score marks it (both heads fooled: the stem carries the \

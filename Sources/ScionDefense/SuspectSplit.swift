@@ -115,12 +115,12 @@ public struct SuspectSplit: Sendable {
         }
         let byScore = standouts(scoreShares, minimum: rule.minimumShare, rule)
         // Judged by the trapped losses too, unless an earlier split judged the classes.
+        let trusted = holdout.map { h in
+            (losses: h.losses, members: (0..<classes).map { k in h.labels.indices.filter { h.labels[$0] == k } })
+        }
         var lossShares: [Double] = []
         if poisonedClasses == nil, let losses = trappedLosses {
-            let trusted = holdout.map { h in
-                (h.losses, (0..<classes).map { k in h.labels.indices.filter { h.labels[$0] == k } })
-            }
-            lossShares = lowLossShares(losses, members, rule, holdout: trusted)
+            lossShares = lowLossShares(losses, members, rule, holdout: trusted.map { ($0.losses, $0.members) })
         }
         let poisoned =
             poisonedClasses ?? Set(byScore + standouts(lossShares, minimum: rule.lowLossShare, rule)).sorted()
@@ -134,9 +134,7 @@ public struct SuspectSplit: Sendable {
             let excess = Int(rule.excessFactor * max(0, Double(members[k].count) - natural[k]))
             // No lower than the class's own trusted images' quantile: an easy class's clean
             // images are fitted that well too.
-            let trustedBar = holdout.flatMap { h in
-                quantile(h.labels.indices.filter { h.labels[$0] == k }.map { h.losses[$0] }, rule.lowLossQuantile)
-            }
+            let trustedBar = trusted.flatMap { t in quantile(t.members[k].map { t.losses[$0] }, rule.lowLossQuantile) }
             let bar = lossBar.map { min($0, trustedBar ?? $0) }
             split.judgePoisoned(members[k], excess: excess, rankByScore: byScore.contains(k), lossBar: bar, rule)
         }
@@ -171,8 +169,9 @@ public struct SuspectSplit: Sendable {
     /// of them, two standard errors lower, times the training set's size). On balanced data the
     /// median is exact and the trusted share only noisier (CIFAR-10's 250 trusted images per
     /// class: ±6 %); on a long-tailed Fashion-MNIST, the target the largest class, the median
-    /// made 6,150 of its 8,148 images "excess" against 2,452 poisons, and the excess ranked by
-    /// trapped loss left out 5,220 clean ones.
+    /// made 6,150 of its 8,148 images "excess" against 2,452 poisons. The trusted share assumes
+    /// trusted images drawn like the training set (`--ratio-holdout`); from a user's folder that
+    /// over-represents a class it only lowers that class's excess, never below zero.
     static func naturalSizes(_ members: [[Int]], trustedLabels: [Int]?) -> [Double] {
         let medianSize = median(members.map { Double($0.count) })
         guard let trusted = trustedLabels, !trusted.isEmpty else { return members.map { _ in medianSize } }
