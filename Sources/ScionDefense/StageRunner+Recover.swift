@@ -32,8 +32,8 @@ extension StageRunner {
     /// Stage 3, recover: in each round the trapped model and the latest model score every
     /// untrusted training image (`SuspectSplit`), and the latest model is trained on the clean
     /// holdout, the images judged clean and the relabelled suspects, with crop and flip; the
-    /// rounds share out the epochs of one learning-rate schedule. Writes recover_round<N>.h5 per
-    /// earlier round, recovered.h5 and suspects.csv (the last split).
+    /// rounds share out the epochs of one learning-rate schedule. Writes recover_round<N>.h5 and
+    /// suspects_round<N>.csv per earlier round, recovered.h5 and suspects.csv (the last split).
     @discardableResult
     public func recover(trapped: Model, sanitized: Model, _ s: StageSettings, _ r: RecoverySettings) throws -> Model {
         let rounds = max(1, min(r.rounds, s.epochs))
@@ -59,11 +59,13 @@ extension StageRunner {
             settings.epochs = round * s.epochs / rounds - start
             let last = round == rounds
             let name = last ? nil : "recover_round\(round)"
+            // Every round's split stays on disk: a later round's is judged by a model the
+            // earlier one shaped, and comparing them is how that shows.
+            if s.collective.isRoot { try writeSuspects(split, round: last ? nil : round) }
             if let name, s.resume, let done = try? ModelFile.read("\(folder)/\(name).h5") {
                 model = done
                 continue
             }
-            if last, s.collective.isRoot { try writeSuspects(split) }
             var extra = recoveryDetails(r, detection: detection)
             extra["round"] = .number(Double(round))
             if last { extra["rounds"] = .array(detections) }
@@ -144,8 +146,8 @@ extension StageRunner {
     /// suspects.csv: every untrusted training image with its file (folder datasets), label, the
     /// new head's label, its score, the trapped model's loss at its label, its verdict and (when
     /// Scion planted the attack) whether it was poisoned, most suspect first; suspects.png: the
-    /// 64 most suspect images.
-    func writeSuspects(_ split: SuspectSplit) throws {
+    /// 64 most suspect images. An earlier `round`'s split: suspects_round<N>.csv alone.
+    func writeSuspects(_ split: SuspectSplit, round: Int? = nil) throws {
         let planted = Set(data.poisoned)
         let ranked = split.scores.indices.sorted { split.scores[$0] > split.scores[$1] }
         var lines = ["index,file,label,relabel,score,trapped_loss,verdict,planted"]
@@ -157,7 +159,9 @@ extension StageRunner {
             let numbers = String(format: "%.4f,", split.scores[i]) + loss
             lines.append("\(i),\(file),\(label),\(split.relabels[i]),\(numbers),\(split.verdicts[i].rawValue),\(truth)")
         }
-        try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: "\(folder)/suspects.csv")
+        let name = round.map { "suspects_round\($0)" } ?? "suspects"
+        try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: "\(folder)/\(name).csv")
+        guard round == nil else { return }
         let preview = Preview.mosaic(
             data.train, indices: Array(ranked.prefix(64)), columns: 8, scale: max(1, 64 / max(data.train.height, 1)))
         try AtomicFile.write(try ImageCodec.encodePNG(preview), to: "\(folder)/suspects.png")

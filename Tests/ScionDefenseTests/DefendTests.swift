@@ -69,6 +69,7 @@ import Testing
         let detection = try #require(report.stages[RunReport.name(.recover)]?.detection)
         #expect(detection.poisoned == data.poisoned.count && (detection.tpr ?? 0) > 0.5)
         #expect(FileManager.default.fileExists(atPath: dir.file("suspects.csv")))
+        #expect(FileManager.default.fileExists(atPath: dir.file("suspects_round1.csv")))
         // The baselines, in the same folder and report.
         let tuned = try runner.fineTune(undefended: undefended, settings(.fineTune, epochs: 2))
         let untrapped = try runner.replaceUntrapped(undefended: undefended, settings(.replaceUntrapped, epochs: 2))
