@@ -43,7 +43,7 @@ def analyse(rows):
         per_class[k] = {"images": len(m), "poisons": sum(r["planted"] for r in m)}
         for t in (0.5, 1.0, 2.0):
             per_class[k][f"share_above_{t}"] = sum(r["score"] > t for r in m) / len(m)
-    verdicts = {v: rates(lambda r, v=v: r["verdict"] == v, rows) for v in ("relabelled", "dropped")}
+    verdicts = {v: rates(lambda r, v=v: r["verdict"] == v, rows) for v in ("relabelled", "dropped", "unlearned")}
     verdicts["suspect"] = rates(lambda r: r["verdict"] != "clean", rows)
     largest = max(classes, key=lambda k: len(members[k]))
     excess = len(members[largest]) - int(statistics.median(len(m) for m in members.values()))

@@ -41,6 +41,14 @@ struct RecoveryOptions: ParsableArguments {
     )
     var dropSuspects = false
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: """
+            Train a poisoned class's loss-ranked excess away from its label, -log(1 - p_y), where no score judged the class \
+            (the stem carries the trigger); --no-unlearn leaves those images out.
+            """)
+    var unlearn = true
+
     func validate() throws {
         guard (0..<1).contains(lowLossQuantile) else {
             throw ValidationError("--low-loss-quantile must be at least 0 and below 1, not \(lowLossQuantile)")
@@ -56,7 +64,9 @@ struct RecoveryOptions: ParsableArguments {
         rule.classThreshold = classThreshold
         rule.lowLossQuantile = lowLossQuantile
         rule.lowLossShare = lowLossShare
-        return RecoverySettings(rule: rule, trainStem: !freezeStem, relabelSuspects: !dropSuspects, rounds: rounds)
+        return RecoverySettings(
+            rule: rule, trainStem: !freezeStem, relabelSuspects: !dropSuspects, unlearnSuspects: unlearn, rounds: rounds
+        )
     }
 }
 
@@ -75,8 +85,8 @@ struct RecoverCommand: ParsableCommand {
             images' share (a large, easy clean class is fitted as well there), stands out (at least --low-loss-share) is \
             judged poisoned too, even when no score marks it (both heads fooled: the stem carries the \
             trigger). A poisoned class also leaves out its excess ranked by trapped loss (the only ranking where the scores did \
-            not judge it). Then trains on the clean \
-            holdout, the images judged clean and the relabelled ones, in --rounds rounds that share one learning-rate schedule \
+            not judge it; there that excess is unlearned, trained to -log(1 - p_y), unless --no-unlearn). Then trains on the clean \
+            holdout, the images judged clean, the relabelled and the unlearned ones, in --rounds rounds that share one learning-rate schedule \
             (each split scored with the latest model); \
             Adam 1e-3, weight decay 5e-4, cosine, 20 epochs, batch 256, crop and flip by default. Writes recovered.h5, suspects.csv \
             (every training image with its file, score, the trapped model's loss and verdict, most suspect first) and suspects.png \

@@ -14,16 +14,21 @@ public struct RecoverySettings: Sendable {
     /// Train on the suspects of poisoned classes relabelled (unlearning the trigger), instead of
     /// leaving them out.
     public var relabelSuspects: Bool
+    /// Train the suspects judged `unlearned` away from their label (`-log(1 - p_y)`), instead of
+    /// leaving them out.
+    public var unlearnSuspects: Bool
     /// Split and train this many times, each split judged with the previous round's model: a
     /// head with less of the backdoor finds more of the poisons.
     public var rounds: Int
 
     public init(
-        rule: SuspectSplit.Rule = .init(), trainStem: Bool = true, relabelSuspects: Bool = true, rounds: Int = 2
+        rule: SuspectSplit.Rule = .init(), trainStem: Bool = true, relabelSuspects: Bool = true,
+        unlearnSuspects: Bool = true, rounds: Int = 2
     ) {
         self.rule = rule
         self.trainStem = trainStem
         self.relabelSuspects = relabelSuspects
+        self.unlearnSuspects = unlearnSuspects
         self.rounds = rounds
     }
 }
@@ -69,16 +74,18 @@ extension StageRunner {
             var extra = recoveryDetails(r, detection: detection)
             extra["round"] = .number(Double(round))
             if last { extra["rounds"] = .array(detections) }
+            let (training, unlearn) = recoveryData(split, r)
             model = try fit(
-                .recover, model, spec: recoverySpec(model, r, s), data: recoveryData(split, r),
+                .recover, model, spec: recoverySpec(model, r, s), data: training, unlearn: unlearn,
                 augmentation: .cropAndFlip, settings, frozen: try frozenStem(model, r, s), extra: extra, run: name,
                 schedulePart: (start, s.epochs))
         }
         return model
     }
 
-    /// The holdout, the images judged clean and (if asked) the relabelled suspects.
-    func recoveryData(_ split: SuspectSplit, _ r: RecoverySettings) -> ImageSet {
+    /// The holdout, the images judged clean, (if asked) the relabelled suspects and the unlearned
+    /// ones, with the indices of the latter in the result.
+    func recoveryData(_ split: SuspectSplit, _ r: RecoverySettings) -> (ImageSet, unlearn: Set<Int>) {
         var training = data.holdout + data.train.subset(split.indices(.clean))
         if r.relabelSuspects {
             let chosen = split.indices(.relabelled)
@@ -86,7 +93,10 @@ extension StageRunner {
             relabelled.labels = chosen.map { Int32(split.relabels[$0]) }
             training = training + relabelled
         }
-        return training
+        guard r.unlearnSuspects else { return (training, []) }
+        let first = training.count
+        training = training + data.train.subset(split.indices(.unlearned))
+        return (training, Set(first..<training.count))
     }
 
     /// The stem's parameters, when stage 3 keeps the stem fixed (`--freeze-stem`).
@@ -113,6 +123,7 @@ extension StageRunner {
             "leader_fraction": .number(r.rule.leaderFraction), "excess_factor": .number(r.rule.excessFactor),
             "low_loss_quantile": .number(r.rule.lowLossQuantile), "low_loss_share": .number(r.rule.lowLossShare),
             "train_stem": .bool(r.trainStem), "relabel_suspects": .bool(r.relabelSuspects),
+            "unlearn_suspects": .bool(r.unlearnSuspects),
             "suspects": .number(Double(detection.suspects)), "detection_fpr": .number(detection.fpr)
         ]
         if let tpr = detection.tpr { extra["detection_tpr"] = .number(tpr) }
@@ -123,6 +134,7 @@ extension StageRunner {
         var o: [String: JSONValue] = [
             "suspects": .number(Double(d.suspects)), "fpr": .number(d.fpr),
             "relabelled": .number(Double(split.indices(.relabelled).count)),
+            "unlearned": .number(Double(split.indices(.unlearned).count)),
             "poisoned_classes": .array(split.poisonedClasses.map { .number(Double($0)) }),
             "class_score_shares": .array(split.classScoreShares.map { .number(($0 * 1e4).rounded() / 1e4) }),
             "class_low_loss_shares": .array(split.classLowLossShares.map { .number(($0 * 1e4).rounded() / 1e4) })

@@ -110,10 +110,12 @@ public struct StageRunner {
     /// a lineage step holding the settings, the data's fingerprints and the final ACC/ASR; the
     /// step's parent is `origin` (default: `initial`), the model the stage started from, so the
     /// lineage stays a chain. `schedulePart` given: the run is epochs `start ..< start + s.epochs`
-    /// of a schedule over `total` epochs (stage 3's rounds).
+    /// of a schedule over `total` epochs (stage 3's rounds). `unlearn`: indices of the training
+    /// data trained away from their label (`BatchLoader.unlearn`).
     func fit(
-        _ stage: Stage, _ initial: Model, spec: TrainingSpec, data trainingData: ImageSet, augmentation: Augmentation,
-        _ s: StageSettings, frozen: Set<String> = [], origin: Model? = nil, extra: [String: JSONValue] = [:],
+        _ stage: Stage, _ initial: Model, spec: TrainingSpec, data trainingData: ImageSet, unlearn: Set<Int> = [],
+        augmentation: Augmentation, _ s: StageSettings, frozen: Set<String> = [], origin: Model? = nil,
+        extra: [String: JSONValue] = [:],
         run: String? = nil, schedulePart: (start: Int, total: Int)? = nil
     ) throws -> Model {
         guard trainingData.count >= s.batchSize else {
@@ -124,6 +126,7 @@ public struct StageRunner {
         let (session, trainer) = try makeTrainer(
             initial, frozen: frozen, spec: spec, data: trainingData, augmentation: augmentation, s, name: name,
             schedulePart: schedulePart)
+        trainer.loader.unlearn = unlearn
         // The last epoch's evaluation is the final one: kept, so the model is not measured twice.
         var last: Metrics?
         trainer.evaluate = { current, epoch in

@@ -24,10 +24,15 @@ import ScionTraining
 /// class also leaves out its excess ranked by trapped loss. Where the stem itself carries the
 /// trigger, the new head fits the poisons too and their scores are near 0; such a class is judged
 /// by the trapped loss instead (far more of its images fitted better than the other classes'
-/// `lowLossQuantile` quantile than of its trusted holdout images), and only that ranking applies.
+/// `lowLossQuantile` quantile than of its trusted holdout images), and only that ranking applies:
+/// its excess so ranked is unlearned (trained away from its label), as leaving it out kept the
+/// trigger in the stem.
 /// Nothing here knows which images were poisoned; `detection(truth:)` only reports.
 public struct SuspectSplit: Sendable {
-    public enum Verdict: String, Sendable { case clean, dropped, relabelled }
+    /// What stage 3 does with an image: trains on it as labelled, leaves it out, trains on it
+    /// under the new head's label, or trains it away from its label (`unlearned`: the poisons
+    /// of a class judged by trapped loss alone, which no head can name a true class for).
+    public enum Verdict: String, Sendable { case clean, dropped, relabelled, unlearned }
 
     /// Per training image: `log p_trapped(y) - log p_new(y)`.
     public var scores: [Double]
@@ -85,10 +90,14 @@ public struct SuspectSplit: Sendable {
     ) throws -> SuspectSplit {
         guard let new = try Evaluation.logits(replaced, [data], threads: threads, precision: precision).first,
             old.classes == new.classes,
-            old.count == new.count,
-            trappedHoldout.count == holdout.count
+            old.count == new.count
         else {
             throw DefenseError.invalidSettings("the trapped and the replaced model must classify into the same classes")
+        }
+        guard trappedHoldout.count == holdout.count else {
+            throw DefenseError.invalidSettings(
+                "the trapped model's holdout logits cover \(trappedHoldout.count) images, the holdout has \(holdout.count)"
+            )
         }
         let labels = data.labels.map(Int.init)
         let losses = labels.indices.map { -old.logProbability($0, labels[$0]) }
@@ -129,7 +138,7 @@ public struct SuspectSplit: Sendable {
             verdicts: scores.map { $0 > rule.classThreshold ? .dropped : .clean }, poisonedClasses: poisoned,
             classScoreShares: scoreShares, classLowLossShares: lossShares)
         let lossBar = trappedLosses.flatMap { lowLossBar($0, labels: labels, poisoned: poisoned, rule: rule) }
-        let natural = naturalSizes(members, trustedLabels: holdout?.labels)
+        let natural = naturalSizes(members, trustedCounts: trusted?.members.map(\.count))
         for k in poisoned {
             let excess = Int(rule.excessFactor * max(0, Double(members[k].count) - natural[k]))
             // No lower than the class's own trusted images' quantile: an easy class's clean
@@ -145,7 +154,8 @@ public struct SuspectSplit: Sendable {
     /// were fooled) is fitted to near-zero loss: the class's `excess` is ranked both ways. By
     /// score only where the scores judged the class (else they rank nothing): relabelled above the
     /// threshold, left out below it. By trapped loss: left out, not relabelled (a new head fooled
-    /// by a poison cannot name its true class), with every image under `lossBar`.
+    /// by a poison cannot name its true class), or unlearned where the scores did not judge the
+    /// class; every other image under `lossBar` left out.
     mutating func judgePoisoned(_ members: [Int], excess: Int, rankByScore: Bool, lossBar: Double?, _ rule: Rule) {
         // The trapped losses, where the low-loss rules are on.
         let losses = rule.lowLossQuantile > 0 && !trappedLosses.isEmpty ? trappedLosses : nil
@@ -156,8 +166,11 @@ public struct SuspectSplit: Sendable {
         }
         for i in members where verdicts[i] == .clean && scores[i] > rule.threshold { verdicts[i] = .dropped }
         guard let losses else { return }
+        // Judged by loss alone, the excess it ranks is the poisons (l2_inv: 99 % of them), the
+        // trigger lives in the stem, and leaving them out kept it (ASR 93-99 % after training on
+        // the rest): they are unlearned instead.
         for i in members.sorted(by: { losses[$0] < losses[$1] }).prefix(excess) where verdicts[i] == .clean {
-            verdicts[i] = .dropped
+            verdicts[i] = rankByScore ? .dropped : .unlearned
         }
         if let lossBar {
             for i in members where verdicts[i] == .clean && losses[i] <= lossBar { verdicts[i] = .dropped }
@@ -172,12 +185,13 @@ public struct SuspectSplit: Sendable {
     /// made 6,150 of its 8,148 images "excess" against 2,452 poisons. The trusted share assumes
     /// trusted images drawn like the training set (`--ratio-holdout`); from a user's folder that
     /// over-represents a class it only lowers that class's excess, never below zero.
-    static func naturalSizes(_ members: [[Int]], trustedLabels: [Int]?) -> [Double] {
+    static func naturalSizes(_ members: [[Int]], trustedCounts: [Int]?) -> [Double] {
         let medianSize = median(members.map { Double($0.count) })
-        guard let trusted = trustedLabels, !trusted.isEmpty else { return members.map { _ in medianSize } }
-        let n = Double(members.reduce(0) { $0 + $1.count }), h = Double(trusted.count)
+        let h = Double(trustedCounts?.reduce(0, +) ?? 0)
+        guard let trusted = trustedCounts, h > 0 else { return members.map { _ in medianSize } }
+        let n = Double(members.reduce(0) { $0 + $1.count })
         return members.indices.map { k in
-            let p = Double(trusted.filter { $0 == k }.count) / h
+            let p = k < trusted.count ? Double(trusted[k]) / h : 0
             return max(medianSize, (p - 2 * (p * (1 - p) / h).squareRoot()) * n)
         }
     }

@@ -89,15 +89,15 @@ import Testing
         // The stem carries the trigger: both heads call the six poisons class 0, so every score is
         // 0, but the trapped model fits them to 1e-6. Class 0's share below the other classes'
         // 5 % quantile (0.001) is 0.6; the others' (below 1e-6, class 0's) is 0. Its excess of 6,
-        // ranked by trapped loss, is left out, none relabelled (the new head cannot name a true
-        // class it was fooled about).
+        // ranked by trapped loss, is unlearned, none relabelled (the new head cannot name a true
+        // class it was fooled about) and none merely left out (that kept l2_inv's trigger).
         let scores = [Double](repeating: 0, count: Self.labels.count)
         let split = SuspectSplit.split(
             scores: scores, trappedLosses: Self.losses, labels: Self.labels, relabels: Self.labels, classes: 5,
             rule: .init())
         #expect(split.poisonedClasses == [0])
-        #expect(split.indices(.relabelled).isEmpty)
-        #expect(split.indices(.dropped) == Array(0...5))
+        #expect(split.indices(.relabelled).isEmpty && split.indices(.dropped).isEmpty)
+        #expect(split.indices(.unlearned) == Array(0...5))
         #expect(split.detection(truth: Array(0..<6)) == Detection(suspects: 6, poisoned: 6, tpr: 1, fpr: 0))
         // Without the scores' evidence or the low-loss rule, nothing is judged poisoned.
         var off = SuspectSplit.Rule()
@@ -132,7 +132,7 @@ import Testing
         let poisoned = SuspectSplit.split(
             scores: scores, trappedLosses: Self.losses, labels: Self.labels, relabels: Self.labels, classes: 5,
             rule: .init(), holdout: ([0.5, 0.5, 0.2], [0, 0, 1]))
-        #expect(poisoned.poisonedClasses == [0] && poisoned.indices(.dropped) == Array(0...5))
+        #expect(poisoned.poisonedClasses == [0] && poisoned.indices(.unlearned) == Array(0...5))
         #expect(abs(poisoned.classLowLossShares[0] - 0.6) < 1e-12)
     }
 

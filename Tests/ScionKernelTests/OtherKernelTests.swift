@@ -108,6 +108,34 @@ import Testing
         #expect(maxDifference(Harness.toNCHW(y, n: batch, c: c, plane: plane), expected) < 1e-4)
     }
 
+    /// Soft targets, an unlikelihood row (−1 at the label), a row of zeros, and a row whose
+    /// unlearned class holds p ≈ 1 (the trapped model's fit of a poison), where `1 − p` computed
+    /// by subtraction would keep no digits.
+    @Test func crossEntropyWithUnlikelihoodMatchesReference() {
+        let k = 4
+        let logits: [Float] = [0.3, -1.2, 2.0, 0.1, 1.5, 0.2, -0.7, 0.9, 0.4, 0.4, -0.3, 1.1, 14, -2, -1, -3]
+        let target: [Float] = [0.1, 0.7, 0.1, 0.1, 0, 0, 0, -1, 0, 0, 0, 0, -1, 0, 0, 0]
+        let rows = logits.count / k
+        let value = Losses.crossEntropy(logits: logits, target: target, rows: rows, classes: k)
+        // The last row's loss is -log(1 - p_0), p_0 = e^14 / (e^14 + e^-2 + e^-1 + e^-3): about 14.7.
+        let others = exp(-2.0) + exp(-1.0) + exp(-3.0)
+        let last = -log(others / (exp(14.0) + others))
+        let firstThree = ReferenceKernels.crossEntropy(Array(logits[0..<12]), Array(target[0..<12]), classes: k) * 3
+        #expect(abs(Double(value) - (Double(firstThree) + last) / 4) < 1e-4)
+        var g = [Float](repeating: .nan, count: logits.count)
+        g.withUnsafeMutableBufferPointer {
+            Losses.crossEntropyGradient(
+                logits: logits, target: target, grad: $0.baseAddress!, rows: rows, classes: k, scale: 2)
+        }
+        let expected = ReferenceKernels.crossEntropyGrad(logits, target, classes: k, scale: 2)
+        #expect(maxDifference(Array(g[0..<12]), Array(expected[0..<12])) < 1e-6)
+        #expect(Array(g[8..<12]) == [0, 0, 0, 0])
+        // The saturated row: a·p_0 at the label, the rest shared by the other classes' odds.
+        let p0 = Float(exp(14.0) / (exp(14.0) + others))
+        let shares = [exp(-2.0), exp(-1.0), exp(-3.0)].map { Float($0 / others) }
+        #expect(maxDifference(Array(g[12..<16]), [2 * p0 / 4] + shares.map { -2 * p0 * $0 / 4 }) < 1e-6)
+    }
+
     /// Sizes around the 16-lane vectors: rows of 3·5 floats (no full vector), 3·32 (the
     /// decoder's), 1·33 and 16·2.
     @Test(arguments: [(2, 3, 4, 5), (2, 3, 6, 32), (1, 1, 3, 33), (3, 16, 2, 2)])

@@ -28,6 +28,19 @@ import Testing
         #expect(abs(batch.targets.reduce(0, +) - 4) < 1e-5)
     }
 
+    @Test func unlearnedSamplesGetANegativeTargetAtTheirLabel() {
+        let data = Toy.data(count: 4, seed: 1)
+        let loader = BatchLoader(
+            data: data, batchSize: 4, shuffle: false, augmentation: Augmentation(labelSmoothing: 0.1), seed: 1)
+        loader.unlearn = [2]
+        let batch = loader.batch(epoch: 0, index: 0, order: loader.order(epoch: 0))
+        let k = data.classes
+        var expected = [Float](repeating: 0, count: k)
+        expected[Int(data.labels[2])] = -1
+        #expect(Array(batch.targets[(2 * k)..<(3 * k)]) == expected)
+        #expect(abs(batch.targets[0..<k].reduce(0, +) - 1) < 1e-6)
+    }
+
     @Test func cropPadsWithZerosAndFlipMirrors() {
         var pixels = [UInt8](repeating: 0, count: 16)
         pixels[0] = 255  // top-left of a 4x4 gray image

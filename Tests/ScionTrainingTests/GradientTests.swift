@@ -90,6 +90,13 @@ import Testing
             losses: [LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("y"), weight: 1)],
             extraInputs: ["y": soft]
         ) { b, x in b.output(b.linear(x, out: 5, name: "fc"), as: "logits") }
+        // One row trained away from class 3 (unlikelihood), one towards class 1.
+        let unlearn = Tensor(shape: [2, 5], values: [0, 0, 0, -1, 0, 0, 1, 0, 0, 0])
+        try check.check(
+            "cross-entropy with unlikelihood", inputShape: [5],
+            losses: [LossTerm("ce", .crossEntropy, prediction: "logits", target: .input("y"), weight: 1)],
+            extraInputs: ["y": unlearn]
+        ) { b, x in b.output(b.linear(x, out: 5, name: "fc"), as: "logits") }
         try check.check(
             "l1", inputShape: [6], inputValues: Self.awayFromZero,
             losses: [LossTerm("l1", .l1, prediction: "y", target: .input("t"))],

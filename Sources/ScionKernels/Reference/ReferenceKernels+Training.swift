@@ -176,27 +176,39 @@ extension ReferenceKernels {
         return dx
     }
 
-    /// Mean over the batch of the cross-entropy between softmax(logits) and soft targets.
+    /// Mean over the batch of the cross-entropy between softmax(logits) and soft targets, where a
+    /// negative target `-a` adds `-a·log(1 - p)` instead (unlikelihood).
     public static func crossEntropy(_ logits: [Float], _ target: [Float], classes k: Int) -> Float {
         let n = logits.count / k
         var total: Float = 0
         for b in 0..<n {
-            let row = Array(logits[b * k..<(b + 1) * k])
-            let m = row.max() ?? 0
-            let logSum = log(row.reduce(0) { $0 + expf($1 - m) }) + m
-            for j in 0..<k { total -= target[b * k + j] * (row[j] - logSum) }
+            let p = softmax(Array(logits[b * k..<(b + 1) * k]), extent: k, inner: 1)
+            for j in 0..<k {
+                let t = target[b * k + j]
+                if t > 0 { total -= t * log(p[j]) }
+                if t < 0 { total += t * log(1 - p[j]) }
+            }
         }
         return total / Float(n)
     }
 
-    /// `scale` times the gradient of `crossEntropy` with respect to the logits.
+    /// `scale` times the gradient of `crossEntropy` with respect to the logits, by the chain rule
+    /// through the softmax: `∂p_j/∂z_i = p_j(δ_ij − p_i)`.
     public static func crossEntropyGrad(_ logits: [Float], _ target: [Float], classes k: Int, scale: Float) -> [Float] {
         let n = logits.count / k
         var grad = logits
         for b in 0..<n {
             let p = softmax(Array(logits[b * k..<(b + 1) * k]), extent: k, inner: 1)
-            let mass = target[b * k..<(b + 1) * k].reduce(0, +)
-            for j in 0..<k { grad[b * k + j] = scale * (p[j] * mass - target[b * k + j]) / Float(n) }
+            for i in 0..<k {
+                var d: Float = 0
+                for j in 0..<k {
+                    let t = target[b * k + j], dp = p[j] * ((i == j ? 1 : 0) - p[i])
+                    // d(-t log p_j) = -t dp / p_j; d(-a log(1 - p_j)) = a dp / (1 - p_j), t = -a.
+                    if t > 0 { d -= t * dp / p[j] }
+                    if t < 0 { d -= t * dp / (1 - p[j]) }
+                }
+                grad[b * k + i] = scale * d / Float(n)
+            }
         }
         return grad
     }

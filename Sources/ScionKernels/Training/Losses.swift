@@ -5,7 +5,10 @@
 /// Loss functions and their gradients. Values accumulate in Double; the batch is small enough
 /// that one thread computes each loss (they are a negligible part of a step).
 public enum Losses {
-    /// Mean over rows of `-Σ target · log softmax(logits)`.
+    /// Mean over rows of `Σ_j loss(target_j, p_j)`, `p = softmax(logits)`: `-t·log p` where the
+    /// target is positive (soft targets), and `-|t|·log(1 - p)` where it is negative, which
+    /// trains a class *away* (unlikelihood: it fades as `p` falls, unlike gradient ascent on
+    /// `-log p`, which never stops). A row of zeros adds nothing.
     public static func crossEntropy(
         logits: UnsafePointer<Float>, target: UnsafePointer<Float>, rows: Int, classes k: Int
     ) -> Float {
@@ -17,16 +20,25 @@ public enum Losses {
             var sum = 0.0
             for j in 0..<k { sum += Double(expf(z[j] - m)) }
             let logSum = log(sum) + Double(m)
-            for j in 0..<k where t[j] != 0 { total -= Double(t[j]) * (Double(z[j]) - logSum) }
+            for j in 0..<k where t[j] > 0 { total -= Double(t[j]) * (Double(z[j]) - logSum) }
+            for j in 0..<k where t[j] < 0 {
+                // 1 - p_j summed over the other classes, so it keeps its digits as p_j nears 1.
+                var others = 0.0
+                for i in 0..<k where i != j { others += Double(expf(z[i] - m)) }
+                total += Double(-t[j]) * -(log(max(others, 1e-30)) - log(sum))
+            }
         }
         return Float(total / Double(rows))
     }
 
-    /// `scale · (softmax(logits) · Σtarget − target) / rows`.
+    /// `scale / rows` times the gradient of `crossEntropy`: `p · P − t⁺` for the positive
+    /// targets (mass `P`), plus, per negative target `t_j = −a`, `a·p_j` at `j` and
+    /// `−a·p_j·p_i / (1 − p_j)` at every other `i` (bounded by `a·p_j` in all).
     public static func crossEntropyGradient(
         logits: UnsafePointer<Float>, target: UnsafePointer<Float>, grad: UnsafeMutablePointer<Float>, rows: Int,
         classes k: Int, scale: Float
     ) {
+        let factor = scale / Float(rows)
         for r in 0..<rows {
             let z = logits + r * k, t = target + r * k, g = grad + r * k
             var m = -Float.infinity
@@ -35,10 +47,21 @@ public enum Losses {
             for j in 0..<k {
                 g[j] = expf(z[j] - m)
                 sum += g[j]
-                mass += t[j]
+                mass += max(t[j], 0)
             }
-            let factor = scale / Float(rows)
-            for j in 0..<k { g[j] = factor * (g[j] / sum * mass - t[j]) }
+            // Per negative target: its weight a, p_j and 1 - p_j as the other classes' sum.
+            var unlearn: [(j: Int, a: Float, p: Float, others: Float)] = []
+            for j in 0..<k where t[j] < 0 {
+                var others: Float = 0
+                for i in 0..<k where i != j { others += g[i] }
+                unlearn.append((j, -t[j], g[j] / sum, max(others, .leastNormalMagnitude)))
+            }
+            for i in 0..<k {
+                let e = g[i]
+                var value = e / sum * mass - max(t[i], 0)
+                for u in unlearn { value += u.j == i ? u.a * u.p : -u.a * u.p * e / u.others }
+                g[i] = factor * value
+            }
         }
     }
 

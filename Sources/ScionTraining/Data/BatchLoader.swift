@@ -40,6 +40,9 @@ public final class BatchLoader: @unchecked Sendable {
     /// This process's part of every batch when training data-parallel: process `index` of
     /// `count` takes samples `[index·n/count, (index+1)·n/count)` of each n-sample batch.
     public var shard: (index: Int, count: Int) = (0, 1)
+    /// Indices of `data` trained away from their label: their target row is −1 there and 0
+    /// elsewhere, which cross-entropy reads as `−log(1 − p)` (unlikelihood), no label smoothing.
+    public var unlearn: Set<Int> = []
 
     public init(
         data: ImageSet, batchSize: Int, dropLast: Bool = true, shuffle: Bool = true, augmentation: Augmentation = .none,
@@ -90,7 +93,12 @@ public final class BatchLoader: @unchecked Sendable {
             }
         }
         for (j, i) in members.enumerated() {
-            targets[j * k + Int(data.labels[i])] += 1 - augmentation.labelSmoothing
+            if unlearn.contains(i) {
+                for c in 0..<k { targets[j * k + c] = 0 }
+                targets[j * k + Int(data.labels[i])] = -1
+            } else {
+                targets[j * k + Int(data.labels[i])] += 1 - augmentation.labelSmoothing
+            }
         }
         if augmentation.cutMix {
             images.withUnsafeMutableBufferPointer { img in
