@@ -83,9 +83,10 @@ extension StageRunner {
         return model
     }
 
-    /// The holdout, the images judged clean, (if asked) the relabelled suspects and the unlearned
-    /// ones, with the indices of the latter in the result.
-    func recoveryData(_ split: SuspectSplit, _ r: RecoverySettings) -> (ImageSet, unlearn: Set<Int>) {
+    /// What stage 3 trains on: the holdout, the images judged clean, (if asked) the relabelled
+    /// suspects under their new labels and the unlearned ones under their given labels, with the
+    /// indices of the unlearned ones in the result (for `BatchLoader.unlearn`).
+    public func recoveryData(_ split: SuspectSplit, _ r: RecoverySettings) -> (ImageSet, unlearn: Set<Int>) {
         var training = data.holdout + data.train.subset(split.indices(.clean))
         if r.relabelSuspects {
             let chosen = split.indices(.relabelled)

@@ -41,6 +41,30 @@ import Testing
         #expect(!changed.isEmpty && changed.allSatisfy { !stem.contains($0) }, "changed: \(changed)")
     }
 
+    @Test func stageThreeTrainsOnTheCleanTheRelabelledAndTheUnlearned() throws {
+        let data = try DefenseTests.poisoned(train: 40, test: 8)
+        let context = RunContext(
+            dataset: "synthetic", pattern: "badnet_grid", target: 1, triggeredRatio: 0.1, ratioHoldout: 0.1,
+            triggerSeed: 0)
+        let runner = StageRunner(data: data, context: context, folder: dir.path)
+        let labels = data.train.labels.map(Int.init)
+        var split = SuspectSplit.split(
+            scores: labels.map { _ in 0 }, labels: labels, relabels: labels.map { ($0 + 1) % 4 }, classes: 4,
+            rule: .init())
+        split.verdicts[0] = .dropped
+        split.verdicts[1] = .relabelled
+        split.verdicts[2] = .unlearned
+        split.verdicts[3] = .unlearned
+        let (training, unlearn) = runner.recoveryData(split, RecoverySettings())
+        let kept = data.holdout.count + labels.count - 4
+        #expect(training.count == kept + 3)
+        #expect(training.labels[kept] == Int32((labels[1] + 1) % 4))
+        #expect(unlearn == [kept + 1, kept + 2])
+        #expect(training.labels[kept + 1] == data.train.labels[2])
+        let without = runner.recoveryData(split, RecoverySettings(relabelSuspects: false, unlearnSuspects: false))
+        #expect(without.0.count == kept && without.unlearn.isEmpty)
+    }
+
     @Test func defendRemovesABackdoorTheUndefendedModelLearned() throws {
         let data = try DefenseTests.poisoned(train: 1200, test: 200)
         let context = RunContext(
