@@ -1,4 +1,5 @@
 import Foundation
+import ScionData
 import ScionDefense
 import ScionFormat
 import ScionGraph
@@ -22,12 +23,17 @@ import Testing
         return s
     }
 
-    @Test func recoverWithTheStemFrozenTrainsOnlyTheNewHead() throws {
-        let data = try DefenseTests.poisoned(train: 400, test: 100)
+    /// A runner writing to the test's folder, for the badnet_grid attack on class 1 of `data`.
+    func runner(_ data: PoisonedDataset) -> StageRunner {
         let context = RunContext(
             dataset: "synthetic", pattern: "badnet_grid", target: 1, triggeredRatio: 0.1, ratioHoldout: 0.1,
             triggerSeed: 0)
-        let runner = StageRunner(data: data, context: context, folder: dir.path)
+        return StageRunner(data: data, context: context, folder: dir.path)
+    }
+
+    @Test func recoverWithTheStemFrozenTrainsOnlyTheNewHead() throws {
+        let data = try DefenseTests.poisoned(train: 400, test: 100)
+        let runner = runner(data)
         let trapped = try runner.trap(settings(.trap, epochs: 1))
         let sanitized = try runner.replace(stage1: trapped, settings(.replace, epochs: 1))
         // The sanitized model's stem ends at its `graft` seam (it has no `stem<N>` cut point).
@@ -43,10 +49,7 @@ import Testing
 
     @Test func stageThreeTrainsOnTheCleanTheRelabelledAndTheUnlearned() throws {
         let data = try DefenseTests.poisoned(train: 40, test: 8)
-        let context = RunContext(
-            dataset: "synthetic", pattern: "badnet_grid", target: 1, triggeredRatio: 0.1, ratioHoldout: 0.1,
-            triggerSeed: 0)
-        let runner = StageRunner(data: data, context: context, folder: dir.path)
+        let runner = runner(data)
         let labels = data.train.labels.map(Int.init)
         var split = SuspectSplit.split(
             scores: labels.map { _ in 0 }, labels: labels, relabels: labels.map { ($0 + 1) % 4 }, classes: 4,
@@ -67,10 +70,7 @@ import Testing
 
     @Test func defendRemovesABackdoorTheUndefendedModelLearned() throws {
         let data = try DefenseTests.poisoned(train: 1200, test: 200)
-        let context = RunContext(
-            dataset: "synthetic", pattern: "badnet_grid", target: 1, triggeredRatio: 0.1, ratioHoldout: 0.1,
-            triggerSeed: 0)
-        let runner = StageRunner(data: data, context: context, folder: dir.path)
+        let runner = runner(data)
         let undefended = try runner.trainUndefended(settings(.train, epochs: 4))
         let trapped = try runner.trap(settings(.trap, epochs: 4))
         let sanitized = try runner.replace(stage1: trapped, settings(.replace, epochs: 5))
