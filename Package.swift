@@ -204,7 +204,9 @@ let package = Package(
             ]),
         .testTarget(
             name: "ScionONNXTests",
-            dependencies: ["ScionONNX", "ScionGraph", "ScionZoo", "ScionFormat", "ScionRuntime", "ScionTestSupport"]),
+            dependencies: ["ScionONNX", "ScionGraph", "ScionZoo", "ScionFormat", "ScionRuntime", "ScionTestSupport"],
+            // Read by path (SharedData.packageRoot), not bundled.
+            exclude: ["Fixtures"]),
         .testTarget(name: "ScionSigningTests", dependencies: ["ScionSigning", "ScionTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ScionCLITests", dependencies: ["scion", "ScionGraph", "ScionFormat", "ScionZoo", "ScionTestSupport"]),
     ]

@@ -32,9 +32,10 @@ final class ServerMetrics: Sendable {
             descriptor: MetricNameDescriptor(
                 namespace: "scion", metricName: "batch", unitName: "size", helpText: "Samples per executed batch"),
             labels: [], buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256])
+        // A count has no unit; an empty unit leaves the name as it is (`scion_requests_in_flight`).
         inFlight = registry.makeGauge(
             descriptor: MetricNameDescriptor(
-                namespace: "scion", metricName: "requests_in_flight",
+                namespace: "scion", metricName: "requests_in_flight", unitName: "",
                 helpText: "Requests whose head has arrived and that are not yet answered"))
     }
 

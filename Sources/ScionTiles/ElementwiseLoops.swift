@@ -30,7 +30,7 @@ public struct ActivationMask {
 ///
 /// Layouts are channels last: `rows × channels` with the stated strides. Pointers may alias
 /// where a contract says so.
-public protocol ElementwiseLoops {
+public protocol ElementwiseLoops: SendableMetatype {
     /// `y = act(x · scale + shift + residual)` per row (`x` is `input`, or `y` itself), each term
     /// optional; `scale` and `shift` per channel, `residual` laid out like `y` with its own stride.
     static func epilogue(

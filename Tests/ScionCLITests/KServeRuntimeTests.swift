@@ -104,7 +104,9 @@ import Testing
         let dir = TemporaryDirectory()
         let empty = try ScionBinary.run(["serve", "--model_dir", dir.path])
         #expect(empty.status != 0 && empty.stderr.contains("must hold exactly one .h5 model; found none"))
-        for name in ["a.h5", "b.h5"] { FileManager.default.createFile(atPath: dir.file(name), contents: Data()) }
+        for name in ["a.h5", "b.h5"] {
+            #expect(FileManager.default.createFile(atPath: dir.file(name), contents: Data()))
+        }
         let two = try ScionBinary.run(["serve", "--model_dir", dir.path])
         #expect(two.stderr.contains("found a.h5, b.h5"), "\(two.stderr)")
     }

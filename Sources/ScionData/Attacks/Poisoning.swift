@@ -80,7 +80,7 @@ public enum Poisoning {
                 "the trigger is for \(t.height)x\(t.width)x\(t.channels) images, the dataset has \(full.height)x\(full.width)x\(full.channels)"
             )
         }
-        var (split, train, holdout) = try divide(
+        var (split, train, _) = try divide(
             dataset, ratioHoldout: ratioHoldout, splitSeed: splitSeed, trustedHoldout: trustedHoldout)
         let plan = split.plan
         let chosen = try choose(train, full: full, attack: attack)
