@@ -152,6 +152,8 @@ public final class TrainingSession: @unchecked Sendable {
         executor.parametersDidChange()
     }
 
+    /// Samples predicted as their label, or, for a sample trained away from its label (a negative
+    /// target there, `BatchLoader.unlearn`), predicted as anything else.
     private func correctPredictions(_ batch: Batch) -> Int {
         guard let logits = training.graph.outputs.first(where: { $0 == "logits" }),
             let p = executor.outputPointer(logits),
@@ -161,7 +163,9 @@ public final class TrainingSession: @unchecked Sendable {
         for n in 0..<batch.count {
             var best = 0
             for j in 1..<k where p[n * k + j] > p[n * k + best] { best = j }
-            if best == Int(batch.labels[n]) { correct += 1 }
+            let label = Int(batch.labels[n])
+            let unlearned = batch.targets.count == batch.count * k && batch.targets[n * k + label] < 0
+            if (best == label) != unlearned { correct += 1 }
         }
         return correct
     }

@@ -57,6 +57,20 @@ enum Toy {
         #expect(history.last!.train_accuracy > 0.9)
     }
 
+    @Test func anUnlearnedSampleCountsAsCorrectWhenPredictedAsAnotherClass() throws {
+        let model = try Toy.model()
+        let session = try TrainingSession(
+            model: model, spec: Toy.spec, optimizer: Toy.optimizer(model), batchSize: 8, threads: 2)
+        let loader = BatchLoader(data: Toy.data(count: 8, seed: 1), batchSize: 8, shuffle: false, seed: 9)
+        let learned = loader.batch(epoch: 0, index: 0, order: loader.order(epoch: 0))
+        loader.unlearn = [0]
+        let unlearned = loader.batch(epoch: 0, index: 0, order: loader.order(epoch: 0))
+        // The same images and dropout: sample 0 is right in exactly one of the two batches, the
+        // others in both or neither.
+        let a = try session.forwardBackward(learned, seed: 3), b = try session.forwardBackward(unlearned, seed: 3)
+        #expect(abs(a.correct - b.correct) == 1)
+    }
+
     @Test(arguments: [Optimizer.Kind.adam, .sgd(momentum: 0.9, nesterov: true)])
     func resumingGivesBitIdenticalWeights(kind: Optimizer.Kind) throws {
         let straight = try trainer(try Toy.model(), epochs: 2, kind: kind)
