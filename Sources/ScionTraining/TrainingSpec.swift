@@ -4,7 +4,8 @@ import ScionGraph
 public struct LossTerm: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable {
         /// Cross-entropy of softmax(prediction) against soft targets `[N, classes]` (one-hot,
-        /// label-smoothed or CutMix-mixed; the data pipeline builds them).
+        /// label-smoothed or CutMix-mixed; the data pipeline builds them); a negative target `-a`
+        /// costs `-a·log(1 - p)` instead (unlikelihood, `BatchLoader.unlearn`).
         case crossEntropy = "ce"
         case mse
         case l1

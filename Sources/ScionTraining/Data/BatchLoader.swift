@@ -42,6 +42,7 @@ public final class BatchLoader: @unchecked Sendable {
     public var shard: (index: Int, count: Int) = (0, 1)
     /// Indices of `data` trained away from their label: their target row is −1 there and 0
     /// elsewhere, which cross-entropy reads as `−log(1 − p)` (unlikelihood), no label smoothing.
+    /// Set it before the first batch (batches are prepared on a background thread).
     public var unlearn: Set<Int> = []
 
     public init(
