@@ -24,10 +24,17 @@ struct RecoveryOptions: ParsableArguments {
 
     @Option(
         help: """
-            Also judge a class poisoned when at least this share of its images (and far more than of the other classes') \
-            have a trapped loss below the other classes' --low-loss-quantile, less the share of its trusted holdout images.
+            Also judge a class poisoned when at least this share of its training images (and far more than of the other \
+            classes') have a trapped loss below its own trusted holdout images' --low-loss-quantile.
             """)
     var lowLossShare: Double = SuspectSplit.Rule().lowLossShare
+
+    @Option(
+        help: """
+            Trusted holdout images a class needs to be judged by its trapped losses, or to be sized below the median \
+            class by its share of the holdout.
+            """)
+    var minimumTrusted: Int = SuspectSplit.Rule().minimumTrusted
 
     @Option(help: "Split-and-train rounds of stage 3, each split judged by the previous round's model.")
     var rounds: Int = 2
@@ -56,6 +63,9 @@ struct RecoveryOptions: ParsableArguments {
         guard lowLossShare > 0, lowLossShare <= 1 else {
             throw ValidationError("--low-loss-share must be above 0 and at most 1, not \(lowLossShare)")
         }
+        guard minimumTrusted >= 1 else {
+            throw ValidationError("--minimum-trusted must be at least 1, not \(minimumTrusted)")
+        }
     }
 
     var settings: RecoverySettings {
@@ -64,6 +74,7 @@ struct RecoveryOptions: ParsableArguments {
         rule.classThreshold = classThreshold
         rule.lowLossQuantile = lowLossQuantile
         rule.lowLossShare = lowLossShare
+        rule.minimumTrusted = minimumTrusted
         return RecoverySettings(
             rule: rule, trainStem: !freezeStem, relabelSuspects: !dropSuspects, unlearnSuspects: unlearn, rounds: rounds
         )
@@ -77,12 +88,12 @@ struct RecoverCommand: ParsableCommand {
         discussion: """
             Scores every untrusted training image with the trapped model (stage 1) and the sanitized model (stage 2): \
             log p_trapped(y) - log p_new(y) at its given label. A class holding far more images above --class-threshold than the others \
-            is judged poisoned: there its highest scorers, as many as its excess over its natural size (the median class size, or more where the \
-            trusted holdout shows the class larger by nature), are relabelled to the new head's most likely other class if above \
-            --threshold, and its other images above --threshold, or with a trapped loss below --low-loss-quantile of the other \
-            classes' (and of its own trusted images'), are left out; elsewhere images \
-            above --class-threshold are left out. A class whose share of images below that loss quantile, less its trusted holdout \
-            images' share (a large, easy clean class is fitted as well there), stands out (at least --low-loss-share) is \
+            is judged poisoned: there its highest scorers, as many as its excess over its natural size (the median class size, moved \
+            into the range the trusted holdout's share of the class allows), are relabelled to the new head's most likely other \
+            class if above --threshold, and its other images above --threshold, or with a trapped loss below --low-loss-quantile \
+            of the other classes' (and of its own trusted images'), are left out; elsewhere images \
+            above --class-threshold are left out. A class whose share of training images below its own trusted holdout images' \
+            --low-loss-quantile of trapped loss stands out (at least --low-loss-share) is \
             judged poisoned too, even when no score marks it (both heads fooled: the stem carries the \
             trigger). A poisoned class also leaves out its excess ranked by trapped loss (the only ranking where the scores did \
             not judge it; there that excess is unlearned, trained to -log(1 - p_y), unless --no-unlearn). Then trains on the clean \

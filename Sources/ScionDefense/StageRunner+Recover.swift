@@ -123,6 +123,7 @@ extension StageRunner {
             "share_factor": .number(r.rule.shareFactor), "minimum_share": .number(r.rule.minimumShare),
             "leader_fraction": .number(r.rule.leaderFraction), "excess_factor": .number(r.rule.excessFactor),
             "low_loss_quantile": .number(r.rule.lowLossQuantile), "low_loss_share": .number(r.rule.lowLossShare),
+            "minimum_trusted": .number(Double(r.rule.minimumTrusted)),
             "train_stem": .bool(r.trainStem), "relabel_suspects": .bool(r.relabelSuspects),
             "unlearn_suspects": .bool(r.unlearnSuspects),
             "suspects": .number(Double(detection.suspects)), "detection_fpr": .number(detection.fpr)
@@ -138,7 +139,7 @@ extension StageRunner {
             "unlearned": .number(Double(split.indices(.unlearned).count)),
             "poisoned_classes": .array(split.poisonedClasses.map { .number(Double($0)) }),
             "class_score_shares": .array(split.classScoreShares.map { .number(($0 * 1e4).rounded() / 1e4) }),
-            "class_low_loss_shares": .array(split.classLowLossShares.map { .number(($0 * 1e4).rounded() / 1e4) })
+            "class_own_loss_shares": .array(split.classOwnLossShares.map { .number(($0 * 1e4).rounded() / 1e4) })
         ]
         if let tpr = d.tpr { o["tpr"] = .number(tpr) }
         return .object(o)

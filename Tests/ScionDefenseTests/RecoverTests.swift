@@ -85,55 +85,106 @@ import Testing
         #expect(split.indices(.dropped) == [5])
     }
 
-    @Test func aClassWhosePoisonsFoolBothHeadsIsJudgedByItsTrappedLosses() {
+    /// Trusted holdout losses: `perClass[k]`'s values repeated to 20 images of class k (the
+    /// rule's `minimumTrusted`).
+    static func trusted(_ perClass: [[Double]]) -> (losses: [Double], labels: [Int]) {
+        let losses = perClass.flatMap { values in (0..<20).map { values[$0 % values.count] } }
+        return (losses, perClass.indices.flatMap { Array(repeating: $0, count: 20) })
+    }
+
+    /// The trusted images of `losses`' classes: class 0's at 0.4-0.9 (unseen, no trigger),
+    /// classes 1-4 spread like their training images.
+    static let trustedHoldout = trusted([[0.4, 0.6, 0.9]] + (0..<4).map { k in spreadBelow(4 * k + 10) })
+
+    /// `losses[first..<first + 4]`, each 0.0005 lower.
+    static func spreadBelow(_ first: Int, in losses: [Double] = losses) -> [Double] {
+        losses[first..<first + 4].map { $0 - 0.0005 }
+    }
+
+    @Test func aClassWhosePoisonsFoolBothHeadsIsJudgedByItsOwnTrustedLosses() {
         // The stem carries the trigger: both heads call the six poisons class 0, so every score is
-        // 0, but the trapped model fits them to 1e-6. Class 0's share below the other classes'
-        // 5 % quantile (0.001) is 0.6; the others' (below 1e-6, class 0's) is 0. Its excess of 6,
-        // ranked by trapped loss, is unlearned, none relabelled (the new head cannot name a true
-        // class it was fooled about) and none merely left out (that kept l2_inv's trigger).
+        // 0, but the trapped model fits them to 1e-6. Class 0's share at or below its trusted
+        // images' 5 % quantile (0.4) is 0.6; the other classes' (below their own trusted) 0.
+        // Its excess of 6, ranked by trapped loss, is unlearned, none relabelled (the new head
+        // cannot name a true class it was fooled about) and none merely left out (that kept
+        // l2_inv's trigger).
         let scores = [Double](repeating: 0, count: Self.labels.count)
         let split = SuspectSplit.split(
             scores: scores, trappedLosses: Self.losses, labels: Self.labels, relabels: Self.labels, classes: 5,
-            rule: .init())
+            rule: .init(), holdout: Self.trustedHoldout)
         #expect(split.poisonedClasses == [0])
+        #expect(split.classOwnLossShares == [0.6, 0, 0, 0, 0])
         #expect(split.indices(.relabelled).isEmpty && split.indices(.dropped).isEmpty)
         #expect(split.indices(.unlearned) == Array(0...5))
         #expect(split.detection(truth: Array(0..<6)) == Detection(suspects: 6, poisoned: 6, tpr: 1, fpr: 0))
-        // Without the scores' evidence or the low-loss rule, nothing is judged poisoned.
+        // Without the low-loss rule, or without trusted images to measure against, nothing is
+        // judged poisoned.
         var off = SuspectSplit.Rule()
         off.lowLossQuantile = 0
-        let without = SuspectSplit.split(
-            scores: scores, trappedLosses: Self.losses, labels: Self.labels, relabels: Self.labels, classes: 5,
-            rule: off)
-        #expect(without.poisonedClasses.isEmpty && without.indices(.dropped).isEmpty)
+        for (rule, holdout) in [(off, Self.trustedHoldout), (.init(), nil)] {
+            let without = SuspectSplit.split(
+                scores: scores, trappedLosses: Self.losses, labels: Self.labels, relabels: Self.labels, classes: 5,
+                rule: rule, holdout: holdout)
+            #expect(without.poisonedClasses.isEmpty && without.indices(.unlearned).isEmpty)
+        }
     }
 
-    @Test func aLargeEasyCleanClassIsNotJudgedByItsTrappedLosses() {
-        // Class 1 is large (10 images) and easy: the trapped model fits 6 of them below the other
-        // classes' lowest loss (0.001, their 5 % quantile), a share of 0.6 against 0 elsewhere,
-        // and it also fits 2 of its 3 trusted images that well (0.67): no trigger, not poisoned.
+    @Test func anEasyCleanClassIsNotJudgedByItsTrappedLosses() {
+        // Class 1 is large (10 images) and easy: the trapped model fits 6 of them below every other
+        // class's images (1e-5 to 6e-5), but it fits its trusted images as well (5e-6 up; their
+        // 5 % quantile 1.5e-5): a share of 0.1, no trigger, not poisoned.
         let labels: [Int] = [0, 0, 0, 0] + Array(repeating: 1, count: 10) + (2...4).flatMap { [$0, $0, $0, $0] }
-        let low: [Double] = Array(repeating: 1e-5, count: 6) + Array(repeating: 0.3, count: 4)
+        let easy: [Double] = (1...6).map { Double($0) * 1e-5 } + Array(repeating: 0.3, count: 4)
         let spread: [Double] = (0..<16).map { 0.001 + Double($0) / 10 }
-        let losses: [Double] = Array(spread[0..<4]) + low + Array(spread[4...])
+        let losses: [Double] = Array(spread[0..<4]) + easy + Array(spread[4...])
         let scores = [Double](repeating: 0, count: labels.count)
-        let trusted: (losses: [Double], labels: [Int]) = ([0.4, 1e-5, 1e-5, 0.5, 0.6, 0.7], [0, 1, 1, 1, 2, 3])
+        let easyTrusted = (0..<20).map { 5e-6 + 1e-5 * Double($0) }
+        let others = [0, 14, 18, 22].map { Self.spreadBelow($0, in: losses) }
+        let trusted = Self.trusted([others[0], easyTrusted] + others[1...])
         let split = SuspectSplit.split(
             scores: scores, trappedLosses: losses, labels: labels, relabels: labels, classes: 5, rule: .init(),
             holdout: trusted)
         #expect(split.poisonedClasses.isEmpty && split.indices(.dropped).isEmpty)
-        #expect(split.classLowLossShares == [0, 0, 0, 0, 0])
-        // Without the trusted images' evidence the class stands out.
-        let without = SuspectSplit.split(
-            scores: scores, trappedLosses: losses, labels: labels, relabels: labels, classes: 5, rule: .init())
-        #expect(without.poisonedClasses == [1])
-        // A poisoned class's trusted images carry no trigger: class 0 of the stem-carried case
-        // above (share 0.6) keeps its share when its trusted images sit at 0.5.
-        let poisoned = SuspectSplit.split(
-            scores: scores, trappedLosses: Self.losses, labels: Self.labels, relabels: Self.labels, classes: 5,
-            rule: .init(), holdout: ([0.5, 0.5, 0.2], [0, 0, 1]))
-        #expect(poisoned.poisonedClasses == [0] && poisoned.indices(.unlearned) == Array(0...5))
-        #expect(abs(poisoned.classLowLossShares[0] - 0.6) < 1e-12)
+        #expect(abs(split.classOwnLossShares[1] - 0.1) < 1e-12)
+    }
+
+    @Test func ownLossSharesNeedEnoughTrustedImages() {
+        // Class 0: 4 training images, 2 at or below its 20 trusted images' 5 % quantile (rank 1:
+        // 1.0). Class 1 has only 19 trusted images: no share.
+        let members = [[0, 1, 2, 3], [4, 5]]
+        let losses: [Double] = [0.5, 1, 3, 9, 0.1, 0.2]
+        let trustedLosses = (0..<20).map { Double($0) } + Array(repeating: 5.0, count: 19)
+        let trustedMembers = [Array(0..<20), Array(20..<39)]
+        let shares = SuspectSplit.ownLossShares(
+            losses, members, SuspectSplit.Rule(), trusted: (trustedLosses, trustedMembers))
+        #expect(shares == [0.5, 0])
+        var fewer = SuspectSplit.Rule()
+        fewer.minimumTrusted = 19
+        #expect(
+            SuspectSplit.ownLossShares(losses, members, fewer, trusted: (trustedLosses, trustedMembers)) == [0.5, 1])
+    }
+
+    @Test func aClassTheTrustedImagesShowSmallByNatureHasItsPoisonsAsExcess() {
+        // Class 0 holds 2 clean images and 8 poisons (score 5); classes 1-4 hold 40 each. Against
+        // the median size (40) class 0 has no excess, so its poisons are only left out. It has 20
+        // of 4,020 trusted images: its natural size is at most (0.005 + 2 x 0.0022) x 170 = 1.2,
+        // so its excess is 8, and the poisons are relabelled, which unlearns the trigger.
+        let labels: [Int] = Array(repeating: 0, count: 10) + (1...4).flatMap { Array(repeating: $0, count: 40) }
+        let scores: [Double] = Array(repeating: 5, count: 8) + Array(repeating: 0, count: 162)
+        let relabels = labels.map { ($0 + 1) % 5 }
+        let trustedLabels = Array(repeating: 0, count: 20) + (1...4).flatMap { Array(repeating: $0, count: 1000) }
+        let holdout = (losses: trustedLabels.map { _ in 1.0 }, labels: trustedLabels)
+        let split = SuspectSplit.split(
+            scores: scores, trappedLosses: nil, labels: labels, relabels: relabels, classes: 5, rule: .init(),
+            holdout: holdout)
+        #expect(split.poisonedClasses == [0] && split.indices(.relabelled) == Array(0..<8))
+        // With fewer trusted images than `minimumTrusted` the median stands.
+        var strict = SuspectSplit.Rule()
+        strict.minimumTrusted = 21
+        let median = SuspectSplit.split(
+            scores: scores, trappedLosses: nil, labels: labels, relabels: relabels, classes: 5, rule: strict,
+            holdout: holdout)
+        #expect(median.indices(.relabelled).isEmpty && median.indices(.dropped) == Array(0..<8))
     }
 
     @Test func aClassTheTrustedImagesShowLargeByNatureKeepsItsCleanImages() {
@@ -179,16 +230,6 @@ import Testing
         let without = SuspectSplit.split(
             scores: scores, trappedLosses: losses, labels: labels, relabels: labels, classes: 5, rule: .init())
         #expect(without.indices(.relabelled) == [0, 1] && without.indices(.dropped) == [2, 3, 4, 5])
-    }
-
-    @Test func lowLossSharesLeaveEachClassOutOfItsOwnQuantile() {
-        // Class 0's quantile comes from classes 1-2 (losses 1..8: 5 % quantile 1), so 2 of its 4
-        // (0.5, 1) are at or below it; class 1's from classes 0 and 2 (0.5 is their lowest).
-        let labels = [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]
-        let losses: [Double] = [0.5, 1, 3, 9, 1, 2, 3, 4, 5, 6, 7, 8]
-        let members = (0..<3).map { k in labels.indices.filter { labels[$0] == k } }
-        let shares = SuspectSplit.lowLossShares(losses, members, SuspectSplit.Rule())
-        #expect(shares == [0.5, 0, 0])
     }
 
     @Test func aClassFullOfModestScoresIsNotJudgedPoisoned() {
