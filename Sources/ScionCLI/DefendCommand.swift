@@ -121,6 +121,7 @@ struct DefendCommand: ParsableCommand {
         let sanitized = try setup.runner.replace(stage1: trapped, try settings(.replace, replaceEpochs))
         var report = try setup.finish(.replace, sanitized)
         if recoverEpochs > 0 {
+            recovery.noteThinlyTrusted(setup.poisoned.holdout)
             let recovered = try setup.runner.recover(
                 trapped: trapped, sanitized: sanitized, try settings(.recover, recoverEpochs), recovery.settings)
             report = try setup.finish(.recover, recovered)

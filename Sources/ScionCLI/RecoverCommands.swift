@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ScionDefense
 import ScionFormat
+import ScionImage
 
 /// How stage 3 splits the untrusted data and what it trains (shared by `recover` and `defend`).
 struct RecoveryOptions: ParsableArguments {
@@ -68,6 +69,16 @@ struct RecoveryOptions: ParsableArguments {
         }
     }
 
+    /// Tells the user which classes their trusted images are too few in to be judged by loss.
+    func noteThinlyTrusted(_ holdout: ImageSet) {
+        let thin = SuspectSplit.thinlyTrusted(holdout, settings.rule)
+        guard !thin.isEmpty else { return }
+        let listed = thin.map { "\(holdout.classNames[$0.label]) (\($0.count) images)" }.joined(separator: ", ")
+        note(
+            "warning: fewer than \(settings.rule.minimumTrusted) trusted images for \(listed): stage 3 "
+                + "can judge those classes only by the two heads' scores (--minimum-trusted)")
+    }
+
     var settings: RecoverySettings {
         var rule = SuspectSplit.Rule()
         rule.threshold = threshold
@@ -119,6 +130,7 @@ struct RecoverCommand: ParsableCommand {
         let setup = try StageSetup(stage: .recover, data: data, attack: attack, options: options)
         let trapped = try ModelFile.read(stage1 ?? "\(setup.folder)/trapped.h5")
         let sanitized = try ModelFile.read(stage2 ?? "\(setup.folder)/sanitized.h5")
+        recovery.noteThinlyTrusted(setup.poisoned.holdout)
         try setup.finish(
             .recover,
             try setup.runner.recover(trapped: trapped, sanitized: sanitized, setup.settings, recovery.settings))

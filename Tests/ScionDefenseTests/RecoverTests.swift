@@ -3,6 +3,7 @@ import ScionData
 import ScionDefense
 import ScionFormat
 import ScionGraph
+import ScionImage
 import ScionTestSupport
 import ScionTraining
 import Testing
@@ -230,6 +231,16 @@ import Testing
         let without = SuspectSplit.split(
             scores: scores, trappedLosses: losses, labels: labels, relabels: labels, classes: 5, rule: .init())
         #expect(without.indices(.relabelled) == [0, 1] && without.indices(.dropped) == [2, 3, 4, 5])
+    }
+
+    @Test func classesWithTooFewTrustedImagesAreNamed() {
+        // Class 0 has 20 trusted images, class 1 has 3, class 2 none.
+        let labels: [Int32] = Array(repeating: 0, count: 20) + [1, 1, 1]
+        let holdout = ImageSet(
+            pixels: [UInt8](repeating: 0, count: labels.count), labels: labels, height: 1, width: 1, channels: 1,
+            classes: 3)
+        let thin = SuspectSplit.thinlyTrusted(holdout, SuspectSplit.Rule())
+        #expect(thin.map(\.label) == [1, 2] && thin.map(\.count) == [3, 0])
     }
 
     @Test func aClassFullOfModestScoresIsNotJudgedPoisoned() {
