@@ -69,11 +69,15 @@ struct RecoveryOptions: ParsableArguments {
         }
     }
 
-    /// Tells the user which classes their trusted images are too few in to be judged by loss.
+    /// Warns about the classes with too few trusted images to be judged by their trapped losses.
     func noteThinlyTrusted(_ holdout: ImageSet) {
         let thin = SuspectSplit.thinlyTrusted(holdout, settings.rule)
         guard !thin.isEmpty else { return }
-        let listed = thin.map { "\(holdout.classNames[$0.label]) (\($0.count) images)" }.joined(separator: ", ")
+        let names = holdout.classNames
+        let listed = thin.map {
+            "\(names.indices.contains($0.label) ? names[$0.label] : "\($0.label)") (\($0.count) images)"
+        }
+        .joined(separator: ", ")
         note(
             "warning: fewer than \(settings.rule.minimumTrusted) trusted images for \(listed): stage 3 "
                 + "can judge those classes only by the two heads' scores (--minimum-trusted)")

@@ -19,10 +19,10 @@ extension SuspectSplit {
     /// long-tailed Fashion-MNIST the median is wrong both ways: the largest class, a target,
     /// would have had 6,150 of its 8,148 images "excess" against 2,452 poisons; a small target
     /// (742 clean T-shirts, 33 trusted) a natural size of 2,099, an excess of 1,095 against 2,452
-    /// poisons (now 843 and 2,351). The
-    /// trusted share assumes trusted images drawn like the training set (`--ratio-holdout`); a
-    /// user's folder that over- or under-represents a class moves its excess the other way, so a
-    /// class with fewer than `minimumTrusted` trusted images is never sized below the median.
+    /// poisons (now 843 and 2,351). The trusted share assumes trusted images drawn like the
+    /// training set (`--ratio-holdout`); a user's folder that over- or under-represents a class
+    /// moves its excess the other way, so a class with fewer than `minimumTrusted` trusted images
+    /// is never sized below the median.
     static func naturalSizes(_ members: [[Int]], trustedCounts: [Int]?, minimumTrusted: Int) -> [Double] {
         let medianSize = median(members.map { Double($0.count) })
         let h = Double(trustedCounts?.reduce(0, +) ?? 0)
