@@ -8,8 +8,9 @@
 # Environment: SCION (binary, default .build/release/scion), RESULTS (default
 # docs/results/cifar10.csv), RUNS (run folders, default runs/table), BASELINE_EPOCHS (25),
 # TRAP_EPOCHS (25), REPLACE_EPOCHS (50), RECOVER_EPOCHS (20), FT_EPOCHS (20), SEED (0). Data: CIFAR-10's
-# binary version in data/cifar-10-batches-bin (see README, Datasets). cl first trains a clean
-# model (RUNS/cifar10-clean) for its PGD images. Progress: RUNS/ATTACK/defend.log.
+# binary version in data/cifar-10-batches-bin (see README, Datasets). cl first trains an
+# adversarially robust clean model (RUNS/cifar10-robust) for its PGD images, as Turner et al.
+# did. Progress: RUNS/ATTACK/defend.log.
 # REDO_RECOVER=TAG reruns stage 3 alone, once per TAG, on attacks already done (after a change to
 # it): their other stages resume from their finished checkpoints, their rows are replaced, and
 # RUNS/ATTACK/recover-TAG.done marks the rerun done, so a stopped table can be started again.
@@ -31,11 +32,12 @@ for attack in "${attacks[@]}"; do
     mkdir -p "$out"
     extra=()
     if [ "$attack" = cl ]; then
-        # Clean-label: PGD images against a model trained on clean data, trained once here.
-        clean="$runs/cifar10-clean"
+        # Clean-label: PGD images against a robust model trained on clean data (FGSM adversarial
+        # training at 8/255), trained once here.
+        clean="$runs/cifar10-robust"
         if [ ! -f "$clean/undefended.h5" ]; then
             "$scion" train --ds cifar10 --pattern none -e "${BASELINE_EPOCHS:-25}" --seed "${SEED:-0}" --resume --quiet \
-                --out "$clean" >> "$out/defend.log" 2>&1
+                --adversarial-epsilon 8 --out "$clean" >> "$out/defend.log" 2>&1
         fi
         extra=(--cl-model "$clean/undefended.h5")
     fi

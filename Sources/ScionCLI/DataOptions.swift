@@ -109,7 +109,10 @@ struct AttackOptions: ParsableArguments {
     @Option(help: "cl: adversarial training images as a .npy (N x H x W x C uint8, the official inf_16.npy layout).")
     var clImages: String?
 
-    @Option(help: "cl: a clean model Scion trained, to compute the adversarial images with PGD (L-inf 16/255).")
+    @Option(
+        help:
+            "cl: a clean model Scion trained, to compute the adversarial images with PGD (L-inf 16/255); as in Turner et al., an adversarially robust one (scion train --pattern none --adversarial-epsilon 8)."
+    )
     var clModel: String?
 
     var isNone: Bool { pattern.lowercased() == "none" }
@@ -164,7 +167,7 @@ struct AttackOptions: ParsableArguments {
         }
         guard let clModel else {
             throw UsageError(
-                "cl needs adversarial images: pass --cl-model clean.h5 (a model trained on clean data, e.g. `scion train --pattern none`) or --cl-images inf_16.npy"
+                "cl needs adversarial images: pass --cl-model clean.h5 (a robust model trained on clean data: `scion train --pattern none --adversarial-epsilon 8`) or --cl-images inf_16.npy"
             )
         }
         note("cl: computing PGD adversarial images of the target class against \(clModel)")

@@ -193,9 +193,20 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var attack: AttackOptions
     @OptionGroup var options: StageOptions
 
+    @Option(
+        help:
+            "Fast adversarial training (FGSM from a random start, Wong et al. 2020) with this L-inf bound in pixel levels of 255, e.g. 8; 0: off. For the source model of the cl attack's PGD images (--cl-model)."
+    )
+    var adversarialEpsilon: Double = 0
+
     func run() throws {
+        guard (0..<255).contains(adversarialEpsilon) else {
+            throw UsageError("--adversarial-epsilon is in pixel levels, from 0 to under 255")
+        }
         let setup = try StageSetup(stage: .train, data: data, attack: attack, options: options)
-        try setup.finish(.train, try setup.runner.trainUndefended(setup.settings))
+        var settings = setup.settings
+        settings.adversarialEpsilon = Float(adversarialEpsilon / 255)
+        try setup.finish(.train, try setup.runner.trainUndefended(settings))
     }
 }
 

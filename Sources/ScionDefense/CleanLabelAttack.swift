@@ -5,7 +5,10 @@ import ScionTraining
 /// The adversarial images of the `cl` attack (Turner et al.'s label-consistent backdoor): each
 /// target-class training image is pushed away from its own class by PGD under an L∞ bound
 /// (ε = 16/255 as the reference's `inf_16.npy`), against a clean model Scion trained, so the
-/// model must lean on the trigger to classify it.
+/// model must lean on the trigger to classify it. As in Turner et al., the clean model should be
+/// adversarially robust (`scion train --adversarial-epsilon 8`): a standard model's
+/// perturbations barely transfer to the model being poisoned, which then learns the images
+/// without the trigger.
 public enum CleanLabelAttack {
     public struct Settings: Sendable {
         public var epsilon: Float = 16 / 255
@@ -49,10 +52,8 @@ public enum CleanLabelAttack {
                 _ = try session.forwardBackward(
                     Batch(images: x, targets: targets, labels: batch.map { _ in Int32(target) }), seed: 0)
                 guard let grad = session.gradient(frozen.graph.inputs[0], batch: batch.count) else { break }
-                for k in x.indices {
-                    let stepped = x[k] + settings.stepSize * (grad[k] > 0 ? 1 : grad[k] < 0 ? -1 : 0)
-                    x[k] = min(max(stepped, clean[k] - settings.epsilon, 0), min(clean[k] + settings.epsilon, 1))
-                }
+                SignedGradientStep.apply(
+                    to: &x, gradient: grad, around: clean, stepSize: settings.stepSize, epsilon: settings.epsilon)
             }
             for (j, i) in batch.enumerated() {
                 for c in 0..<data.channels {

@@ -191,6 +191,12 @@ public struct StageRunner {
             kind: try optimizerKind(s.optimizer),
             groups: [.init(parameters: trainable, weightDecay: Float(s.weightDecay))])
         let world = s.collective
+        var spec = spec
+        var adversarial: AdversarialTraining?
+        if s.adversarialEpsilon > 0, let input = model.graph.inputs.first {
+            adversarial = AdversarialTraining(epsilon: s.adversarialEpsilon, input: input)
+            spec.inputGradients.append(input)
+        }
         let session = try TrainingSession(
             model: model, spec: spec, optimizer: optimizer, batchSize: (s.batchSize + world.size - 1) / world.size,
             threads: s.threads, collective: world, bucketBytes: s.bucketBytes, precision: s.precision)
@@ -200,10 +206,11 @@ public struct StageRunner {
             throw DefenseError.invalidSettings("unknown --decay \(s.decay); use cos, multisteps or constant")
         }
         let schedule = schedulePart.map { LearningRateSchedule.continued(whole, from: $0.start) } ?? whole
-        let config = TrainerConfiguration(
+        var config = TrainerConfiguration(
             epochs: s.epochs, learningRate: s.learningRate, schedule: schedule, seed: s.seed,
             checkpointPath: "\(folder)/\(name).ckpt.h5",
             logPath: "\(folder)/\(name).jsonl", label: name, showProgress: s.showProgress)
+        config.adversarial = adversarial
         return (session, Trainer(session: session, loader: loader, configuration: config))
     }
 

@@ -32,6 +32,8 @@ public struct StageSettings: Sendable {
     public var bucketBytes = TrainingSession.defaultBucketBytes
     /// The convolutions' arithmetic in training, evaluation and stage 3's scoring (`Precision`).
     public var precision = Precision.fp32
+    /// Fast adversarial training's L∞ bound on [0, 1] pixels (`AdversarialTraining`); 0: off.
+    public var adversarialEpsilon: Float = 0
 
     /// The epochs between evaluations that `evalEvery` asks for.
     public var evaluationInterval: Int { evalEvery > 0 ? evalEvery : max(1, (epochs + 4) / 5) }
@@ -65,6 +67,7 @@ public struct StageSettings: Sendable {
         ]
         if collective.size > 1 { details["world_size"] = .number(Double(collective.size)) }
         if precision != .fp32 { details["precision"] = .string(precision.rawValue) }
+        if adversarialEpsilon > 0 { details["adversarial_epsilon"] = .number(Double(adversarialEpsilon)) }
         return details
     }
 }

@@ -15,6 +15,9 @@ public struct TrainerConfiguration: Sendable {
     /// Prefix of progress lines, e.g. "trap".
     public var label: String
     public var showProgress: Bool
+    /// Trains on adversarial versions of each batch (`AdversarialTraining`); nil: the batches as
+    /// loaded.
+    public var adversarial: AdversarialTraining?
 
     public init(
         epochs: Int, learningRate: Double, schedule: LearningRateSchedule, seed: UInt64, checkpointPath: String? = nil,
@@ -114,7 +117,12 @@ public final class Trainer {
         var terms: [String: Double] = [:]
         for (index, batch) in loader.batches(epoch: epoch).enumerated() {
             var stepSeed = SeededGenerator.derive(seed: configuration.seed, stream: "step:\(epoch):\(index)")
-            let result = try session.step(batch, learningRate: Float(lr), seed: stepSeed.next())
+            let dropoutSeed = stepSeed.next()
+            var batch = batch
+            if let adversarial = configuration.adversarial {
+                batch = try adversarial.perturb(batch, session: session, seed: stepSeed.next())
+            }
+            let result = try session.step(batch, learningRate: Float(lr), seed: dropoutSeed)
             guard result.total.isFinite else { throw TrainingError.diverged(epoch: epoch + 1, step: index + 1) }
             seen += result.samples
             correct += result.correct
@@ -155,6 +163,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case incompatibleCheckpoint(String)
     /// Data-parallel processes that do not train the same thing.
     case inconsistentProcesses(String)
+    /// Adversarial training on a session whose spec does not compute the input's gradient.
+    case missingInputGradient(String)
 
     public var description: String {
         switch self {
@@ -162,6 +172,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
             return "the loss became NaN or infinite at epoch \(epoch), step \(step); lower the learning rate"
         case .incompatibleCheckpoint(let problem): return "cannot resume: \(problem)"
         case .inconsistentProcesses(let problem): return "data-parallel training stopped: \(problem)"
+        case .missingInputGradient(let input):
+            return "adversarial training needs the gradient of input \(input) (TrainingSpec.inputGradients)"
         }
     }
 }
