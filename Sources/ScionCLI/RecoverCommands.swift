@@ -111,7 +111,9 @@ struct RecoverCommand: ParsableCommand {
             --low-loss-quantile of trapped loss stands out (at least --low-loss-share) is \
             judged poisoned too, even when no score marks it (both heads fooled: the stem carries the \
             trigger). A poisoned class also leaves out its excess ranked by trapped loss (the only ranking where the scores did \
-            not judge it; there that excess is unlearned, trained to -log(1 - p_y), unless --no-unlearn). Then trains on the clean \
+            not judge it; there that excess is unlearned, trained to -log(1 - p_y), unless --no-unlearn), or, where larger, as \
+            many images as its own-loss share says the trigger made easy (a clean-label attack's, which add no excess: these \
+            are left out). Then trains on the clean \
             holdout, the images judged clean, the relabelled and the unlearned ones, in --rounds rounds that share one learning-rate schedule \
             (each split scored with the latest model); \
             Adam 1e-3, weight decay 5e-4, cosine, 20 epochs, batch 256, crop and flip by default. Writes recovered.h5, suspects.csv \

@@ -62,6 +62,16 @@ extension SuspectSplit {
         }
     }
 
+    /// How many of a class's `size` images its own-loss `share` says the trigger made easy: a
+    /// clean class's share is about `lowLossQuantile` by chance, the rest is poisons. A second
+    /// estimate beside the size excess, the one a clean-label attack leaves (its poisons are the
+    /// class's own images).
+    public static func poisonEstimate(share: Double, size: Int, _ rule: Rule) -> Int {
+        let q = rule.lowLossQuantile
+        guard q > 0, q < 1, share > q else { return 0 }
+        return min(size, Int(((share - q) / (1 - q) * Double(size)).rounded()))
+    }
+
     /// The trapped loss at or below which a poisoned class's image is left out: the
     /// `lowLossQuantile` quantile over the unpoisoned classes' images (nil: rule off, or no such
     /// image).

@@ -21,7 +21,9 @@ import ScionTraining
 /// images the trapped model fits better than all but `lowLossQuantile` of the other classes'
 /// images: a trigger is a shortcut the trapped model fits to near-zero loss (ABL's observation),
 /// and it catches the poisons that also fool the new head, which the score misses; so a poisoned
-/// class also leaves out its excess ranked by trapped loss. Where the stem itself carries the
+/// class also leaves out its excess ranked by trapped loss; a clean-label attack poisons the
+/// class's own images, leaving no excess by size, so the class's own-loss share (below) gives a
+/// second estimate of its poisons, and the larger is so ranked. Where the stem itself carries the
 /// trigger, the new head fits the poisons too and their scores are near 0; such a class is judged
 /// by the trapped loss instead (far more of its training images fitted better than its own
 /// trusted images' `lowLossQuantile` quantile than of the other classes'), and only that ranking
@@ -44,7 +46,7 @@ public struct SuspectSplit: Sendable {
     /// The labels judged to hold poisons.
     public var poisonedClasses: [Int]
     /// Per class, the share of its images scoring above the class threshold, and its own-loss
-    /// share (`ownLossShares`; empty where classes were not judged by loss): what judged it.
+    /// share (`ownLossShares`; empty without trapped losses and trusted images): what judged it.
     public var classScoreShares: [Double]
     public var classOwnLossShares: [Double]
 
@@ -130,12 +132,13 @@ public struct SuspectSplit: Sendable {
             m.isEmpty ? 0 : Double(m.filter { scores[$0] > rule.classThreshold }.count) / Double(m.count)
         }
         let byScore = standouts(scoreShares, minimum: rule.minimumShare, rule)
-        // Judged by the trapped losses too, unless an earlier split judged the classes.
+        // Own-loss shares in every round: they judge the classes unless an earlier split did, and
+        // estimate each poisoned class's poisons (`poisonEstimate`).
         let trusted = holdout.map { h in
             (losses: h.losses, members: (0..<classes).map { k in h.labels.indices.filter { h.labels[$0] == k } })
         }
         var lossShares: [Double] = []
-        if poisonedClasses == nil, let losses = trappedLosses, let trusted {
+        if let losses = trappedLosses, let trusted {
             lossShares = ownLossShares(losses, members, rule, trusted: trusted)
         }
         let poisoned =
@@ -153,7 +156,11 @@ public struct SuspectSplit: Sendable {
             // images are fitted that well too.
             let trustedBar = trusted.flatMap { t in quantile(t.members[k].map { t.losses[$0] }, rule.lowLossQuantile) }
             let bar = lossBar.map { min($0, trustedBar ?? $0) }
-            split.judgePoisoned(members[k], excess: excess, rankByScore: byScore.contains(k), lossBar: bar, rule)
+            // A clean-label attack poisons the class's own images: no excess by size, but its
+            // own-loss share says how many the trigger made easy (cl: the whole class).
+            let byShare = k < lossShares.count ? poisonEstimate(share: lossShares[k], size: members[k].count, rule) : 0
+            split.judgePoisoned(
+                members[k], excess: excess, lossRanked: byShare, rankByScore: byScore.contains(k), lossBar: bar, rule)
         }
         return split
     }
@@ -161,10 +168,13 @@ public struct SuspectSplit: Sendable {
     /// The verdicts on a poisoned class's `members`. A poison scores high, or (where both heads
     /// were fooled) is fitted to near-zero loss: the class's `excess` is ranked both ways. By
     /// score only where the scores judged the class (else they rank nothing): relabelled above the
-    /// threshold, left out below it. By trapped loss: left out, not relabelled (a new head fooled
-    /// by a poison cannot name its true class), or unlearned where the scores did not judge the
-    /// class; every other image under `lossBar` left out.
-    mutating func judgePoisoned(_ members: [Int], excess: Int, rankByScore: Bool, lossBar: Double?, _ rule: Rule) {
+    /// threshold, left out below it. By trapped loss, the larger of `excess` and `lossRanked` (the
+    /// own-loss estimate): left out, not relabelled (a new head fooled by a poison cannot name its
+    /// true class), or unlearned where the scores did not judge the class (the size excess only);
+    /// every other image under `lossBar` left out.
+    mutating func judgePoisoned(
+        _ members: [Int], excess: Int, lossRanked: Int, rankByScore: Bool, lossBar: Double?, _ rule: Rule
+    ) {
         // The trapped losses, where the low-loss rules are on.
         let losses = rule.lowLossQuantile > 0 && !trappedLosses.isEmpty ? trappedLosses : nil
         if rankByScore || losses == nil {
@@ -176,9 +186,11 @@ public struct SuspectSplit: Sendable {
         guard let losses else { return }
         // Judged by loss alone, the excess it ranks is the poisons (l2_inv: 99 % of them), the
         // trigger lives in the stem, and leaving them out kept it (ASR 93-99 % after training on
-        // the rest): they are unlearned instead.
-        for i in members.sorted(by: { losses[$0] < losses[$1] }).prefix(excess) where verdicts[i] == .clean {
-            verdicts[i] = rankByScore ? .dropped : .unlearned
+        // the rest): they are unlearned instead. Beyond the size excess they are the class's own
+        // images (a clean-label attack's), truly labelled: left out, never unlearned.
+        let ranked = members.sorted(by: { losses[$0] < losses[$1] }).prefix(max(excess, lossRanked))
+        for (rank, i) in ranked.enumerated() where verdicts[i] == .clean {
+            verdicts[i] = rankByScore || rank >= excess ? .dropped : .unlearned
         }
         if let lossBar {
             for i in members where verdicts[i] == .clean && losses[i] <= lossBar { verdicts[i] = .dropped }

@@ -194,7 +194,8 @@ import Testing
         // size (4) its excess is 6: its 6 highest scores and 6 lowest trapped losses include 4
         // clean images, left out. 60 of 100 trusted images are class 0: its natural size is at
         // least (0.6 - 2 x 0.049) x 26 = 13, so no excess, and only the poisons (above the 0.5
-        // threshold) are left out.
+        // threshold) are left out. Its trusted images are fitted like its clean training images
+        // (0.1): its own-loss share, 0.2, estimates the 2 poisons.
         let labels: [Int] = Array(repeating: 0, count: 10) + (1...4).flatMap { [$0, $0, $0, $0] }
         let scores: [Double] = [5, 5] + (0..<8).map { 0.3 - 0.03 * Double($0) } + Array(repeating: 0, count: 16)
         let cleanLosses: [Double] = (1...8).map { 0.1 + 0.01 * Double($0) }
@@ -204,7 +205,7 @@ import Testing
         let trusted: [Int] = Array(repeating: 0, count: 60) + others
         let split = SuspectSplit.split(
             scores: scores, trappedLosses: losses, labels: labels, relabels: labels, classes: 5, rule: .init(),
-            holdout: (trusted.map { _ in 0.5 }, trusted))
+            holdout: (trusted.map { $0 == 0 ? 0.1 : 0.5 }, trusted))
         #expect(split.poisonedClasses == [0])
         #expect(split.indices(.dropped) == [0, 1] && split.indices(.relabelled).isEmpty)
         let median = SuspectSplit.split(
