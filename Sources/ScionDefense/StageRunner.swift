@@ -135,7 +135,7 @@ public struct StageRunner {
             if epoch == s.epochs { last = m }
             return Self.recorded(m)
         }
-        let started = Date()
+        let started = ActiveClock.now()
         let checkpoint = "\(folder)/\(name).ckpt.h5"
         var start = 0
         if s.resume, FileManager.default.fileExists(atPath: checkpoint) { start = try trainer.resume(from: checkpoint) }
@@ -148,7 +148,7 @@ public struct StageRunner {
         var details = s.details.merging(context.details(data)) { a, _ in a }.merging(extra) { a, _ in a }
         for (key, value) in Self.recorded(try last ?? measure(trained, s)) { details[key] = .number(value) }
         details["seconds"] = .number(history.reduce(0) { $0 + $1.seconds })
-        details["wall_seconds"] = .number(Date().timeIntervalSince(started))
+        details["wall_seconds"] = .number(ActiveClock.now() - started)
         details["training_images"] = .number(Double(trainingData.count))
         trained = try trained.recording(
             LineageStep(

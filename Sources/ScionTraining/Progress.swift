@@ -11,8 +11,8 @@ final class Progress {
     let interactive: Bool
     let stepsToDo: Int
     private var stepsDone = 0
-    private let started = Date()
-    private var lastDraw = Date.distantPast
+    private let started = ActiveClock.now()
+    private var lastDraw = -Double.infinity
 
     init(label: String, epochs: Int, steps: Int, enabled: Bool, stepsToDo: Int) {
         self.label = label
@@ -28,11 +28,11 @@ final class Progress {
         stepsDone += 1
         guard enabled else { return }
         let quarter = max(1, steps / 4)
-        let now = Date()
-        guard interactive ? now.timeIntervalSince(lastDraw) > 0.25 || index + 1 == steps : (index + 1) % quarter == 0
+        let now = ActiveClock.now()
+        guard interactive ? now - lastDraw > 0.25 || index + 1 == steps : (index + 1) % quarter == 0
         else { return }
         lastDraw = now
-        let elapsed = now.timeIntervalSince(started)
+        let elapsed = now - started
         let eta = elapsed / Double(stepsDone) * Double(stepsToDo - stepsDone)
         let parts = terms.keys.sorted().map { String(format: "%@ %.4f", $0 as NSString, terms[$0]!) }.joined(
             separator: " ")

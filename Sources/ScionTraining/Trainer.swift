@@ -112,7 +112,7 @@ public final class Trainer {
 
     private func trainEpoch(_ epoch: Int, progress: Progress) throws -> EpochRecord {
         let lr = configuration.schedule.rate(base: configuration.learningRate, epoch: epoch)
-        let start = Date()
+        let start = ActiveClock.now()
         var seen = 0, correct = 0, total = 0.0
         var terms: [String: Double] = [:]
         for (index, batch) in loader.batches(epoch: epoch).enumerated() {
@@ -131,9 +131,9 @@ public final class Trainer {
             progress.step(
                 epoch: epoch, index: index, loss: total / Double(seen), terms: terms.mapValues { $0 / Double(seen) },
                 accuracy: Double(correct) / Double(seen),
-                imagesPerSecond: Double(seen) / Date().timeIntervalSince(start))
+                imagesPerSecond: Double(seen) / (ActiveClock.now() - start))
         }
-        let seconds = Date().timeIntervalSince(start)
+        let seconds = ActiveClock.now() - start
         return EpochRecord(
             epoch: epoch + 1, learning_rate: lr, loss: total / Double(max(seen, 1)),
             losses: terms.mapValues { $0 / Double(max(seen, 1)) },
